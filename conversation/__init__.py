@@ -1,0 +1,85 @@
+"""conversation-state: the history of a dialogue with a chat model, as a value.
+
+>>> from conversation import Conversation
+>>> c = Conversation().user("Hello, Claude").assistant("Hello!").user("Describe LLMs?")
+>>> c.to_payload(model="claude-3-5-sonnet-20241022", max_tokens=1024)["messages"][1]
+{'role': 'assistant', 'content': 'Hello!'}
+"""
+
+from ._blocks import (
+    Base64Source,
+    Block,
+    ContentSource,
+    Document,
+    FileSource,
+    Image,
+    RedactedThinking,
+    SearchResult,
+    ServerToolResult,
+    ServerToolUse,
+    Source,
+    Text,
+    TextSource,
+    Thinking,
+    ToolResult,
+    ToolUse,
+    UnknownBlock,
+    UnknownSource,
+    URLSource,
+)
+from ._conversation import Conversation, split_payload
+from ._json import FrozenDict, FrozenList
+from ._reply import Provenance, Reply, ReplyInfo, Usage
+from ._turn import Role, Turn
+from ._wire import converter
+from .errors import (
+    AdapterError,
+    ConversationError,
+    MalformedInputError,
+    MalformedReplyError,
+    RuleViolationError,
+    SaveFormatError,
+    UnsupportedVersionError,
+    Violation,
+)
+
+__all__ = [
+    "AdapterError",
+    "Base64Source",
+    "Block",
+    "ContentSource",
+    "Conversation",
+    "ConversationError",
+    "Document",
+    "FileSource",
+    "FrozenDict",
+    "FrozenList",
+    "Image",
+    "MalformedInputError",
+    "MalformedReplyError",
+    "Provenance",
+    "RedactedThinking",
+    "Reply",
+    "ReplyInfo",
+    "Role",
+    "RuleViolationError",
+    "SaveFormatError",
+    "SearchResult",
+    "ServerToolResult",
+    "ServerToolUse",
+    "Source",
+    "Text",
+    "TextSource",
+    "Thinking",
+    "ToolResult",
+    "ToolUse",
+    "Turn",
+    "URLSource",
+    "UnknownBlock",
+    "UnknownSource",
+    "UnsupportedVersionError",
+    "Usage",
+    "Violation",
+    "converter",
+    "split_payload",
+]

@@ -1,0 +1,476 @@
+"""Content blocks: every kind of block the Messages API knows, as frozen values.
+
+Each class mirrors one wire ``type``. Fields the API defines are attributes;
+fields it adds later arrive in ``extra`` and go back out unchanged, and a block
+type this library has never heard of becomes an :class:`UnknownBlock` that keeps
+its dict exactly. Reading and writing wire dicts lives in ``_wire.py``.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
+
+import attrs
+
+from ._json import EMPTY, FrozenDict, FrozenList, freeze
+from ._media import IMAGE_MEDIA_TYPES, sniff_media_type
+from .errors import MalformedInputError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+__all__ = [
+    "SERVER_TOOL_RESULT_TYPES",
+    "Base64Source",
+    "Block",
+    "ContentSource",
+    "Document",
+    "FileSource",
+    "Image",
+    "RedactedThinking",
+    "SearchResult",
+    "ServerToolResult",
+    "ServerToolUse",
+    "Source",
+    "Text",
+    "TextSource",
+    "Thinking",
+    "ToolResult",
+    "ToolUse",
+    "URLSource",
+    "UnknownBlock",
+    "UnknownSource",
+]
+
+# The response block types of Anthropic-run tools: echoed back, never answered.
+SERVER_TOOL_RESULT_TYPES = frozenset(
+    {
+        "web_search_tool_result",
+        "web_fetch_tool_result",
+        "code_execution_tool_result",
+        "bash_code_execution_tool_result",
+        "text_editor_code_execution_tool_result",
+        "tool_search_tool_result",
+    }
+)
+
+
+# --- field helpers -------------------------------------------------------------
+
+
+def _is(
+    kind: type | tuple[type, ...], what: str
+) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
+    """An attrs validator that raises our own error, naming field and value."""
+
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if not isinstance(value, kind):
+            raise MalformedInputError(
+                f"{type(instance).__name__}.{attribute.name} must be {what}, "
+                f"got {type(value).__name__} {value!r:.80}",
+                f"$.{attribute.name}",
+            )
+
+    return check
+
+
+def _opt_json_object(value: Any) -> FrozenDict | None:
+    """Freeze an optional JSON object field (``cache_control``, ``citations``...)."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise MalformedInputError(f"expected a JSON object, got {type(value).__name__}")
+    return freeze(value)  # type: ignore[no-any-return]
+
+
+def _json_object(value: Any) -> FrozenDict:
+    if not isinstance(value, dict):
+        raise MalformedInputError(f"expected a JSON object, got {type(value).__name__}")
+    return freeze(value)  # type: ignore[no-any-return]
+
+
+def _opt_json_list(value: Any) -> FrozenList | None:
+    if value is None:
+        return None
+    if not isinstance(value, list | tuple):
+        raise MalformedInputError(f"expected a JSON array, got {type(value).__name__}")
+    return freeze(value)  # type: ignore[no-any-return]
+
+
+def _blocks(value: Any) -> tuple[Block, ...]:
+    """Coerce a sequence of blocks or wire dicts to a tuple of blocks."""
+    from ._wire import coerce_blocks  # the converter module imports this one
+
+    return coerce_blocks(value, "$")
+
+
+def _opt_blocks_or_str(value: Any) -> str | tuple[Block, ...] | None:
+    if value is None or isinstance(value, str):
+        return value
+    return _blocks(value)
+
+
+def _blocks_or_str(value: Any) -> str | tuple[Block, ...]:
+    if isinstance(value, str):
+        return value
+    return _blocks(value)
+
+
+def _cache_field() -> Any:
+    return attrs.field(default=None, converter=_opt_json_object, kw_only=True)
+
+
+def _extra_field() -> Any:
+    return attrs.field(default=EMPTY, converter=_json_object, kw_only=True, repr=False)
+
+
+# --- sources -------------------------------------------------------------------
+
+
+@attrs.frozen
+class Base64Source:
+    """Inline bytes, base64-encoded, of an image or a PDF."""
+
+    type: ClassVar[str] = "base64"
+    media_type: str = attrs.field(validator=_is(str, "a media type string"))
+    data: str = attrs.field(
+        validator=_is(str, "a base64 string"), repr=lambda d: f"<{len(d)} chars>"
+    )
+    extra: FrozenDict = _extra_field()
+
+    @property
+    def raw(self) -> bytes:
+        """The decoded bytes."""
+        return base64.b64decode(self.data)
+
+
+@attrs.frozen
+class URLSource:
+    """A file the API fetches from a URL."""
+
+    type: ClassVar[str] = "url"
+    url: str = attrs.field(validator=_is(str, "a URL string"))
+    extra: FrozenDict = _extra_field()
+
+
+@attrs.frozen
+class FileSource:
+    """A file uploaded through the Files API (beta)."""
+
+    type: ClassVar[str] = "file"
+    file_id: str = attrs.field(validator=_is(str, "a file id string"))
+    extra: FrozenDict = _extra_field()
+
+
+@attrs.frozen
+class TextSource:
+    """A plain-text document, inline."""
+
+    type: ClassVar[str] = "text"
+    data: str = attrs.field(validator=_is(str, "a string"))
+    media_type: str = attrs.field(default="text/plain", validator=_is(str, "a media type string"))
+    extra: FrozenDict = _extra_field()
+
+
+@attrs.frozen
+class ContentSource:
+    """A document given as content blocks (each text block a citable unit)."""
+
+    type: ClassVar[str] = "content"
+    content: str | tuple[Block, ...] = attrs.field(converter=_blocks_or_str)
+    extra: FrozenDict = _extra_field()
+
+
+@attrs.frozen
+class UnknownSource:
+    """A source type this library does not know yet, kept exactly as it came."""
+
+    raw: FrozenDict = attrs.field(converter=_json_object)
+
+    @property
+    def type(self) -> str:
+        return str(self.raw.get("type"))
+
+
+Source: TypeAlias = (
+    Base64Source | URLSource | FileSource | TextSource | ContentSource | UnknownSource
+)
+
+
+# --- blocks --------------------------------------------------------------------
+
+
+@attrs.frozen
+class Text:
+    """Text, in any turn; ``citations`` point into documents of the request."""
+
+    type: ClassVar[str] = "text"
+    text: str = attrs.field(validator=_is(str, "a string"))
+    citations: FrozenList | None = attrs.field(default=None, converter=_opt_json_list, kw_only=True)
+    cache_control: FrozenDict | None = _cache_field()
+    extra: FrozenDict = _extra_field()
+
+
+def _read_file(path: str | os.PathLike[str]) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as exc:
+        raise MalformedInputError(f"cannot read {os.fspath(path)!r}: {exc.strerror}") from exc
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+@attrs.frozen
+class Image:
+    """An image in a user turn: inline base64, a URL, or an uploaded file."""
+
+    type: ClassVar[str] = "image"
+    source: Source = attrs.field(validator=_is(Source.__args__, "an image source"))  # type: ignore[attr-defined]
+    cache_control: FrozenDict | None = _cache_field()
+    extra: FrozenDict = _extra_field()
+
+    @classmethod
+    def from_bytes(cls, data: bytes, media_type: str | None = None, **kw: Any) -> Image:
+        """An inline image; the media type is read from the magic bytes.
+
+        Raises :class:`MalformedInputError` for anything but JPEG, PNG, GIF or
+        WebP, or when ``media_type`` contradicts the bytes.
+        """
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise MalformedInputError(f"image data must be bytes, got {type(data).__name__}")
+        data = bytes(data)
+        sniffed = sniff_media_type(data)
+        if sniffed not in IMAGE_MEDIA_TYPES:
+            raise MalformedInputError(
+                f"not a JPEG, PNG, GIF or WebP image (starts with {data[:8]!r}); "
+                "the API accepts only these four image types"
+            )
+        if media_type is not None and media_type != sniffed:
+            raise MalformedInputError(
+                f"media_type {media_type!r} was given but the bytes are {sniffed}; "
+                "omit media_type to use what the bytes say"
+            )
+        return cls(Base64Source(sniffed, _b64(data)), **kw)
+
+    @classmethod
+    def from_path(cls, path: str | os.PathLike[str], **kw: Any) -> Image:
+        """An inline image read from a file; the type comes from its bytes."""
+        return cls.from_bytes(_read_file(path), **kw)
+
+    @classmethod
+    def from_url(cls, url: str, **kw: Any) -> Image:
+        """An image the API fetches from ``url``."""
+        return cls(URLSource(url), **kw)
+
+    @classmethod
+    def from_file_id(cls, file_id: str, **kw: Any) -> Image:
+        """An image uploaded with the Files API (needs its beta header)."""
+        return cls(FileSource(file_id), **kw)
+
+
+@attrs.frozen
+class Document:
+    """A document in a user turn: a PDF, plain text, content blocks, a URL or a file."""
+
+    type: ClassVar[str] = "document"
+    source: Source = attrs.field(validator=_is(Source.__args__, "a document source"))  # type: ignore[attr-defined]
+    title: str | None = attrs.field(default=None, kw_only=True)
+    context: str | None = attrs.field(default=None, kw_only=True)
+    citations: FrozenDict | None = attrs.field(
+        default=None, converter=_opt_json_object, kw_only=True
+    )
+    cache_control: FrozenDict | None = _cache_field()
+    extra: FrozenDict = _extra_field()
+
+    @classmethod
+    def from_bytes(cls, data: bytes, **kw: Any) -> Document:
+        """An inline PDF; anything that is not a PDF is refused."""
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise MalformedInputError(f"document data must be bytes, got {type(data).__name__}")
+        data = bytes(data)
+        if sniff_media_type(data) != "application/pdf":
+            raise MalformedInputError(
+                f"not a PDF (starts with {data[:8]!r}); use Document.from_text for plain text"
+            )
+        return cls(Base64Source("application/pdf", _b64(data)), **kw)
+
+    @classmethod
+    def from_text(cls, text: str, **kw: Any) -> Document:
+        """A plain-text document."""
+        return cls(TextSource(text), **kw)
+
+    @classmethod
+    def from_path(cls, path: str | os.PathLike[str], **kw: Any) -> Document:
+        """A PDF, or a UTF-8 text file, read from disk."""
+        data = _read_file(path)
+        if sniff_media_type(data) == "application/pdf":
+            return cls.from_bytes(data, **kw)
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise MalformedInputError(
+                f"{os.fspath(path)!r} is neither a PDF nor UTF-8 text"
+            ) from exc
+        return cls.from_text(text, **kw)
+
+    @classmethod
+    def from_url(cls, url: str, **kw: Any) -> Document:
+        """A PDF the API fetches from ``url``."""
+        return cls(URLSource(url), **kw)
+
+    @classmethod
+    def from_file_id(cls, file_id: str, **kw: Any) -> Document:
+        """A document uploaded with the Files API."""
+        return cls(FileSource(file_id), **kw)
+
+    @classmethod
+    def from_blocks(cls, content: str | Sequence[Any], **kw: Any) -> Document:
+        """A document made of content blocks, each one citable on its own."""
+        return cls(ContentSource(content), **kw)
+
+
+@attrs.frozen
+class SearchResult:
+    """A search result with its source, for citations (user turns, tool results)."""
+
+    type: ClassVar[str] = "search_result"
+    source: str = attrs.field(validator=_is(str, "a string"))
+    title: str = attrs.field(validator=_is(str, "a string"))
+    content: tuple[Block, ...] = attrs.field(converter=_blocks)
+    citations: FrozenDict | None = attrs.field(
+        default=None, converter=_opt_json_object, kw_only=True
+    )
+    cache_control: FrozenDict | None = _cache_field()
+    extra: FrozenDict = _extra_field()
+
+
+@attrs.frozen
+class ToolUse:
+    """The model asks to call a tool; answer it with a :class:`ToolResult`."""
+
+    type: ClassVar[str] = "tool_use"
+    id: str = attrs.field(validator=_is(str, "a string"))
+    name: str = attrs.field(validator=_is(str, "a string"))
+    input: FrozenDict = attrs.field(factory=FrozenDict, converter=_json_object)
+    cache_control: FrozenDict | None = _cache_field()
+    extra: FrozenDict = _extra_field()
+
+
+@attrs.frozen
+class ToolResult:
+    """The answer to a :class:`ToolUse`: text or blocks, possibly an error."""
+
+    type: ClassVar[str] = "tool_result"
+    tool_use_id: str = attrs.field(validator=_is(str, "a string"))
+    content: str | tuple[Block, ...] | None = attrs.field(
+        default=None, converter=_opt_blocks_or_str
+    )
+    is_error: bool | None = attrs.field(
+        default=None,
+        kw_only=True,
+        validator=attrs.validators.optional(_is(bool, "a bool")),
+    )
+    cache_control: FrozenDict | None = _cache_field()
+    extra: FrozenDict = _extra_field()
+
+
+@attrs.frozen
+class Thinking:
+    """The model's visible reasoning; ``signature`` must go back byte for byte."""
+
+    type: ClassVar[str] = "thinking"
+    thinking: str = attrs.field(validator=_is(str, "a string"))
+    signature: str = attrs.field(validator=_is(str, "a string"), repr=lambda s: f"<{len(s)} chars>")
+    extra: FrozenDict = _extra_field()
+
+
+@attrs.frozen
+class RedactedThinking:
+    """Reasoning the API keeps encrypted; ``data`` must go back byte for byte."""
+
+    type: ClassVar[str] = "redacted_thinking"
+    data: str = attrs.field(validator=_is(str, "a string"), repr=lambda s: f"<{len(s)} chars>")
+    extra: FrozenDict = _extra_field()
+
+
+@attrs.frozen
+class ServerToolUse:
+    """A call of a tool that runs on Anthropic's side (web search, code execution)."""
+
+    type: ClassVar[str] = "server_tool_use"
+    id: str = attrs.field(validator=_is(str, "a string"))
+    name: str = attrs.field(validator=_is(str, "a string"))
+    input: FrozenDict = attrs.field(factory=FrozenDict, converter=_json_object)
+    cache_control: FrozenDict | None = _cache_field()
+    extra: FrozenDict = _extra_field()
+
+
+def _server_result_type(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value not in SERVER_TOOL_RESULT_TYPES:
+        raise MalformedInputError(
+            f"ServerToolResult.type must be one of {sorted(SERVER_TOOL_RESULT_TYPES)}, "
+            f"got {value!r}; keep other types as UnknownBlock",
+            "$.type",
+        )
+
+
+@attrs.frozen
+class ServerToolResult:
+    """The result of a server tool (``web_search_tool_result`` and its kin), kept as sent."""
+
+    type: str = attrs.field(validator=_server_result_type)
+    tool_use_id: str = attrs.field(validator=_is(str, "a string"))
+    content: Any = attrs.field(default=None, converter=freeze)
+    cache_control: FrozenDict | None = _cache_field()
+    extra: FrozenDict = _extra_field()
+
+
+@attrs.frozen
+class UnknownBlock:
+    """A block type this library does not know yet, kept exactly as it came."""
+
+    raw: FrozenDict = attrs.field(converter=_json_object)
+
+    @property
+    def type(self) -> str:
+        """The block's wire ``type``."""
+        return str(self.raw.get("type"))
+
+
+Block: TypeAlias = (
+    Text
+    | Image
+    | Document
+    | SearchResult
+    | ToolUse
+    | ToolResult
+    | Thinking
+    | RedactedThinking
+    | ServerToolUse
+    | ServerToolResult
+    | UnknownBlock
+)
+
+BLOCK_CLASSES: tuple[type, ...] = Block.__args__  # type: ignore[attr-defined]
+
+_new = object.__new__
+_set_text = Text.__dict__["text"].__set__
+_set_citations = Text.__dict__["citations"].__set__
+_set_cache = Text.__dict__["cache_control"].__set__
+_set_extra = Text.__dict__["extra"].__set__
+
+
+def plain_text(text: str) -> Text:
+    """A :class:`Text` with no extras, built without validation (hot path)."""
+    block = _new(Text)
+    _set_text(block, text)
+    _set_citations(block, None)
+    _set_cache(block, None)
+    _set_extra(block, EMPTY)
+    return block  # type: ignore[no-any-return]

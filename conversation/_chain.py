@@ -1,0 +1,277 @@
+"""The persistent chain of turns, and the ledger that remembers work done on it.
+
+A conversation's turns are a linked list that grows at the head: each
+:class:`Node` holds one turn and points at the node before it, so appending is
+O(1) and every branch shares the prefix it grew from.
+
+Walking a linked list backwards is slow for indexing and for writing JSON, so
+all nodes that grew from one root share a :class:`Ledger`: the materialized
+path (a list of nodes from the root) of the head used last, the JSON of its
+messages, and the rule-scan state at checkpoints along it. Asking for the same
+head again, or a head one turn further, reuses all of that; a head on another
+branch reuses the common part up to the nearest checkpoint. The ledger holds
+one path, so its memory stays O(N) for N turns however many branches exist.
+A lock makes it safe to share conversations across threads.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any, NamedTuple
+
+import orjson
+
+from ._rules import INITIAL, ScanState, scan
+from ._turn import Turn
+from .errors import Violation
+
+__all__ = ["CHUNK", "Ledger", "Node", "chain_equal", "chain_hash", "make_node"]
+
+CHUNK = 64
+"""Turns encoded per orjson call, and the spacing of ledger checkpoints."""
+
+
+class Node:
+    """One turn in the chain; ``length`` is the number of turns up to and including it."""
+
+    __slots__ = ("hash", "ledger", "length", "parent", "turn")
+
+    turn: Turn
+    parent: Node | None
+    length: int
+    ledger: Ledger
+    hash: int  # set lazily by chain_hash; unset until then
+
+
+_new = object.__new__
+
+
+def make_node(turn: Turn, parent: Node | None) -> Node:
+    """Append ``turn`` after ``parent`` (None starts a new chain with its own ledger)."""
+    node: Node = _new(Node)
+    node.turn = turn
+    node.parent = parent
+    if parent is None:
+        node.length = 1
+        node.ledger = Ledger()
+        node.ledger.nodes.append(node)
+    else:
+        node.length = parent.length + 1
+        ledger = node.ledger = parent.ledger
+        extend_path(ledger.nodes, parent, node)
+    return node
+
+
+def extend_path(path: list[Node], parent: Node, node: Node) -> None:
+    """Grow the ledger's path by ``node`` when ``parent`` ends it (no lock: see ``_align``)."""
+    if path and path[-1] is parent:
+        path.append(node)
+
+
+class Mark(NamedTuple):
+    """A checkpoint: after ``count`` turns, the JSON ends at ``end``, the rules are ``state``."""
+
+    count: int
+    end: int
+    state: ScanState
+
+
+class Encoded(NamedTuple):
+    """A body holding the messages of one head, and what the rules found in them."""
+
+    body: bytes
+    state: ScanState
+    violations: list[Violation]
+
+
+class Ledger:
+    """Work done along the most recently used path of one chain (see the module doc)."""
+
+    __slots__ = ("data", "lock", "marks", "nodes", "violations")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.nodes: list[Node] = []
+        self.data = bytearray()
+        self.marks: list[Mark] = [Mark(0, 0, INITIAL)]
+        # (index of the turn whose scan found it, violation), in scan order.
+        self.violations: list[tuple[int, Violation]] = []
+
+    # -- the path ---------------------------------------------------------------------
+
+    def _align(self, head: Node) -> None:
+        """Make ``nodes[:head.length]`` the path to ``head`` (call with the lock held).
+
+        Appends extend the path without the lock (see :func:`make_node`); one
+        that races this method can land at a wrong index. A node only counts as
+        on the path at its own index (``length - 1``), where every entry before
+        it is its ancestor, so such a stray entry is never mistaken for the
+        path; the check at the end retries if one slipped in mid-way.
+        """
+        while True:
+            nodes = self.nodes
+            size = len(nodes)
+            fresh: list[Node] = []
+            node: Node | None = head
+            while node is not None:
+                k = node.length
+                if k <= size and nodes[k - 1] is node:
+                    break
+                fresh.append(node)
+                node = node.parent
+            if not fresh:
+                return
+            keep = 0 if node is None else node.length
+            del nodes[keep:]
+            fresh.reverse()
+            nodes.extend(fresh)
+            self._forget_after(keep)
+            if nodes[head.length - 1] is head:
+                return
+
+    def _forget_after(self, keep: int) -> None:
+        """Drop encoded work for turns past the first ``keep`` (their path changed)."""
+        marks = self.marks
+        if marks[-1].count <= keep:
+            return
+        while marks[-1].count > keep:
+            marks.pop()
+        del self.data[marks[-1].end :]
+        last = marks[-1].count
+        self.violations = [(i, v) for i, v in self.violations if i < last]
+
+    def adopt(self, nodes: list[Node]) -> None:
+        """Take a freshly built path (the chain was read in order, e.g. by ``loads``)."""
+        with self.lock:
+            self.nodes = nodes
+
+    def turn_at(self, head: Node, index: int) -> Turn:
+        with self.lock:
+            self._align(head)
+            return self.nodes[index].turn
+
+    def node_at(self, head: Node, index: int) -> Node:
+        with self.lock:
+            self._align(head)
+            return self.nodes[index]
+
+    def path(self, head: Node) -> list[Node]:
+        """The nodes from the root to ``head``, as a new list."""
+        with self.lock:
+            self._align(head)
+            return self.nodes[: head.length]
+
+    # -- encoding and rules -------------------------------------------------------------
+
+    def encode(self, head: Node, front: bytes, back: bytes) -> Encoded:
+        """``front`` + the JSON of the messages up to ``head`` + ``back``, and their scan.
+
+        The messages are written comma-separated without brackets, so the caller
+        frames them; the whole body is joined once, here.
+        """
+        with self.lock:
+            self._align(head)
+            target = head.length
+            marks = self.marks
+            if marks[-1].count < target:
+                self._extend(target)
+            if marks[-1].count == target:
+                last = marks[-1]
+                body = b"".join((front, self.data, back))
+                return Encoded(body, last.state, [v for _, v in self.violations])
+            # ``head`` is behind the encoded tip: reuse up to the checkpoint before it.
+            mark = marks[_last_mark_at_or_before(marks, target)]
+            turns = [n.turn for n in self.nodes[mark.count : target]]
+            tail, state, more = _encode_turns(turns, mark.count, mark.state)
+            with memoryview(self.data) as data:
+                body = b"".join(
+                    (front, data[: mark.end], b"," if mark.end else b"", tail[1:-1], back)
+                )
+            found = [v for i, v in self.violations if i < mark.count]
+        return Encoded(body, state, found + more)
+
+    def _extend(self, target: int) -> None:
+        """Encode and scan nodes up to ``target`` (lock held), checkpointing each chunk."""
+        marks = self.marks
+        last = marks[-1]
+        if last.count % CHUNK:
+            # A checkpoint off the chunk grid is temporary: restart its chunk so
+            # the grid stays O(N / CHUNK) checkpoints long.
+            marks.pop()
+            del self.data[marks[-1].end :]
+            self.violations = [(i, v) for i, v in self.violations if i < marks[-1].count]
+            last = marks[-1]
+        data = self.data
+        count, state = last.count, last.state
+        nodes = self.nodes
+        while count < target:
+            stop = min(target, (count // CHUNK + 1) * CHUNK)
+            turns = [n.turn for n in nodes[count:stop]]
+            chunk, state, found = _encode_turns(turns, count, state)
+            if found:
+                # Keyed by the chunk's first turn: truncation happens at checkpoints.
+                self.violations.extend((count, v) for v in found)
+            if data:
+                data += b","
+            data += memoryview(chunk)[1:-1]
+            count = stop
+            marks.append(Mark(count, len(data), state))
+
+    def iter_turns(self, head: Node) -> Iterator[Turn]:
+        for node in self.path(head):
+            yield node.turn
+
+
+def _encode_turns(
+    turns: list[Turn], start: int, state: ScanState
+) -> tuple[bytes, ScanState, list[Violation]]:
+    """The JSON array of ``turns`` and their rule scan."""
+    wire: list[dict[str, Any]] = []
+    state, found = scan(turns, start, state, wire)
+    return orjson.dumps(wire), state, found
+
+
+def _last_mark_at_or_before(marks: list[Mark], count: int) -> int:
+    lo, hi = 0, len(marks) - 1
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if marks[mid].count <= count:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def chain_equal(a: Node | None, b: Node | None) -> bool:
+    """True when two chains hold equal turns; stops early at a shared node."""
+    if a is None or b is None:
+        return a is b
+    if a.length != b.length:
+        return False
+    while a is not None and b is not None:
+        if a is b:
+            return True
+        hash_a, hash_b = getattr(a, "hash", None), getattr(b, "hash", None)
+        if hash_a is not None and hash_b is not None and hash_a != hash_b:
+            return False
+        if a.turn != b.turn:
+            return False
+        a, b = a.parent, b.parent
+    return a is b
+
+
+def chain_hash(head: Node | None) -> int:
+    """A hash of the turns of a chain, cached on each node (computed iteratively)."""
+    if head is None:
+        return 0
+    todo: list[Node] = []
+    node: Node | None = head
+    while node is not None and getattr(node, "hash", None) is None:
+        todo.append(node)
+        node = node.parent
+    value = 0 if node is None else node.hash
+    for node in reversed(todo):
+        value = hash((value, node.turn))
+        node.hash = value
+    return value  # type: ignore[return-value]

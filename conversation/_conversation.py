@@ -1,0 +1,478 @@
+"""The Conversation: an immutable value holding a system prompt, turns and metadata."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, NoReturn, overload
+
+import orjson
+
+from ._blocks import Block, Text
+from ._chain import Ledger, Node, chain_equal, chain_hash, make_node
+from ._json import EMPTY, FrozenDict, freeze
+from ._reply import SYNTHETIC, Provenance, Reply, Usage, make_provenance
+from ._rules import INITIAL, finish
+from ._turn import Turn, canonical, make_turn
+from ._wire import (
+    coerce_blocks,
+    load_json,
+    parse_reply,
+    system_from_wire,
+    system_to_wire,
+    turn_from_wire,
+    unstructure_block,
+)
+from .errors import MalformedInputError, RuleViolationError, Violation
+
+__all__ = ["Conversation", "split_payload"]
+
+_new = object.__new__
+_NOT_OPTIONS = ("messages", "system")
+
+
+class Conversation:
+    """The history of a dialogue with a chat model, as a value.
+
+    Every method that adds to it returns a new Conversation and leaves this one
+    as it was; the new one shares all earlier turns with it, so appending is
+    O(1) and branches are cheap. It is a sequence of :class:`Turn`, compares
+    and hashes by value (system, turns, metadata), and serializes to the exact
+    Messages API request body with :meth:`to_payload` / :meth:`to_json`.
+
+    ``metadata`` is the program's own annotations (a title, tags, ids); it is
+    saved by :meth:`dumps` and never sent. The API's ``metadata`` request field
+    is a keyword of :meth:`to_payload` like every other request field.
+    """
+
+    __slots__ = ("_head", "_header")
+
+    _head: Node | None
+    _header: _Header
+
+    def __init__(
+        self,
+        system: str | Text | Iterable[Text | Mapping[str, Any]] | None = None,
+        turns: Iterable[Turn] = (),
+        *,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> None:
+        head = None
+        for i, turn in enumerate(turns):
+            if not isinstance(turn, Turn):
+                raise MalformedInputError(
+                    f"turns must be Turn objects, got {type(turn).__name__}; "
+                    "use Conversation().user(...) / .assistant(...) to build from content",
+                    f"$.turns[{i}]",
+                )
+            head = make_node(turn, head)
+        _set_head(self, head)
+        _set_header(self, _Header(system_from_wire(system), _metadata_arg(metadata)))
+
+    # -- building -------------------------------------------------------------------
+
+    def user(self, content: str | Block | Mapping[str, Any] | Iterable[Any]) -> Conversation:
+        """A new Conversation with a user turn appended.
+
+        ``content`` is a str, a content block, a wire-format block dict, or a
+        sequence of them (``[Image.from_path("cat.jpg"), "What is this?"]``).
+        """
+        stored = content if type(content) is str else canonical(coerce_blocks(content, "$"))
+        return self._push("user", stored, None)
+
+    def assistant(self, content: str | Block | Mapping[str, Any] | Iterable[Any]) -> Conversation:
+        """A new Conversation with a synthetic assistant turn appended.
+
+        When the conversation ends with it, the turn is a prefill: the model's
+        reply continues it, and :meth:`fold` joins the two into one turn.
+        """
+        stored = content if type(content) is str else canonical(coerce_blocks(content, "$"))
+        return self._push("assistant", stored, SYNTHETIC)
+
+    def append(self, turn: Turn) -> Conversation:
+        """A new Conversation with ``turn`` appended as it is."""
+        if not isinstance(turn, Turn):
+            raise MalformedInputError(f"append takes a Turn, got {type(turn).__name__}")
+        return self._with_head(make_node(turn, self._head))
+
+    def extend(self, turns: Iterable[Turn]) -> Conversation:
+        """A new Conversation with every turn of ``turns`` appended in order."""
+        result = self
+        for turn in turns:
+            result = result.append(turn)
+        return result
+
+    def with_system(
+        self, system: str | Text | Iterable[Text | Mapping[str, Any]] | None
+    ) -> Conversation:
+        """The same turns (shared, not copied) under another system prompt."""
+        return _make(self._head, _Header(system_from_wire(system), self._header.metadata))
+
+    def with_metadata(
+        self, metadata: Mapping[str, Any] | None = None, **entries: Any
+    ) -> Conversation:
+        """The same conversation with metadata entries added (or replaced)."""
+        merged = dict(self._header.metadata)
+        merged.update(metadata or {})
+        merged.update(entries)
+        return _make(self._head, _Header(self._header.system, _metadata_arg(merged)))
+
+    def _push(
+        self, role: str, content: str | tuple[Block, ...], provenance: Provenance | None
+    ) -> Conversation:
+        # The hot path of every append: Turn, Node and Conversation built inline.
+        turn = _new(Turn)
+        _set_role(turn, role)
+        _set_content(turn, content)
+        _set_provenance(turn, provenance)
+        parent = self._head
+        node = _new(Node)
+        node.turn = turn
+        node.parent = parent
+        if parent is None:
+            node.length = 1
+            node.ledger = Ledger()
+            node.ledger.nodes.append(node)
+        else:
+            node.length = parent.length + 1
+            ledger = node.ledger = parent.ledger
+            path = ledger.nodes
+            if path and path[-1] is parent:  # extend_path(), inlined
+                path.append(node)
+        conversation = _new(Conversation)
+        _set_head(conversation, node)
+        _set_header(conversation, self._header)
+        return conversation  # type: ignore[no-any-return]
+
+    def _with_head(self, head: Node | None) -> Conversation:
+        return _make(head, self._header)
+
+    # -- reading --------------------------------------------------------------------
+
+    @property
+    def system(self) -> str | tuple[Text, ...] | None:
+        """The system prompt: None, a string, or text blocks."""
+        return self._header.system
+
+    @property
+    def metadata(self) -> FrozenDict:
+        """The program's own annotations; saved, never sent."""
+        return self._header.metadata
+
+    @property
+    def last(self) -> Turn | None:
+        """The last turn, or None for an empty conversation."""
+        return None if self._head is None else self._head.turn
+
+    @property
+    def turns(self) -> tuple[Turn, ...]:
+        """All turns, oldest first."""
+        return tuple(self)
+
+    @property
+    def usage(self) -> Usage:
+        """The token usage of every model reply folded into this conversation, summed."""
+        total = Usage()
+        node = self._head
+        while node is not None:
+            provenance = node.turn.provenance
+            if provenance is not None and provenance.replies:
+                total = total + provenance.usage
+            node = node.parent
+        return total
+
+    def __len__(self) -> int:
+        return 0 if self._head is None else self._head.length
+
+    def __iter__(self) -> Iterator[Turn]:
+        head = self._head
+        if head is None:
+            return iter(())
+        return head.ledger.iter_turns(head)
+
+    @overload
+    def __getitem__(self, index: int) -> Turn: ...
+    @overload
+    def __getitem__(self, index: slice) -> Conversation: ...
+    def __getitem__(self, index: int | slice) -> Turn | Conversation:
+        """``c[i]`` is a turn; ``c[:k]`` is the Conversation of the first k turns (shared)."""
+        head = self._head
+        size = 0 if head is None else head.length
+        if isinstance(index, slice):
+            start, stop, step = index.indices(size)
+            if start != 0 or step != 1:
+                raise MalformedInputError(
+                    f"only prefixes can be sliced (c[:k]); got c[{index.start}:{index.stop}:"
+                    f"{index.step}]; use list(c)[...] for other selections of turns"
+                )
+            if stop >= size:
+                return self
+            if stop <= 0:
+                return self._with_head(None)
+            return self._with_head(head.ledger.node_at(head, stop - 1))  # type: ignore[union-attr]
+        if not isinstance(index, int):
+            raise TypeError(
+                f"Conversation indices must be int or slice, not {type(index).__name__}"
+            )
+        if index < 0:
+            index += size
+        if not 0 <= index < size:
+            raise IndexError(f"turn index {index} out of range for a conversation of {size} turns")
+        if index == size - 1:
+            return head.turn  # type: ignore[union-attr]
+        return head.ledger.turn_at(head, index)  # type: ignore[union-attr]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Conversation):
+            return NotImplemented
+        return self._header == other._header and chain_equal(self._head, other._head)
+
+    def __hash__(self) -> int:
+        return hash((self._header.system, self._header.metadata, chain_hash(self._head)))
+
+    def __repr__(self) -> str:
+        parts = [f"{len(self)} turns"]
+        system, metadata = self._header.system, self._header.metadata
+        if system is not None:
+            parts.append(f"system={_clip(system if isinstance(system, str) else '<blocks>')}")
+        last = self.last
+        if last is not None:
+            parts.append(f"last={last.role}:{_clip(last.text)}")
+        if metadata:
+            parts.append(f"metadata={dict(metadata)!r:.60}")
+        return f"<Conversation {', '.join(parts)}>"
+
+    def __setattr__(self, name: str, value: object) -> NoReturn:
+        raise AttributeError(
+            "Conversation is immutable; user(), assistant(), fold() and with_*() return a new one"
+        )
+
+    def __delattr__(self, name: str) -> NoReturn:
+        raise AttributeError("Conversation is immutable")
+
+    def __copy__(self) -> Conversation:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Conversation:
+        return self
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        return (Conversation.loads, (self.dumps(),))
+
+    # -- the wire -------------------------------------------------------------------
+
+    def violations(self, **options: Any) -> tuple[Violation, ...]:
+        """Every reason the API would reject this conversation sent with ``options``."""
+        return tuple(self._encode(options)[1])
+
+    def to_json(self, **options: Any) -> bytes:
+        """The request body as compact JSON bytes (``orjson.dumps(self.to_payload(...))``).
+
+        Raises :class:`RuleViolationError` listing every problem the API would
+        reject, before anything is sent. Already-encoded turns are reused, so
+        sending a long history again after one more turn costs about one turn.
+        """
+        body, found = self._encode(options)
+        if found:
+            raise RuleViolationError(found)
+        return body
+
+    def to_payload(self, **options: Any) -> dict[str, Any]:
+        """The request body as a dict: ``options`` (any request field), system, messages.
+
+        Raises :class:`RuleViolationError` as :meth:`to_json` does.
+        """
+        return orjson.loads(self.to_json(**options))  # type: ignore[no-any-return]
+
+    def _encode(self, options: dict[str, Any]) -> tuple[bytes, list[Violation]]:
+        for name in _NOT_OPTIONS:
+            if name in options:
+                where = "Conversation(system=...) or with_system()" if name == "system" else "its turns"
+                raise MalformedInputError(
+                    f"{name!r} is not an option: it comes from the conversation ({where})",
+                    f"$.{name}",
+                )
+        header = self._header
+        fields = options
+        if header.system is not None:
+            fields = {**options, "system": system_to_wire(header.system)}
+        try:
+            front = orjson.dumps(fields, default=_option_default)
+        except TypeError as exc:
+            raise MalformedInputError(f"the request options are not JSON: {exc}") from None
+        front = b'{"messages":[' if len(front) == 2 else front[:-1] + b',"messages":['
+        head = self._head
+        if head is None:
+            body, state, found, last, count = front + b"]}", INITIAL, [], None, 0
+        else:
+            body, state, found = head.ledger.encode(head, front, b"]}")
+            last, count = head.turn, head.length
+        found += finish(state, count, last, header.breakpoints, options)
+        return body, found
+
+    @classmethod
+    def from_payload(cls, body: Mapping[str, Any] | bytes | str) -> Conversation:
+        """Read a request body (dict or JSON) back into a Conversation.
+
+        The system prompt and messages are read; other request fields are
+        options, not part of a conversation (:func:`split_payload` returns both).
+        """
+        return split_payload(body)[0]
+
+    def fold(self, reply: Reply | Mapping[str, Any] | bytes | str) -> Conversation:
+        """A new Conversation with a model's reply appended as an assistant turn.
+
+        If this conversation ends with an assistant turn (a prefill), the reply
+        continues it: the two become ONE assistant turn, the reply's first text
+        joined to the prefill's last text, exactly as the model saw it.
+        Raises :class:`MalformedReplyError` for anything that is not a reply.
+        """
+        blocks, info = parse_reply(reply)
+        head = self._head
+        if head is not None and head.turn.role == "assistant":
+            before = head.turn
+            provenance = before.provenance or SYNTHETIC
+            if provenance.replies:
+                merged = make_provenance((*provenance.replies, info), provenance.prefill)
+            else:
+                merged = make_provenance((info,), before.blocks)
+            content = canonical(_continue(before.blocks, blocks))
+            return self._with_head(make_node(make_turn("assistant", content, merged), head.parent))
+        turn = make_turn("assistant", canonical(blocks), make_provenance((info,)))
+        return self._with_head(make_node(turn, head))
+
+    # -- the save format --------------------------------------------------------------
+
+    def dumps(self) -> str:
+        """This conversation in the library's versioned save format (JSON text).
+
+        Everything is kept: system, turns, metadata, and each assistant turn's
+        provenance. :meth:`loads` reads it back, equal to this conversation.
+        """
+        from ._save import dump_conversation
+
+        return dump_conversation(self._header.system, self._header.metadata, self).decode("utf-8")
+
+    @classmethod
+    def loads(cls, text: str | bytes) -> Conversation:
+        """Read a conversation saved by :meth:`dumps`.
+
+        Raises :class:`SaveFormatError` for anything else, and
+        :class:`UnsupportedVersionError` for a format newer than this library.
+        """
+        from ._save import load_conversation
+
+        system, metadata, nodes = load_conversation(text)
+        head = nodes[-1] if nodes else None
+        if head is not None:
+            head.ledger.adopt(nodes)
+        return _make(head, _Header(system, metadata))
+
+
+# -- construction helpers ------------------------------------------------------------
+
+
+class _Header:
+    """What a lineage of conversations shares besides turns: system and metadata."""
+
+    __slots__ = ("breakpoints", "metadata", "system")
+
+    def __init__(self, system: str | tuple[Text, ...] | None, metadata: FrozenDict) -> None:
+        self.system = system
+        self.metadata = metadata
+        self.breakpoints = (
+            0
+            if system is None or isinstance(system, str)
+            else sum(1 for b in system if b.cache_control is not None)
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, _Header):
+            return NotImplemented
+        return self is other or (self.system == other.system and self.metadata == other.metadata)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+_set_role = Turn.__dict__["role"].__set__
+_set_content = Turn.__dict__["content"].__set__
+_set_provenance = Turn.__dict__["provenance"].__set__
+_set_head = Conversation.__dict__["_head"].__set__
+_set_header = Conversation.__dict__["_header"].__set__
+
+
+def _make(head: Node | None, header: _Header) -> Conversation:
+    conversation: Conversation = _new(Conversation)
+    _set_head(conversation, head)
+    _set_header(conversation, header)
+    return conversation
+
+
+def _metadata_arg(metadata: Mapping[str, Any] | None) -> FrozenDict:
+    if metadata is None:
+        return EMPTY
+    if not isinstance(metadata, Mapping):
+        raise MalformedInputError(
+            f"metadata must be a mapping, got {type(metadata).__name__}", "$.metadata"
+        )
+    return freeze(dict(metadata), "$.metadata")  # type: ignore[no-any-return]
+
+
+def _continue(prefill: tuple[Block, ...], reply: tuple[Block, ...]) -> tuple[Block, ...]:
+    """The prefill continued by the reply: the reply's first text joins the prefill's last."""
+    if not prefill or not reply:
+        return prefill + reply
+    tail, head = prefill[-1], reply[0]
+    if type(tail) is not Text or type(head) is not Text:
+        return prefill + reply
+    citations = (tail.citations or []) + (head.citations or [])
+    joined = Text(
+        tail.text + head.text,
+        citations=citations or None,
+        cache_control=tail.cache_control,
+        extra={**tail.extra, **head.extra},
+    )
+    return (*prefill[:-1], joined, *reply[1:])
+
+
+def _option_default(value: Any) -> Any:
+    """Let orjson write library values given as options (blocks, tools with to_wire())."""
+    to_wire = getattr(value, "to_wire", None)
+    if callable(to_wire):
+        return to_wire()
+    if isinstance(value, Block.__args__):  # type: ignore[attr-defined]
+        return unstructure_block(value)
+    if isinstance(value, frozenset | set):
+        return sorted(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def _clip(text: str, width: int = 40) -> str:
+    return repr(text if len(text) <= width else text[: width - 1] + "…")
+
+
+def split_payload(body: Mapping[str, Any] | bytes | str) -> tuple[Conversation, dict[str, Any]]:
+    """Read a request body into (the Conversation, the other request fields)."""
+    if isinstance(body, bytes | bytearray | memoryview | str):
+        body = load_json(body, "the request body")
+    if not isinstance(body, Mapping):
+        raise MalformedInputError(
+            f"a request body must be a JSON object, got {type(body).__name__}"
+        )
+    messages = body.get("messages")
+    if not isinstance(messages, list | tuple):
+        raise MalformedInputError(
+            "a request body needs 'messages', a list of messages"
+            if messages is None
+            else f"'messages' must be a list, got {type(messages).__name__}",
+            "$.messages",
+        )
+    nodes: list[Node] = []
+    head = None
+    for i, message in enumerate(messages):
+        head = make_node(turn_from_wire(message, f"$.messages[{i}]"), head)
+        nodes.append(head)
+    if head is not None:
+        head.ledger.adopt(nodes)
+    system = system_from_wire(body.get("system"))
+    options = {k: v for k, v in body.items() if k not in _NOT_OPTIONS}
+    return _make(head, _Header(system, EMPTY)), options

@@ -1,0 +1,145 @@
+"""Immutable JSON values: the form every free-form field of a block is kept in.
+
+Tool inputs, citations, ``cache_control`` and unknown blocks are JSON that the
+library does not interpret. They are stored as :class:`FrozenDict` and
+:class:`FrozenList`: subclasses of ``dict`` and ``list`` (so they compare equal
+to plain JSON, and orjson writes them natively) that refuse mutation and hash
+by value, so a block holding them is a true value.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn, TypeAlias
+
+from .errors import MalformedInputError
+
+__all__ = ["EMPTY", "JSON", "FrozenDict", "FrozenList", "freeze", "thaw"]
+
+JSON: TypeAlias = Any
+"""A JSON value: None, bool, int, float, str, or a list or dict of JSON values."""
+
+
+def _immutable(self: object, *args: object, **kwargs: object) -> NoReturn:
+    raise TypeError(
+        f"{type(self).__name__} is immutable: it belongs to a Conversation value; "
+        "copy it (dict(x) / list(x)) to change it"
+    )
+
+
+class FrozenDict(dict[str, Any]):
+    """A ``dict`` that cannot change and hashes by value."""
+
+    __slots__ = ("_hash",)
+
+    __setitem__ = __delitem__ = _immutable
+    clear = pop = popitem = setdefault = update = _immutable
+    __ior__ = _immutable  # type: ignore[assignment]
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        try:
+            return self._hash
+        except AttributeError:
+            h = hash(frozenset(self.items()))
+            self._hash = h
+            return h
+
+    def __reduce__(self) -> tuple[type[FrozenDict], tuple[dict[str, Any]]]:
+        return (FrozenDict, (dict(self),))
+
+    def __repr__(self) -> str:
+        return f"FrozenDict({dict.__repr__(self)})"
+
+
+class FrozenList(list[Any]):
+    """A ``list`` that cannot change and hashes by value."""
+
+    __slots__ = ()
+
+    __setitem__ = __delitem__ = _immutable
+    append = extend = insert = pop = remove = clear = sort = reverse = _immutable
+    __iadd__ = __imul__ = _immutable  # type: ignore[assignment]
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(self))
+
+    def __reduce__(self) -> tuple[type[FrozenList], tuple[list[Any]]]:
+        return (FrozenList, (list(self),))
+
+    def __repr__(self) -> str:
+        return f"FrozenList({list.__repr__(self)})"
+
+
+EMPTY = FrozenDict()
+"""The shared empty FrozenDict, used as the default for ``extra`` fields."""
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+_dict_set = dict.__setitem__
+
+
+class _NotJSON(Exception):
+    """Raised deep inside :func:`freeze`; each level adds its key on the way out."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        self.keys: list[str] = []
+
+
+def freeze(value: Any, path: str = "$") -> Any:
+    """Return ``value`` with every dict and list made immutable (deeply).
+
+    Scalars come back as they are; already-frozen containers are not copied.
+    Anything that is not JSON (a set, an object, a non-string key) raises
+    :class:`MalformedInputError` naming where it was, below ``path``.
+    """
+    try:
+        return _freeze(value)
+    except _NotJSON as exc:
+        raise MalformedInputError(exc.reason, path + "".join(reversed(exc.keys))) from None
+
+
+def _freeze(value: Any) -> Any:
+    cls = type(value)
+    if cls is str or cls is int or cls is FrozenDict or cls is FrozenList or value is None:
+        return value
+    if cls is dict or isinstance(value, dict):
+        frozen = FrozenDict(value)  # copied in C; nested containers are swapped below
+        for key, item in value.items():
+            if type(key) is not str:
+                raise _NotJSON(f"JSON object keys must be strings, got {type(key).__name__} {key!r}")
+            kind = type(item)
+            if kind is str or kind is int or kind is bool or kind is float or item is None:
+                continue
+            try:
+                _dict_set(frozen, key, _freeze(item))
+            except _NotJSON as exc:
+                exc.keys.append(f".{key}")
+                raise
+        return frozen
+    if cls is list or isinstance(value, list | tuple):
+        items = []
+        for index, item in enumerate(value):
+            kind = type(item)
+            if kind is str or kind is int or kind is bool or kind is float or item is None:
+                items.append(item)
+                continue
+            try:
+                items.append(_freeze(item))
+            except _NotJSON as exc:
+                exc.keys.append(f"[{index}]")
+                raise
+        return FrozenList(items)
+    if isinstance(value, _SCALARS):
+        return value
+    raise _NotJSON(f"expected a JSON value, got {cls.__name__} {value!r:.80}")
+
+
+def thaw(value: Any) -> Any:
+    """Return a deep, mutable copy of a (possibly frozen) JSON value."""
+    if isinstance(value, dict):
+        return {k: thaw(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [thaw(v) for v in value]
+    return value

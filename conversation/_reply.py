@@ -1,0 +1,223 @@
+"""A model's reply, its token usage, and the provenance an assistant turn keeps.
+
+Provenance never goes on the wire; it is kept by the save format so that a
+stored dialogue still says which turns a model wrote, which model, why it
+stopped and what it cost.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from ._blocks import Block
+from ._json import EMPTY, FrozenDict, freeze
+
+__all__ = ["Provenance", "Reply", "ReplyInfo", "Usage"]
+
+
+def _add_json(a: Any, b: Any) -> Any:
+    """Sum two JSON usage details: numbers add up, objects merge key by key."""
+    if isinstance(a, int | float) and isinstance(b, int | float) and not isinstance(a, bool):
+        return a + b
+    if isinstance(a, dict) and isinstance(b, dict):
+        merged = dict(a)
+        for key, value in b.items():
+            merged[key] = _add_json(merged[key], value) if key in merged else value
+        return merged
+    return b if b is not None else a
+
+
+@attrs.frozen
+class Usage:
+    """Token counts of one reply, or the total of several.
+
+    ``extra`` keeps the detail fields (``cache_creation``, ``server_tool_use``,
+    ``service_tier``, and any newer ones) as the API sent them.
+    """
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_creation_input_tokens: int = 0
+    cache_read_input_tokens: int = 0
+    extra: FrozenDict = attrs.field(default=EMPTY, converter=freeze, repr=False)
+
+    @property
+    def total_input_tokens(self) -> int:
+        """The whole prompt: uncached input plus cache writes plus cache reads."""
+        return self.input_tokens + self.cache_creation_input_tokens + self.cache_read_input_tokens
+
+    def __add__(self, other: Usage) -> Usage:
+        if not isinstance(other, Usage):
+            return NotImplemented
+        return Usage(
+            self.input_tokens + other.input_tokens,
+            self.output_tokens + other.output_tokens,
+            self.cache_creation_input_tokens + other.cache_creation_input_tokens,
+            self.cache_read_input_tokens + other.cache_read_input_tokens,
+            _add_json(self.extra, other.extra),
+        )
+
+
+ZERO_USAGE = Usage()
+
+
+@attrs.frozen
+class ReplyInfo:
+    """What a reply said about itself, without its content."""
+
+    id: str | None = None
+    model: str | None = None
+    stop_reason: str | None = None
+    stop_sequence: str | None = None
+    usage: Usage = ZERO_USAGE
+    extra: FrozenDict = attrs.field(default=EMPTY, converter=freeze, repr=False)
+
+
+@attrs.frozen
+class Reply:
+    """A Messages API response, typed: its content blocks and its metadata."""
+
+    content: tuple[Block, ...]
+    id: str | None = None
+    model: str | None = None
+    stop_reason: str | None = None
+    stop_sequence: str | None = None
+    usage: Usage = ZERO_USAGE
+    extra: FrozenDict = attrs.field(default=EMPTY, converter=freeze, repr=False)
+
+    @classmethod
+    def from_info(cls, content: tuple[Block, ...], info: ReplyInfo) -> Reply:
+        """A Reply of ``content`` with the metadata of ``info``."""
+        return cls(
+            content,
+            info.id,
+            info.model,
+            info.stop_reason,
+            info.stop_sequence,
+            info.usage,
+            extra=info.extra,
+        )
+
+    @property
+    def info(self) -> ReplyInfo:
+        """The reply's metadata, as an assistant turn's provenance keeps it."""
+        return ReplyInfo(
+            self.id, self.model, self.stop_reason, self.stop_sequence, self.usage, self.extra
+        )
+
+    @property
+    def text(self) -> str:
+        """The text of all text blocks, joined."""
+        return "".join(b.text for b in self.content if b.type == "text")  # type: ignore[union-attr]
+
+
+@attrs.frozen
+class Provenance:
+    """Where an assistant turn came from.
+
+    ``replies`` are the model replies folded into the turn, in order (none for
+    a synthetic turn written by the program; several when a cut reply was
+    continued). ``prefill`` is the content the program wrote before the model
+    continued it, if the turn began as a prefill.
+    """
+
+    replies: tuple[ReplyInfo, ...] = ()
+    prefill: tuple[Block, ...] = ()
+
+    @property
+    def synthetic(self) -> bool:
+        """True when no model wrote any of this turn."""
+        return not self.replies
+
+    @property
+    def last(self) -> ReplyInfo | None:
+        """The last reply folded into this turn, if any."""
+        return self.replies[-1] if self.replies else None
+
+    @property
+    def id(self) -> str | None:
+        """The id of the last reply (``msg_...``)."""
+        return self.replies[-1].id if self.replies else None
+
+    @property
+    def model(self) -> str | None:
+        """The model that wrote the last reply."""
+        return self.replies[-1].model if self.replies else None
+
+    @property
+    def stop_reason(self) -> str | None:
+        """Why the model stopped the last reply (``end_turn``, ``max_tokens``, ...)."""
+        return self.replies[-1].stop_reason if self.replies else None
+
+    @property
+    def stop_sequence(self) -> str | None:
+        """The custom stop sequence that ended the last reply, if one did."""
+        return self.replies[-1].stop_sequence if self.replies else None
+
+    @property
+    def usage(self) -> Usage:
+        """The usage of every reply in this turn, summed."""
+        total = ZERO_USAGE
+        for info in self.replies:
+            total = total + info.usage
+        return total
+
+
+SYNTHETIC = Provenance()
+
+_new = object.__new__
+_set = {
+    (cls, f.name): cls.__dict__[f.name].__set__
+    for cls in (Usage, ReplyInfo)
+    for f in attrs.fields(cls)
+}
+_u_in, _u_out, _u_write, _u_read, _u_extra = (
+    _set[Usage, n]
+    for n in (
+        "input_tokens",
+        "output_tokens",
+        "cache_creation_input_tokens",
+        "cache_read_input_tokens",
+        "extra",
+    )
+)
+_i_id, _i_model, _i_reason, _i_seq, _i_usage, _i_extra = (
+    _set[ReplyInfo, n] for n in ("id", "model", "stop_reason", "stop_sequence", "usage", "extra")
+)
+
+
+_p_replies = Provenance.__dict__["replies"].__set__
+_p_prefill = Provenance.__dict__["prefill"].__set__
+
+
+def make_provenance(replies: tuple[ReplyInfo, ...], prefill: tuple[Block, ...] = ()) -> Provenance:
+    """A Provenance from checked parts (hot path)."""
+    provenance: Provenance = _new(Provenance)
+    _p_replies(provenance, replies)
+    _p_prefill(provenance, prefill)
+    return provenance
+
+
+def make_usage(counts: list[int], extra: FrozenDict) -> Usage:
+    """A Usage from checked parts: four token counts and frozen details (hot path)."""
+    usage: Usage = _new(Usage)
+    _u_in(usage, counts[0])
+    _u_out(usage, counts[1])
+    _u_write(usage, counts[2])
+    _u_read(usage, counts[3])
+    _u_extra(usage, extra)
+    return usage
+
+
+def make_info(meta: list[str | None], usage: Usage, extra: FrozenDict) -> ReplyInfo:
+    """A ReplyInfo from checked parts (hot path)."""
+    info: ReplyInfo = _new(ReplyInfo)
+    _i_id(info, meta[0])
+    _i_model(info, meta[1])
+    _i_reason(info, meta[2])
+    _i_seq(info, meta[3])
+    _i_usage(info, usage)
+    _i_extra(info, extra)
+    return info

@@ -1,0 +1,402 @@
+"""The checks run before a payload is sent, each one a named rule.
+
+These are the reasons the API answers 400 that can be seen without asking it.
+They run in two parts so that a long history is checked once, not on every
+send: :func:`scan` walks turns in order and carries a small :class:`ScanState`
+from one turn to the next (so the chain can resume it after an append), and
+:func:`finish` adds what depends on the last turn and the request options.
+
+Rule names (stable, in ``Violation.rule``):
+
+- ``empty_messages``: no turns at all.
+- ``empty_content``: a turn with no blocks.
+- ``empty_text``: a text block that is empty or only whitespace.
+- ``block_not_allowed``: a block in a role that cannot hold it (an image in an
+  assistant turn, a tool_use in a user turn...).
+- ``unsupported_media_type``: an image that is not JPEG/PNG/GIF/WebP, a base64
+  document that is not a PDF, a text document that is not text/plain.
+- ``image_too_large``: a base64 image over 5 MB.
+- ``tool_result_unmatched``: a tool_result whose id matches no tool_use of the
+  assistant turn just before.
+- ``tool_use_unanswered``: a tool_use with no tool_result in the user turn after.
+- ``tool_result_not_first``: a tool_result after other content in its user turn.
+- ``unsigned_thinking``: a thinking block with an empty signature.
+- ``invalid_cache_control``: a ``cache_control`` that is not ephemeral 5m/1h.
+- ``too_many_cache_breakpoints``: more than 4 ``cache_control`` marks.
+- ``too_many_images``: more than 100 images.
+- ``prefill_trailing_whitespace``: the final assistant turn ends in whitespace.
+- ``prefill_with_thinking``: a final assistant turn while thinking is on.
+
+Consecutive turns of one role are one message to the API (it merges them), so
+the tool rules look at role groups, not single turns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
+
+from ._blocks import (
+    Base64Source,
+    Block,
+    ContentSource,
+    Document,
+    Image,
+    RedactedThinking,
+    SearchResult,
+    ServerToolResult,
+    ServerToolUse,
+    Text,
+    TextSource,
+    Thinking,
+    ToolResult,
+    ToolUse,
+)
+from ._media import IMAGE_MEDIA_TYPES
+from ._turn import Turn
+from ._wire import turn_to_wire
+from .errors import Violation
+
+__all__ = [
+    "INITIAL",
+    "MAX_BREAKPOINTS",
+    "MAX_IMAGES",
+    "MAX_IMAGE_BYTES",
+    "ScanState",
+    "finish",
+    "scan",
+]
+
+MAX_IMAGES = 100
+MAX_IMAGE_BYTES = 5 * 1024 * 1024
+MAX_BREAKPOINTS = 4
+_TTLS = (None, "5m", "1h")
+
+_NONE: frozenset[str] = frozenset()
+_USER_ONLY = (Image, Document, SearchResult, ToolResult)
+_ASSISTANT_ONLY = (ToolUse, Thinking, RedactedThinking, ServerToolUse, ServerToolResult)
+
+
+class ScanState(NamedTuple):
+    """What the rules remember after some turns, to check the next one."""
+
+    role: str | None = None
+    """Role of the last turn scanned."""
+    group_start: int = 0
+    """Index of the first turn of the current run of same-role turns."""
+    asked: frozenset[str] = frozenset()
+    """tool_use ids of the latest assistant group."""
+    pending: frozenset[str] = frozenset()
+    """Of ``asked``, those the following user group has not answered yet."""
+    seen_other: bool = False
+    """The current user group already has a block that is not a tool_result."""
+    images: int = 0
+    breakpoints: int = 0
+
+
+INITIAL = ScanState()
+
+
+def scan(
+    turns: Sequence[Turn], start: int, state: ScanState, wire: list[dict[str, Any]]
+) -> tuple[ScanState, list[Violation]]:
+    """Check ``turns`` (whose first has index ``start``), resuming from ``state``.
+
+    The same pass appends each turn's wire message to ``wire``, so a long
+    history is walked once per encoding rather than once per concern.
+    """
+    found: list[Violation] = []
+    emit = wire.append
+    role, group_start, asked, pending, seen_other, images, breakpoints = state
+    index = start - 1
+    for turn in turns:
+        index += 1
+        turn_role = turn.role
+        if turn_role != role:
+            if turn_role == "assistant":
+                if pending:
+                    found.append(_unanswered(pending, group_start))
+                asked = pending = _NONE
+            else:
+                pending = asked
+                seen_other = False
+            role = turn_role
+            group_start = index
+        content = turn.content
+        if type(content) is str:  # one plain text block: the common case
+            emit({"role": turn_role, "content": content})
+            if turn_role == "user":
+                seen_other = True
+            if not content or content.isspace():
+                found.append(_empty_text(index, 0))
+            continue
+        emit(turn_to_wire(turn))
+        if not content:
+            found.append(
+                Violation(
+                    "empty_content",
+                    "the turn has no content blocks; give it text or remove it",
+                    index,
+                )
+            )
+            continue
+        for b, block in enumerate(content):
+            kind = type(block)
+            if turn_role == "user":
+                if kind in _ASSISTANT_ONLY:
+                    found.append(_misplaced(block, turn_role, index, b))
+                    continue
+                if kind is ToolResult:
+                    tool_id = block.tool_use_id  # type: ignore[union-attr]
+                    if tool_id not in asked:
+                        found.append(_unmatched(tool_id, asked, index, b))
+                    pending = pending - {tool_id}
+                    if seen_other:
+                        found.append(
+                            Violation(
+                                "tool_result_not_first",
+                                "a tool_result comes after other content in its user turn; "
+                                "put every tool_result block first, then any text",
+                                index,
+                                b,
+                            )
+                        )
+                else:
+                    seen_other = True
+            else:
+                if kind in _USER_ONLY:
+                    found.append(_misplaced(block, turn_role, index, b))
+                    continue
+                if kind is ToolUse:
+                    asked = asked | {block.id}  # type: ignore[union-attr]
+            counts = _check_block(block, index, b, found)
+            images += counts[0]
+            breakpoints += counts[1]
+    return ScanState(role, group_start, asked, pending, seen_other, images, breakpoints), found
+
+
+def _check_block(block: Block, turn: int, index: int, found: list[Violation]) -> tuple[int, int]:
+    """Check one block (and the blocks inside it); return its (images, breakpoints)."""
+    images = 0
+    breakpoints = 0
+    cache_control = getattr(block, "cache_control", None)
+    if cache_control is not None:
+        breakpoints += 1
+        if cache_control.get("type") != "ephemeral" or cache_control.get("ttl") not in _TTLS:
+            found.append(
+                Violation(
+                    "invalid_cache_control",
+                    f"cache_control {dict(cache_control)!r} is not valid; use "
+                    '{"type": "ephemeral"} with an optional "ttl" of "5m" or "1h"',
+                    turn,
+                    index,
+                )
+            )
+    kind = type(block)
+    if kind is Text:
+        text = block.text  # type: ignore[union-attr]
+        if not text or text.isspace():
+            found.append(_empty_text(turn, index))
+    elif kind is Image:
+        images += 1
+        source = block.source  # type: ignore[union-attr]
+        if type(source) is Base64Source:
+            if source.media_type not in IMAGE_MEDIA_TYPES:
+                found.append(
+                    Violation(
+                        "unsupported_media_type",
+                        f"image media_type {source.media_type!r} is not supported; use "
+                        "image/jpeg, image/png, image/gif or image/webp "
+                        "(Image.from_bytes reads it from the bytes)",
+                        turn,
+                        index,
+                    )
+                )
+            if len(source.data) > MAX_IMAGE_BYTES:
+                found.append(
+                    Violation(
+                        "image_too_large",
+                        f"the base64 image is {len(source.data):,} bytes; the API accepts "
+                        "at most 5 MB per image: downscale or recompress it",
+                        turn,
+                        index,
+                    )
+                )
+    elif kind is Document:
+        source = block.source  # type: ignore[union-attr]
+        if type(source) is Base64Source and source.media_type != "application/pdf":
+            found.append(
+                Violation(
+                    "unsupported_media_type",
+                    f"a base64 document must be application/pdf, got {source.media_type!r}; "
+                    "send text with Document.from_text",
+                    turn,
+                    index,
+                )
+            )
+        elif type(source) is TextSource and source.media_type != "text/plain":
+            found.append(
+                Violation(
+                    "unsupported_media_type",
+                    f"a text document must be text/plain, got {source.media_type!r}",
+                    turn,
+                    index,
+                )
+            )
+        elif type(source) is ContentSource and not isinstance(source.content, str):
+            images, breakpoints = _nested(source.content, turn, index, found, images, breakpoints)
+    elif kind is ToolResult:
+        content = block.content  # type: ignore[union-attr]
+        if content is not None and not isinstance(content, str):
+            images, breakpoints = _nested(content, turn, index, found, images, breakpoints)
+    elif kind is SearchResult:
+        images, breakpoints = _nested(
+            block.content,  # type: ignore[union-attr]
+            turn,
+            index,
+            found,
+            images,
+            breakpoints,
+        )
+    elif kind is Thinking:
+        if not block.signature:  # type: ignore[union-attr]
+            found.append(
+                Violation(
+                    "unsigned_thinking",
+                    "a thinking block has an empty signature (an interrupted stream leaves "
+                    "these); the API rejects it: drop the block or continue from an earlier turn",
+                    turn,
+                    index,
+                )
+            )
+    return images, breakpoints
+
+
+def _nested(
+    blocks: Sequence[Block],
+    turn: int,
+    index: int,
+    found: list[Violation],
+    images: int,
+    breakpoints: int,
+) -> tuple[int, int]:
+    """Check blocks nested in a block; problems are reported at the outer block."""
+    for block in blocks:
+        counts = _check_block(block, turn, index, found)
+        images += counts[0]
+        breakpoints += counts[1]
+    return images, breakpoints
+
+
+def _empty_text(turn: int, index: int) -> Violation:
+    return Violation(
+        "empty_text",
+        "a text block is empty or only whitespace; the API rejects it: give it text or remove it",
+        turn,
+        index,
+    )
+
+
+def _misplaced(block: Block, role: str, turn: int, index: int) -> Violation:
+    where = "user" if role == "assistant" else "assistant"
+    return Violation(
+        "block_not_allowed",
+        f"a {block.type} block cannot be in a {role} turn; it belongs in a {where} turn",
+        turn,
+        index,
+    )
+
+
+def _unmatched(tool_id: str, asked: frozenset[str], turn: int, index: int) -> Violation:
+    known = ", ".join(sorted(asked)) if asked else "no tool_use at all"
+    return Violation(
+        "tool_result_unmatched",
+        f"tool_result for {tool_id!r} answers no tool_use of the assistant turn just before "
+        f"it (that turn has {known}); fix the tool_use_id or remove the block",
+        turn,
+        index,
+    )
+
+
+def _unanswered(pending: frozenset[str], turn: int) -> Violation:
+    ids = ", ".join(repr(i) for i in sorted(pending))
+    return Violation(
+        "tool_use_unanswered",
+        f"tool_use {ids} got no tool_result in this user turn; the API needs a tool_result "
+        "for every tool_use, in the user turn right after it",
+        turn,
+    )
+
+
+def finish(
+    state: ScanState,
+    count: int,
+    last: Turn | None,
+    system_breakpoints: int,
+    options: Mapping[str, Any],
+) -> list[Violation]:
+    """The rules that depend on the end of the conversation and the request options."""
+    found: list[Violation] = []
+    if count == 0:
+        found.append(
+            Violation("empty_messages", "the conversation has no turns; add a user turn first")
+        )
+    if state.role == "user" and state.pending:
+        found.append(_unanswered(state.pending, state.group_start))
+    if last is not None and last.role == "assistant" and last.content:
+        blocks = last.blocks
+        final = blocks[-1]
+        if type(final) is Text and final.text and final.text != final.text.rstrip():
+            found.append(
+                Violation(
+                    "prefill_trailing_whitespace",
+                    "the conversation ends with an assistant turn (a prefill) whose text ends "
+                    f"in whitespace ({final.text[-12:]!r}); the API rejects it: strip the "
+                    "trailing whitespace",
+                    count - 1,
+                    len(blocks) - 1,
+                )
+            )
+        thinking = options.get("thinking")
+        if isinstance(thinking, Mapping) and thinking.get("type") in ("enabled", "adaptive"):
+            found.append(
+                Violation(
+                    "prefill_with_thinking",
+                    "the conversation ends with an assistant turn (a prefill) while thinking "
+                    "is on; the API rejects prefill with extended thinking: remove the "
+                    "prefill or turn thinking off",
+                    count - 1,
+                )
+            )
+    tool_breakpoints = _option_breakpoints(options)
+    total = state.breakpoints + system_breakpoints + tool_breakpoints
+    if total > MAX_BREAKPOINTS:
+        found.append(
+            Violation(
+                "too_many_cache_breakpoints",
+                f"{total} cache_control breakpoints (messages {state.breakpoints}, system "
+                f"{system_breakpoints}, tools and request {tool_breakpoints}); the API allows "
+                f"at most {MAX_BREAKPOINTS}: remove some",
+            )
+        )
+    if state.images > MAX_IMAGES:
+        found.append(
+            Violation(
+                "too_many_images",
+                f"{state.images} images; the API accepts at most {MAX_IMAGES} per request",
+            )
+        )
+    return found
+
+
+def _option_breakpoints(options: Mapping[str, Any]) -> int:
+    count = 1 if options.get("cache_control") is not None else 0
+    tools = options.get("tools")
+    if isinstance(tools, list | tuple):
+        for tool in tools:
+            marker = tool.get("cache_control") if isinstance(tool, Mapping) else None
+            if marker is None:
+                marker = getattr(tool, "cache_control", None)
+            if marker is not None:
+                count += 1
+    return count

@@ -1,0 +1,176 @@
+"""The library's own save format: versioned JSON that keeps everything.
+
+::
+
+    {"format": "conversation-state", "version": 1,
+     "system": <as on the wire, or absent>,
+     "metadata": {...},                                  (absent when empty)
+     "turns": [{"role": "user", "content": <as on the wire>},
+               {"role": "assistant", "content": ...,
+                "provenance": {"replies": [{"id", "model", "stop_reason",
+                                            "stop_sequence", "usage", "extra"}],
+                               "prefill": [<blocks>]}}]}  (absent when synthetic)
+
+Content is written exactly as on the wire, so a saved conversation is also
+readable by anything that knows the Messages API. A reader meeting a newer
+``version`` refuses it with :class:`UnsupportedVersionError` rather than guess.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+
+from ._blocks import Text
+from ._chain import Ledger, Node
+from ._json import EMPTY, FrozenDict, freeze
+from ._reply import SYNTHETIC, Provenance
+from ._turn import Turn
+from ._wire import (
+    content_from_wire,
+    info_from_wire,
+    info_to_wire,
+    load_json,
+    system_from_wire,
+    system_to_wire,
+    turn_from_wire,
+    turn_to_wire,
+    unstructure_block,
+)
+from .errors import MalformedInputError, SaveFormatError, UnsupportedVersionError
+
+__all__ = ["FORMAT", "VERSION", "dump_conversation", "load_conversation"]
+
+FORMAT = "conversation-state"
+VERSION = 1
+
+_new = object.__new__
+_set_role = Turn.__dict__["role"].__set__
+_set_content = Turn.__dict__["content"].__set__
+_set_provenance = Turn.__dict__["provenance"].__set__
+
+
+def dump_conversation(
+    system: str | tuple[Text, ...] | None, metadata: FrozenDict, turns: Iterable[Turn]
+) -> bytes:
+    """The save format of a conversation's parts, as UTF-8 JSON bytes."""
+    records = []
+    for turn in turns:
+        record = turn_to_wire(turn)
+        provenance = turn.provenance
+        if provenance is not None and (provenance.replies or provenance.prefill):
+            record["provenance"] = _provenance_to_wire(provenance)
+        records.append(record)
+    doc: dict[str, Any] = {"format": FORMAT, "version": VERSION}
+    if system is not None:
+        doc["system"] = system_to_wire(system)
+    if metadata:
+        doc["metadata"] = metadata
+    doc["turns"] = records
+    return orjson.dumps(doc)
+
+
+def _provenance_to_wire(provenance: Provenance) -> dict[str, Any]:
+    out: dict[str, Any] = {"replies": [info_to_wire(r) for r in provenance.replies]}
+    if provenance.prefill:
+        out["prefill"] = [unstructure_block(b) for b in provenance.prefill]
+    return out
+
+
+def load_conversation(
+    text: str | bytes,
+) -> tuple[str | tuple[Text, ...] | None, FrozenDict, list[Node]]:
+    """Read the save format: (system, metadata, the chain's nodes in order)."""
+    try:
+        return _load(text)
+    except SaveFormatError:
+        raise
+    except MalformedInputError as exc:
+        raise SaveFormatError(exc.reason, exc.path) from None
+
+
+def _load(text: str | bytes) -> tuple[str | tuple[Text, ...] | None, FrozenDict, list[Node]]:
+    if not isinstance(text, str | bytes | bytearray | memoryview):
+        raise SaveFormatError(f"expected saved JSON text, got {type(text).__name__}")
+    doc = load_json(text, "the saved conversation")
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise SaveFormatError(
+            f'not a conversation saved by Conversation.dumps() (no "format": {FORMAT!r}); '
+            "for a request body use Conversation.from_payload"
+        )
+    version = doc.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise SaveFormatError(
+            f"the save format version must be a positive integer, got {version!r}"
+        )
+    if version > VERSION:
+        raise UnsupportedVersionError(
+            f"this conversation was saved in format version {version}, newer than this "
+            f"library reads (up to {VERSION}); upgrade conversation-state to load it",
+            "$.version",
+        )
+    system = system_from_wire(doc.get("system"))
+    metadata = doc.get("metadata")
+    if metadata is None:
+        metadata = EMPTY
+    elif not isinstance(metadata, dict):
+        raise SaveFormatError("metadata must be a JSON object", "$.metadata")
+    else:
+        metadata = freeze(metadata, "$.metadata")
+    turns = doc.get("turns")
+    if not isinstance(turns, list):
+        raise SaveFormatError("a saved conversation needs 'turns', a list", "$.turns")
+    return system, metadata, _load_turns(turns)
+
+
+def _load_turns(records: list[Any]) -> list[Node]:
+    nodes: list[Node] = []
+    parent: Node | None = None
+    ledger = Ledger()
+    length = 0
+    for i, record in enumerate(records):
+        # The common case inline: a plain text turn with no provenance.
+        content = record.get("content") if type(record) is dict else None
+        if type(content) is str and len(record) == 2 and record.get("role") in _ROLES:
+            role = record["role"]
+            turn = _new(Turn)
+            _set_role(turn, role)
+            _set_content(turn, content)
+            _set_provenance(turn, SYNTHETIC if role == "assistant" else None)
+        else:
+            turn = _read_turn(record, f"$.turns[{i}]")
+        length += 1
+        node = _new(Node)
+        node.turn = turn
+        node.parent = parent
+        node.length = length
+        node.ledger = ledger
+        nodes.append(node)
+        parent = node
+    return nodes
+
+
+_ROLES = {"user": None, "assistant": None}
+
+
+def _read_turn(record: Any, path: str) -> Turn:
+    provenance = None
+    if isinstance(record, dict) and "provenance" in record:
+        if record.get("role") != "assistant":
+            raise SaveFormatError("only assistant turns have a provenance", f"{path}.provenance")
+        provenance = _provenance_from_wire(record["provenance"], f"{path}.provenance")
+    return turn_from_wire(record, path, provenance)
+
+
+def _provenance_from_wire(data: Any, path: str) -> Provenance:
+    if not isinstance(data, dict):
+        raise SaveFormatError("a provenance must be a JSON object", path)
+    replies = data.get("replies", [])
+    if not isinstance(replies, list):
+        raise SaveFormatError("provenance replies must be a list", f"{path}.replies")
+    infos = tuple(info_from_wire(r, f"{path}.replies[{i}]") for i, r in enumerate(replies))
+    prefill = data.get("prefill")
+    blocks = content_from_wire(prefill, f"{path}.prefill") if prefill is not None else ()
+    return Provenance(infos, blocks)

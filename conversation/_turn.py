@@ -1,0 +1,119 @@
+"""A turn: one message of the dialogue, its role, its content and its provenance."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import attrs
+
+from ._blocks import Block, Text, plain_text
+from ._reply import SYNTHETIC, Provenance
+from .errors import MalformedInputError
+
+__all__ = ["ROLES", "Role", "Turn", "canonical", "make_turn"]
+
+Role = Literal["user", "assistant"]
+ROLES = ("user", "assistant")
+
+
+def canonical(blocks: tuple[Block, ...]) -> str | tuple[Block, ...]:
+    """The stored form of content: one plain text block is kept as its bare string."""
+    if len(blocks) == 1:
+        block = blocks[0]
+        if (
+            type(block) is Text
+            and block.citations is None
+            and block.cache_control is None
+            and not block.extra
+        ):
+            return block.text
+    return blocks
+
+
+def _role(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value not in ROLES:
+        raise MalformedInputError(
+            f"role must be 'user' or 'assistant', got {value!r}; "
+            "the system prompt goes in Conversation(system=...)",
+            "$.role",
+        )
+
+
+def _content(value: Any) -> str | tuple[Block, ...]:
+    from ._wire import coerce_blocks  # the converter module imports this one
+
+    return value if type(value) is str else canonical(coerce_blocks(value, "$.content"))
+
+
+def _provenance(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None and not isinstance(value, Provenance):
+        raise MalformedInputError(
+            f"provenance must be a Provenance, got {type(value).__name__}", "$.provenance"
+        )
+    if instance.role == "user" and value is not None:
+        raise MalformedInputError("a user turn has no provenance", "$.provenance")
+
+
+@attrs.frozen(repr=False)
+class Turn:
+    """One message: ``role``, ``content`` as on the wire, and where it came from.
+
+    ``content`` is what the API's ``content`` field holds: a bare string for one
+    plain text block, else a tuple of blocks; ``blocks`` is always the tuple.
+    A user turn has no provenance; an assistant turn always has one (synthetic
+    unless a model wrote it).
+    """
+
+    role: Role = attrs.field(validator=_role)
+    content: str | tuple[Block, ...] = attrs.field(converter=_content)
+    provenance: Provenance | None = attrs.field(default=None, validator=_provenance)
+
+    def __attrs_post_init__(self) -> None:
+        if self.role == "assistant" and self.provenance is None:
+            object.__setattr__(self, "provenance", SYNTHETIC)
+
+    @property
+    def blocks(self) -> tuple[Block, ...]:
+        """The content blocks, in order (a bare string content is one Text block)."""
+        content = self.content
+        return (plain_text(content),) if type(content) is str else content  # type: ignore[return-value]
+
+    @property
+    def text(self) -> str:
+        """The text of the turn's text blocks, joined (other blocks are skipped)."""
+        content = self.content
+        if type(content) is str:
+            return content  # type: ignore[return-value]
+        return "".join(b.text for b in content if type(b) is Text)
+
+    @property
+    def synthetic(self) -> bool:
+        """True for an assistant turn the program wrote (no model reply in it)."""
+        return self.provenance is not None and not self.provenance.replies
+
+    def __repr__(self) -> str:
+        parts = [repr(self.role), repr(self.content)]
+        if self.provenance is not None and self.provenance.replies:
+            parts.append(f"provenance={self.provenance!r}")
+        return f"Turn({', '.join(parts)})"
+
+
+
+_new = object.__new__
+_set_role = Turn.__dict__["role"].__set__
+_set_content = Turn.__dict__["content"].__set__
+_set_provenance = Turn.__dict__["provenance"].__set__
+
+
+def make_turn(
+    role: str, content: str | tuple[Block, ...], provenance: Provenance | None
+) -> Turn:
+    """Build a Turn from parts already checked (hot path: no validation).
+
+    ``content`` must already be canonical (see :func:`canonical`).
+    """
+    turn = _new(Turn)
+    _set_role(turn, role)
+    _set_content(turn, content)
+    _set_provenance(turn, provenance)
+    return turn  # type: ignore[no-any-return]
