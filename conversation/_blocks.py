@@ -231,7 +231,7 @@ class Image:
     """An image in a user turn: inline base64, a URL, or an uploaded file."""
 
     type: ClassVar[str] = "image"
-    source: Source = attrs.field(validator=_is(Source.__args__, "an image source"))  # type: ignore[attr-defined]
+    source: Source = attrs.field(validator=_is(Source.__args__, "an image source"))
     cache_control: FrozenDict | None = _cache_field()
     extra: FrozenDict = _extra_field()
 
@@ -279,7 +279,7 @@ class Document:
     """A document in a user turn: a PDF, plain text, content blocks, a URL or a file."""
 
     type: ClassVar[str] = "document"
-    source: Source = attrs.field(validator=_is(Source.__args__, "a document source"))  # type: ignore[attr-defined]
+    source: Source = attrs.field(validator=_is(Source.__args__, "a document source"))
     title: str | None = attrs.field(default=None, kw_only=True)
     context: str | None = attrs.field(default=None, kw_only=True)
     citations: FrozenDict | None = attrs.field(
@@ -457,7 +457,7 @@ Block: TypeAlias = (
     | UnknownBlock
 )
 
-BLOCK_CLASSES: tuple[type, ...] = Block.__args__  # type: ignore[attr-defined]
+BLOCK_CLASSES: tuple[type, ...] = Block.__args__
 
 _new = object.__new__
 _set_text = Text.__dict__["text"].__set__
@@ -473,4 +473,4 @@ def plain_text(text: str) -> Text:
     _set_citations(block, None)
     _set_cache(block, None)
     _set_extra(block, EMPTY)
-    return block  # type: ignore[no-any-return]
+    return block

@@ -18,12 +18,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from typing import Any, NamedTuple
-
-import orjson
+from typing import NamedTuple
 
 from ._rules import INITIAL, ScanState, scan
 from ._turn import Turn
+from ._wire import encode_messages
 from .errors import Violation
 
 __all__ = ["CHUNK", "Ledger", "Node", "chain_equal", "chain_hash", "make_node"]
@@ -70,9 +69,9 @@ def extend_path(path: list[Node], parent: Node, node: Node) -> None:
 
 
 class Mark(NamedTuple):
-    """A checkpoint: after ``count`` turns, the JSON ends at ``end``, the rules are ``state``."""
+    """A checkpoint: after ``turns`` turns, the JSON ends at ``end``, the rules are ``state``."""
 
-    count: int
+    turns: int
     end: int
     state: ScanState
 
@@ -133,12 +132,12 @@ class Ledger:
     def _forget_after(self, keep: int) -> None:
         """Drop encoded work for turns past the first ``keep`` (their path changed)."""
         marks = self.marks
-        if marks[-1].count <= keep:
+        if marks[-1].turns <= keep:
             return
-        while marks[-1].count > keep:
+        while marks[-1].turns > keep:
             marks.pop()
         del self.data[marks[-1].end :]
-        last = marks[-1].count
+        last = marks[-1].turns
         self.violations = [(i, v) for i, v in self.violations if i < last]
 
     def adopt(self, nodes: list[Node]) -> None:
@@ -174,36 +173,36 @@ class Ledger:
             self._align(head)
             target = head.length
             marks = self.marks
-            if marks[-1].count < target:
+            if marks[-1].turns < target:
                 self._extend(target)
-            if marks[-1].count == target:
+            if marks[-1].turns == target:
                 last = marks[-1]
                 body = b"".join((front, self.data, back))
                 return Encoded(body, last.state, [v for _, v in self.violations])
             # ``head`` is behind the encoded tip: reuse up to the checkpoint before it.
             mark = marks[_last_mark_at_or_before(marks, target)]
-            turns = [n.turn for n in self.nodes[mark.count : target]]
-            tail, state, more = _encode_turns(turns, mark.count, mark.state)
+            turns = [n.turn for n in self.nodes[mark.turns : target]]
+            tail, state, more = _encode_turns(turns, mark.turns, mark.state)
             with memoryview(self.data) as data:
                 body = b"".join(
                     (front, data[: mark.end], b"," if mark.end else b"", tail[1:-1], back)
                 )
-            found = [v for i, v in self.violations if i < mark.count]
+            found = [v for i, v in self.violations if i < mark.turns]
         return Encoded(body, state, found + more)
 
     def _extend(self, target: int) -> None:
         """Encode and scan nodes up to ``target`` (lock held), checkpointing each chunk."""
         marks = self.marks
         last = marks[-1]
-        if last.count % CHUNK:
+        if last.turns % CHUNK:
             # A checkpoint off the chunk grid is temporary: restart its chunk so
             # the grid stays O(N / CHUNK) checkpoints long.
             marks.pop()
             del self.data[marks[-1].end :]
-            self.violations = [(i, v) for i, v in self.violations if i < marks[-1].count]
+            self.violations = [(i, v) for i, v in self.violations if i < marks[-1].turns]
             last = marks[-1]
         data = self.data
-        count, state = last.count, last.state
+        count, state = last.turns, last.state
         nodes = self.nodes
         while count < target:
             stop = min(target, (count // CHUNK + 1) * CHUNK)
@@ -227,16 +226,15 @@ def _encode_turns(
     turns: list[Turn], start: int, state: ScanState
 ) -> tuple[bytes, ScanState, list[Violation]]:
     """The JSON array of ``turns`` and their rule scan."""
-    wire: list[dict[str, Any]] = []
-    state, found = scan(turns, start, state, wire)
-    return orjson.dumps(wire), state, found
+    state, found = scan(turns, start, state)
+    return encode_messages(turns, start), state, found
 
 
 def _last_mark_at_or_before(marks: list[Mark], count: int) -> int:
     lo, hi = 0, len(marks) - 1
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        if marks[mid].count <= count:
+        if marks[mid].turns <= count:
             lo = mid
         else:
             hi = mid - 1
@@ -274,4 +272,4 @@ def chain_hash(head: Node | None) -> int:
     for node in reversed(todo):
         value = hash((value, node.turn))
         node.hash = value
-    return value  # type: ignore[return-value]
+    return value

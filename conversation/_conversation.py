@@ -141,7 +141,7 @@ class Conversation:
         conversation = _new(Conversation)
         _set_head(conversation, node)
         _set_header(conversation, self._header)
-        return conversation  # type: ignore[no-any-return]
+        return conversation
 
     def _with_head(self, head: Node | None) -> Conversation:
         return _make(head, self._header)
@@ -206,20 +206,20 @@ class Conversation:
                 )
             if stop >= size:
                 return self
-            if stop <= 0:
+            if head is None or stop <= 0:
                 return self._with_head(None)
-            return self._with_head(head.ledger.node_at(head, stop - 1))  # type: ignore[union-attr]
+            return self._with_head(head.ledger.node_at(head, stop - 1))
         if not isinstance(index, int):
             raise TypeError(
                 f"Conversation indices must be int or slice, not {type(index).__name__}"
             )
         if index < 0:
             index += size
-        if not 0 <= index < size:
+        if head is None or not 0 <= index < size:
             raise IndexError(f"turn index {index} out of range for a conversation of {size} turns")
         if index == size - 1:
-            return head.turn  # type: ignore[union-attr]
-        return head.ledger.turn_at(head, index)  # type: ignore[union-attr]
+            return head.turn
+        return head.ledger.turn_at(head, index)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Conversation):
@@ -286,7 +286,9 @@ class Conversation:
     def _encode(self, options: dict[str, Any]) -> tuple[bytes, list[Violation]]:
         for name in _NOT_OPTIONS:
             if name in options:
-                where = "Conversation(system=...) or with_system()" if name == "system" else "its turns"
+                where = (
+                    "Conversation(system=...) or with_system()" if name == "system" else "its turns"
+                )
                 raise MalformedInputError(
                     f"{name!r} is not an option: it comes from the conversation ({where})",
                     f"$.{name}",
@@ -301,6 +303,7 @@ class Conversation:
             raise MalformedInputError(f"the request options are not JSON: {exc}") from None
         front = b'{"messages":[' if len(front) == 2 else front[:-1] + b',"messages":['
         head = self._head
+        found: list[Violation]
         if head is None:
             body, state, found, last, count = front + b"]}", INITIAL, [], None, 0
         else:
@@ -429,7 +432,7 @@ def _continue(prefill: tuple[Block, ...], reply: tuple[Block, ...]) -> tuple[Blo
         tail.text + head.text,
         citations=citations or None,
         cache_control=tail.cache_control,
-        extra={**tail.extra, **head.extra},
+        extra=FrozenDict({**tail.extra, **head.extra}),
     )
     return (*prefill[:-1], joined, *reply[1:])
 
@@ -439,7 +442,7 @@ def _option_default(value: Any) -> Any:
     to_wire = getattr(value, "to_wire", None)
     if callable(to_wire):
         return to_wire()
-    if isinstance(value, Block.__args__):  # type: ignore[attr-defined]
+    if isinstance(value, Block.__args__):
         return unstructure_block(value)
     if isinstance(value, frozenset | set):
         return sorted(value)

@@ -30,10 +30,11 @@ class FrozenDict(dict[str, Any]):
     """A ``dict`` that cannot change and hashes by value."""
 
     __slots__ = ("_hash",)
+    _hash: int
 
     __setitem__ = __delitem__ = _immutable
     clear = pop = popitem = setdefault = update = _immutable
-    __ior__ = _immutable  # type: ignore[assignment]
+    __ior__ = _immutable
 
     def __hash__(self) -> int:  # type: ignore[override]
         try:
@@ -57,7 +58,7 @@ class FrozenList(list[Any]):
 
     __setitem__ = __delitem__ = _immutable
     append = extend = insert = pop = remove = clear = sort = reverse = _immutable
-    __iadd__ = __imul__ = _immutable  # type: ignore[assignment]
+    __iadd__ = __imul__ = _immutable
 
     def __hash__(self) -> int:  # type: ignore[override]
         return hash(tuple(self))
@@ -108,7 +109,9 @@ def _freeze(value: Any) -> Any:
         frozen = FrozenDict(value)  # copied in C; nested containers are swapped below
         for key, item in value.items():
             if type(key) is not str:
-                raise _NotJSON(f"JSON object keys must be strings, got {type(key).__name__} {key!r}")
+                raise _NotJSON(
+                    f"JSON object keys must be strings, got {type(key).__name__} {key!r}"
+                )
             kind = type(item)
             if kind is str or kind is int or kind is bool or kind is float or item is None:
                 continue

@@ -34,6 +34,7 @@ the tool rules look at role groups, not single turns.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from ._blocks import (
@@ -54,7 +55,6 @@ from ._blocks import (
 )
 from ._media import IMAGE_MEDIA_TYPES
 from ._turn import Turn
-from ._wire import turn_to_wire
 from .errors import Violation
 
 __all__ = [
@@ -73,6 +73,8 @@ MAX_BREAKPOINTS = 4
 _TTLS = (None, "5m", "1h")
 
 _NONE: frozenset[str] = frozenset()
+_ONLY_STR = {str}
+_content_of = attrgetter("content")
 _USER_ONLY = (Image, Document, SearchResult, ToolResult)
 _ASSISTANT_ONLY = (ToolUse, Thinking, RedactedThinking, ServerToolUse, ServerToolResult)
 
@@ -97,16 +99,16 @@ class ScanState(NamedTuple):
 INITIAL = ScanState()
 
 
-def scan(
-    turns: Sequence[Turn], start: int, state: ScanState, wire: list[dict[str, Any]]
-) -> tuple[ScanState, list[Violation]]:
-    """Check ``turns`` (whose first has index ``start``), resuming from ``state``.
-
-    The same pass appends each turn's wire message to ``wire``, so a long
-    history is walked once per encoding rather than once per concern.
-    """
+def scan(turns: Sequence[Turn], start: int, state: ScanState) -> tuple[ScanState, list[Violation]]:
+    """Check ``turns`` (whose first has index ``start``), resuming from ``state``."""
+    contents = list(map(_content_of, turns))
+    if (
+        set(map(type, contents)) == _ONLY_STR
+        and not state.pending
+        and not (state.role == "assistant" and state.asked)
+    ):
+        return _scan_plain(turns, contents, start, state)
     found: list[Violation] = []
-    emit = wire.append
     role, group_start, asked, pending, seen_other, images, breakpoints = state
     index = start - 1
     for turn in turns:
@@ -117,20 +119,19 @@ def scan(
                 if pending:
                     found.append(_unanswered(pending, group_start))
                 asked = pending = _NONE
+                seen_other = False
             else:
                 pending = asked
                 seen_other = False
             role = turn_role
             group_start = index
-        content = turn.content
+        content: Any = turn.content  # Any: the hot path narrows with type(), not isinstance
         if type(content) is str:  # one plain text block: the common case
-            emit({"role": turn_role, "content": content})
             if turn_role == "user":
                 seen_other = True
             if not content or content.isspace():
                 found.append(_empty_text(index, 0))
             continue
-        emit(turn_to_wire(turn))
         if not content:
             found.append(
                 Violation(
@@ -147,7 +148,7 @@ def scan(
                     found.append(_misplaced(block, turn_role, index, b))
                     continue
                 if kind is ToolResult:
-                    tool_id = block.tool_use_id  # type: ignore[union-attr]
+                    tool_id = block.tool_use_id
                     if tool_id not in asked:
                         found.append(_unmatched(tool_id, asked, index, b))
                     pending = pending - {tool_id}
@@ -168,11 +169,36 @@ def scan(
                     found.append(_misplaced(block, turn_role, index, b))
                     continue
                 if kind is ToolUse:
-                    asked = asked | {block.id}  # type: ignore[union-attr]
+                    asked = asked | {block.id}
             counts = _check_block(block, index, b, found)
             images += counts[0]
             breakpoints += counts[1]
     return ScanState(role, group_start, asked, pending, seen_other, images, breakpoints), found
+
+
+def _scan_plain(
+    turns: Sequence[Turn], texts: list[str], start: int, state: ScanState
+) -> tuple[ScanState, list[Violation]]:
+    """:func:`scan` for turns that are all one plain text block, with no tool
+    use pending: the only rule that can break is ``empty_text``, and the state
+    only moves its role group. Checked with C-level passes over the texts.
+    """
+    found = []
+    if "" in texts or any(map(str.isspace, texts)):
+        found = [_empty_text(start + i, 0) for i, t in enumerate(texts) if not t or t.isspace()]
+    last = turns[-1].role
+    index = len(turns) - 1
+    while index > 0 and turns[index - 1].role == last:
+        index -= 1
+    # When the chunk's last group began before it, its start is the state's.
+    group_start = state.group_start if index == 0 and last == state.role else start + index
+    assistant = last == "assistant" or any(t.role == "assistant" for t in turns[:index])
+    asked = _NONE if assistant else state.asked
+    seen_other = last == "user"
+    return (
+        ScanState(last, group_start, asked, _NONE, seen_other, state.images, state.breakpoints),
+        found,
+    )
 
 
 def _check_block(block: Block, turn: int, index: int, found: list[Violation]) -> tuple[int, int]:
@@ -192,14 +218,13 @@ def _check_block(block: Block, turn: int, index: int, found: list[Violation]) ->
                     index,
                 )
             )
-    kind = type(block)
-    if kind is Text:
-        text = block.text  # type: ignore[union-attr]
+    if isinstance(block, Text):
+        text = block.text
         if not text or text.isspace():
             found.append(_empty_text(turn, index))
-    elif kind is Image:
+    elif isinstance(block, Image):
         images += 1
-        source = block.source  # type: ignore[union-attr]
+        source = block.source
         if type(source) is Base64Source:
             if source.media_type not in IMAGE_MEDIA_TYPES:
                 found.append(
@@ -222,8 +247,8 @@ def _check_block(block: Block, turn: int, index: int, found: list[Violation]) ->
                         index,
                     )
                 )
-    elif kind is Document:
-        source = block.source  # type: ignore[union-attr]
+    elif isinstance(block, Document):
+        source = block.source
         if type(source) is Base64Source and source.media_type != "application/pdf":
             found.append(
                 Violation(
@@ -245,30 +270,22 @@ def _check_block(block: Block, turn: int, index: int, found: list[Violation]) ->
             )
         elif type(source) is ContentSource and not isinstance(source.content, str):
             images, breakpoints = _nested(source.content, turn, index, found, images, breakpoints)
-    elif kind is ToolResult:
-        content = block.content  # type: ignore[union-attr]
+    elif isinstance(block, ToolResult):
+        content = block.content
         if content is not None and not isinstance(content, str):
             images, breakpoints = _nested(content, turn, index, found, images, breakpoints)
-    elif kind is SearchResult:
-        images, breakpoints = _nested(
-            block.content,  # type: ignore[union-attr]
-            turn,
-            index,
-            found,
-            images,
-            breakpoints,
-        )
-    elif kind is Thinking:
-        if not block.signature:  # type: ignore[union-attr]
-            found.append(
-                Violation(
-                    "unsigned_thinking",
-                    "a thinking block has an empty signature (an interrupted stream leaves "
-                    "these); the API rejects it: drop the block or continue from an earlier turn",
-                    turn,
-                    index,
-                )
+    elif isinstance(block, SearchResult):
+        images, breakpoints = _nested(block.content, turn, index, found, images, breakpoints)
+    elif isinstance(block, Thinking) and not block.signature:
+        found.append(
+            Violation(
+                "unsigned_thinking",
+                "a thinking block has an empty signature (an interrupted stream leaves "
+                "these); the API rejects it: drop the block or continue from an earlier turn",
+                turn,
+                index,
             )
+        )
     return images, breakpoints
 
 

@@ -69,7 +69,13 @@ def dump_conversation(
     if metadata:
         doc["metadata"] = metadata
     doc["turns"] = records
-    return orjson.dumps(doc)
+    try:
+        return orjson.dumps(doc)
+    except TypeError as exc:
+        raise MalformedInputError(
+            f"the conversation cannot be saved as JSON ({exc}); "
+            "text must be valid Unicode without lone surrogates"
+        ) from None
 
 
 def _provenance_to_wire(provenance: Provenance) -> dict[str, Any]:
@@ -129,8 +135,7 @@ def _load_turns(records: list[Any]) -> list[Node]:
     nodes: list[Node] = []
     parent: Node | None = None
     ledger = Ledger()
-    length = 0
-    for i, record in enumerate(records):
+    for length, record in enumerate(records, 1):
         # The common case inline: a plain text turn with no provenance.
         content = record.get("content") if type(record) is dict else None
         if type(content) is str and len(record) == 2 and record.get("role") in _ROLES:
@@ -140,8 +145,7 @@ def _load_turns(records: list[Any]) -> list[Node]:
             _set_content(turn, content)
             _set_provenance(turn, SYNTHETIC if role == "assistant" else None)
         else:
-            turn = _read_turn(record, f"$.turns[{i}]")
-        length += 1
+            turn = _read_turn(record, f"$.turns[{length - 1}]")
         node = _new(Node)
         node.turn = turn
         node.parent = parent

@@ -83,7 +83,7 @@ class Turn:
         """The text of the turn's text blocks, joined (other blocks are skipped)."""
         content = self.content
         if type(content) is str:
-            return content  # type: ignore[return-value]
+            return content
         return "".join(b.text for b in content if type(b) is Text)
 
     @property
@@ -98,16 +98,13 @@ class Turn:
         return f"Turn({', '.join(parts)})"
 
 
-
 _new = object.__new__
 _set_role = Turn.__dict__["role"].__set__
 _set_content = Turn.__dict__["content"].__set__
 _set_provenance = Turn.__dict__["provenance"].__set__
 
 
-def make_turn(
-    role: str, content: str | tuple[Block, ...], provenance: Provenance | None
-) -> Turn:
+def make_turn(role: str, content: str | tuple[Block, ...], provenance: Provenance | None) -> Turn:
     """Build a Turn from parts already checked (hot path: no validation).
 
     ``content`` must already be canonical (see :func:`canonical`).
@@ -116,4 +113,4 @@ def make_turn(
     _set_role(turn, role)
     _set_content(turn, content)
     _set_provenance(turn, provenance)
-    return turn  # type: ignore[no-any-return]
+    return turn

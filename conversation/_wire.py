@@ -24,7 +24,7 @@ definition of each shape.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import attrs
 import cattrs
@@ -62,6 +62,7 @@ from .errors import MalformedInputError, MalformedReplyError
 __all__ = [
     "coerce_blocks",
     "converter",
+    "encode_messages",
     "load_json",
     "parse_reply",
     "reply_from_wire",
@@ -131,7 +132,7 @@ def _str_or_blocks(value: Any, path: str) -> str | tuple[Block, ...]:
 
 def _source(value: Any, path: str) -> Source:
     if not isinstance(value, dict):
-        if isinstance(value, Source.__args__):  # type: ignore[attr-defined]
+        if isinstance(value, Source.__args__):
             return value  # type: ignore[no-any-return]
         raise MalformedInputError(f"expected a source object, got {_type_name(value)}", path)
     kind = value.get("type")
@@ -226,11 +227,10 @@ _FIELDS: dict[type, tuple[_Field, ...]] = {
 _KNOWN_KEYS = {cls: frozenset({"type", *(f.wire for f in fs)}) for cls, fs in _FIELDS.items()}
 
 _SOURCE_BY_TYPE: dict[str, type] = {
-    cls.type: cls  # type: ignore[attr-defined]
-    for cls in (Base64Source, URLSource, FileSource, TextSource, ContentSource)
+    cls.type: cls for cls in (Base64Source, URLSource, FileSource, TextSource, ContentSource)
 }
 _BLOCK_BY_TYPE: dict[str, type] = {
-    cls.type: cls  # type: ignore[attr-defined]
+    cls.type: cls
     for cls in (
         Text,
         Image,
@@ -257,18 +257,18 @@ def _plan(cls: type) -> _Plan:
     ``type``) are filled by :func:`_structure_fields` itself.
     """
     table = {f.attr: f for f in _FIELDS[cls]}
-    rows = []
+    rows: list[tuple[str, Callable[[Any, str], Any], bool, Callable[[Any, Any], None], Any]] = []
     for field in attrs.fields(cls):
         default = field.default
         if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
-            default = default.factory()  # type: ignore[attr-defined]
+            default = default.factory()
         elif default is attrs.NOTHING:
             default = None
         spec = table.get(field.name)
         rows.append(
             (
                 spec.wire if spec else "",
-                spec.read if spec else _same,
+                spec.read if spec else _any,
                 spec.required if spec else False,
                 cls.__dict__[field.name].__set__,
                 default,
@@ -287,7 +287,7 @@ def _structure_fields(cls: type, data: dict[str, Any], path: str) -> Any:
     Every field is checked by its reader, so the object is built through its
     slots rather than its ``__init__`` (which would check everything again).
     """
-    obj = _new(cls)
+    obj: Any = _new(cls)
     for wire, read, required, setter, default in _PLANS[cls]:
         value = data.get(wire) if wire else None
         if value is None:
@@ -336,7 +336,7 @@ def structure_block(data: Any, path: str = "$") -> Block:
     if not isinstance(data, dict):
         raise MalformedInputError(f"expected a content block object, got {_type_name(data)}", path)
     kind = data.get("type")
-    if kind == "text" and (len(data) == 2 or len(data) == 3 and data.get("citations", 0) is None):
+    if kind == "text" and (len(data) == 2 or (len(data) == 3 and data.get("citations", 0) is None)):
         # A plain text block, as sent or as a reply has it ("citations": null).
         text = data.get("text")
         if type(text) is str:
@@ -354,7 +354,7 @@ def structure_block(data: Any, path: str = "$") -> Block:
                 raise MalformedInputError(exc.reason, f"{path}.input{exc.path}") from None
             _TOOL_USE_CACHE(block, None)
             _TOOL_USE_EXTRA(block, EMPTY)
-            return block  # type: ignore[no-any-return]
+            return block
     cls = _BLOCK_BY_TYPE.get(kind) if isinstance(kind, str) else None
     if cls is None:
         if not isinstance(kind, str):
@@ -365,7 +365,7 @@ def structure_block(data: Any, path: str = "$") -> Block:
 
 def _block_item(item: Any, path: str) -> Block:
     if isinstance(item, BLOCK_CLASSES):
-        return item  # type: ignore[no-any-return]
+        return cast(Block, item)
     if type(item) is str:
         return plain_text(item)
     return structure_block(item, path)
@@ -377,7 +377,7 @@ def coerce_blocks(value: Any, path: str = "$") -> tuple[Block, ...]:
         return (plain_text(value),)
     if type(value) is tuple and all(isinstance(b, BLOCK_CLASSES) for b in value):
         return value
-    if isinstance(value, BLOCK_CLASSES) or isinstance(value, dict | str):
+    if isinstance(value, (*BLOCK_CLASSES, dict, str)):
         return (_block_item(value, path),)
     if isinstance(value, list | tuple):
         return tuple(_block_item(item, f"{path}[{i}]") for i, item in enumerate(value))
@@ -405,9 +405,40 @@ def unstructure_block(block: Block) -> dict[str, Any]:
 def turn_to_wire(turn: Turn) -> dict[str, Any]:
     """The wire message of a turn; one plain text block is a bare string."""
     raw = turn.content
-    if type(raw) is str:
+    if isinstance(raw, str):
         return {"role": turn.role, "content": raw}
     return {"role": turn.role, "content": [unstructure_block(b) for b in raw]}
+
+
+def _encode_default(value: Any) -> Any:
+    """orjson's hook for what it cannot write itself: the blocks of a turn."""
+    if isinstance(value, BLOCK_CLASSES):
+        return unstructure_block(cast(Block, value))
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def encode_messages(turns: list[Turn], start: int = 0) -> bytes:
+    """The JSON array of the wire messages of ``turns`` (the first is turn ``start``).
+
+    A bare-string content is written as it is; a tuple of blocks becomes a
+    JSON array whose blocks orjson hands to :func:`unstructure_block`. Text
+    that JSON cannot hold (a lone surrogate) raises :class:`MalformedInputError`
+    naming the turn.
+    """
+    messages = [{"role": turn.role, "content": turn.content} for turn in turns]
+    try:
+        return orjson.dumps(messages, default=_encode_default)
+    except TypeError:
+        for index, message in enumerate(messages):
+            try:
+                orjson.dumps(message, default=_encode_default)
+            except TypeError as exc:
+                raise MalformedInputError(
+                    f"turn {start + index} cannot be written as JSON ({exc}); "
+                    "text must be valid Unicode without lone surrogates",
+                    f"$.messages[{start + index}]",
+                ) from None
+        raise
 
 
 def content_from_wire(content: Any, path: str) -> tuple[Block, ...]:
@@ -488,7 +519,7 @@ def usage_from_wire(data: Any, path: str) -> Usage:
     """Read a ``usage`` object; null counters count as zero, details go to ``extra``."""
     if not isinstance(data, dict):
         raise MalformedInputError(f"expected a usage object, got {_type_name(data)}", path)
-    counts = [
+    counts: list[Any] = [
         data.get("input_tokens"),
         data.get("output_tokens"),
         data.get("cache_creation_input_tokens"),
@@ -498,9 +529,9 @@ def usage_from_wire(data: Any, path: str) -> Usage:
     if type(a) is int and type(b) is int and type(c) is int and type(d) is int:
         # The common case: four integer counters, maybe a few details besides.
         if len(data) == 4:
-            return make_usage(counts, EMPTY)  # type: ignore[arg-type]
+            return make_usage(counts, EMPTY)
         details = {k: v for k, v in data.items() if k not in _USAGE_SLOTS}
-        return make_usage(counts, freeze(details, path))  # type: ignore[arg-type]
+        return make_usage(counts, freeze(details, path))
     counts = [0, 0, 0, 0]
     extra: dict[str, Any] | None = None
     for key, value in data.items():
@@ -654,7 +685,7 @@ def _make_converter() -> cattrs.Converter:
         conv.register_structure_hook(cls, lambda d, t: _expect(structure_block(d), t))
     conv.register_structure_hook_func(
         lambda t: t is Block,
-        lambda d, _: structure_block(d),  # type: ignore[comparison-overlap]
+        lambda d, _: structure_block(d),
     )
     conv.register_unstructure_hook(Turn, turn_to_wire)
     conv.register_structure_hook(Turn, lambda d, _: turn_from_wire(d, "$"))
