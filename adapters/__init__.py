@@ -1,0 +1,50 @@
+"""Transports that send a Conversation and fold the model's reply back in.
+
+Every adapter has ``send(conversation, **options)`` and ``asend``; streaming
+ones also ``stream`` and ``astream``, which yield the events of
+``adapters._events``. :mod:`adapters.scripted` answers without a network, for
+tests; ``adapters.anthropic`` speaks to the Anthropic Messages API.
+
+>>> from conversation import Conversation
+>>> from adapters import ScriptedAdapter
+>>> ScriptedAdapter(["Hi!"]).send(Conversation().user("Hello")).last.text
+'Hi!'
+"""
+
+from ._base import (
+    Adapter,
+    AsyncMessageStream,
+    MessageStream,
+    StreamingAdapter,
+    StreamNotConsumedError,
+)
+from ._events import (
+    BlockStart,
+    BlockStop,
+    InputJsonDelta,
+    MessageStart,
+    MessageStop,
+    StreamEvent,
+    TextDelta,
+    ThinkingDelta,
+)
+from .scripted import FunctionAdapter, ScriptedAdapter, ScriptExhaustedError
+
+__all__ = [
+    "Adapter",
+    "AsyncMessageStream",
+    "BlockStart",
+    "BlockStop",
+    "FunctionAdapter",
+    "InputJsonDelta",
+    "MessageStart",
+    "MessageStop",
+    "MessageStream",
+    "ScriptExhaustedError",
+    "ScriptedAdapter",
+    "StreamEvent",
+    "StreamNotConsumedError",
+    "StreamingAdapter",
+    "TextDelta",
+    "ThinkingDelta",
+]
