@@ -58,6 +58,23 @@ SERVER_TOOL_RESULT_TYPES = frozenset(
 )
 
 
+# Every ``type`` that has its own class below; UnknownBlock may not claim one.
+_KNOWN_BLOCK_TYPES = frozenset(
+    {
+        "text",
+        "image",
+        "document",
+        "search_result",
+        "tool_use",
+        "tool_result",
+        "thinking",
+        "redacted_thinking",
+        "server_tool_use",
+        *SERVER_TOOL_RESULT_TYPES,
+    }
+)
+
+
 # --- field helpers -------------------------------------------------------------
 
 
@@ -123,8 +140,24 @@ def _cache_field() -> Any:
     return attrs.field(default=None, converter=_opt_json_object, kw_only=True)
 
 
+def _no_known_keys(instance: Any, attribute: attrs.Attribute[Any], value: FrozenDict) -> None:
+    """``extra`` holds fields the library does not know; it may not shadow one it does."""
+    if not value:
+        return
+    known = {"type", *(f.name for f in attrs.fields(type(instance)) if f.name != "extra")}
+    clash = sorted(known.intersection(value))
+    if clash:
+        raise MalformedInputError(
+            f"{type(instance).__name__}.extra may not hold {clash[0]!r}, a field the class "
+            f"has; set the field itself",
+            f"$.extra.{clash[0]}",
+        )
+
+
 def _extra_field() -> Any:
-    return attrs.field(default=EMPTY, converter=_json_object, kw_only=True, repr=False)
+    return attrs.field(
+        default=EMPTY, converter=_json_object, validator=_no_known_keys, kw_only=True, repr=False
+    )
 
 
 # --- sources -------------------------------------------------------------------
@@ -280,8 +313,12 @@ class Document:
 
     type: ClassVar[str] = "document"
     source: Source = attrs.field(validator=_is(Source.__args__, "a document source"))
-    title: str | None = attrs.field(default=None, kw_only=True)
-    context: str | None = attrs.field(default=None, kw_only=True)
+    title: str | None = attrs.field(
+        default=None, kw_only=True, validator=attrs.validators.optional(_is(str, "a string"))
+    )
+    context: str | None = attrs.field(
+        default=None, kw_only=True, validator=attrs.validators.optional(_is(str, "a string"))
+    )
     citations: FrozenDict | None = attrs.field(
         default=None, converter=_opt_json_object, kw_only=True
     )
@@ -431,16 +468,28 @@ class ServerToolResult:
     extra: FrozenDict = _extra_field()
 
 
+def _unknown_raw(instance: Any, attribute: attrs.Attribute[Any], value: FrozenDict) -> None:
+    kind = value.get("type")
+    if not isinstance(kind, str):
+        raise MalformedInputError("a content block needs a string 'type'", "$.type")
+    if kind in _KNOWN_BLOCK_TYPES:
+        raise MalformedInputError(
+            f"{kind!r} is a block type this library knows; build it with its own class "
+            "(or pass the dict as content) so it is checked and read back the same",
+            "$.type",
+        )
+
+
 @attrs.frozen
 class UnknownBlock:
     """A block type this library does not know yet, kept exactly as it came."""
 
-    raw: FrozenDict = attrs.field(converter=_json_object)
+    raw: FrozenDict = attrs.field(converter=_json_object, validator=_unknown_raw)
 
     @property
     def type(self) -> str:
         """The block's wire ``type``."""
-        return str(self.raw.get("type"))
+        return str(self.raw["type"])
 
 
 Block: TypeAlias = (

@@ -58,14 +58,14 @@ def make_node(turn: Turn, parent: Node | None) -> Node:
     else:
         node.length = parent.length + 1
         ledger = node.ledger = parent.ledger
-        extend_path(ledger.nodes, parent, node)
+        path = ledger.nodes
+        if path and path[-1] is parent:  # cheap test first; the lock settles it
+            lock = ledger.lock
+            lock.acquire()
+            if path[-1] is parent:
+                path.append(node)
+            lock.release()
     return node
-
-
-def extend_path(path: list[Node], parent: Node, node: Node) -> None:
-    """Grow the ledger's path by ``node`` when ``parent`` ends it (no lock: see ``_align``)."""
-    if path and path[-1] is parent:
-        path.append(node)
 
 
 class Mark(NamedTuple):
@@ -102,32 +102,27 @@ class Ledger:
     def _align(self, head: Node) -> None:
         """Make ``nodes[:head.length]`` the path to ``head`` (call with the lock held).
 
-        Appends extend the path without the lock (see :func:`make_node`); one
-        that races this method can land at a wrong index. A node only counts as
-        on the path at its own index (``length - 1``), where every entry before
-        it is its ancestor, so such a stray entry is never mistaken for the
-        path; the check at the end retries if one slipped in mid-way.
+        Invariant: a node at its own index (``length - 1``) has its ancestors
+        before it. Appends keep it by extending the path only under the lock
+        and only when their parent ends it (see :func:`make_node`).
         """
-        while True:
-            nodes = self.nodes
-            size = len(nodes)
-            fresh: list[Node] = []
-            node: Node | None = head
-            while node is not None:
-                k = node.length
-                if k <= size and nodes[k - 1] is node:
-                    break
-                fresh.append(node)
-                node = node.parent
-            if not fresh:
-                return
-            keep = 0 if node is None else node.length
-            del nodes[keep:]
-            fresh.reverse()
-            nodes.extend(fresh)
-            self._forget_after(keep)
-            if nodes[head.length - 1] is head:
-                return
+        nodes = self.nodes
+        size = len(nodes)
+        fresh: list[Node] = []
+        node: Node | None = head
+        while node is not None:
+            k = node.length
+            if k <= size and nodes[k - 1] is node:
+                break
+            fresh.append(node)
+            node = node.parent
+        if not fresh:
+            return
+        keep = 0 if node is None else node.length
+        del nodes[keep:]
+        fresh.reverse()
+        nodes.extend(fresh)
+        self._forget_after(keep)
 
     def _forget_after(self, keep: int) -> None:
         """Drop encoded work for turns past the first ``keep`` (their path changed)."""
@@ -181,14 +176,17 @@ class Ledger:
                 return Encoded(body, last.state, [v for _, v in self.violations])
             # ``head`` is behind the encoded tip: reuse up to the checkpoint before it.
             mark = marks[_last_mark_at_or_before(marks, target)]
-            turns = [n.turn for n in self.nodes[mark.turns : target]]
-            tail, state, more = _encode_turns(turns, mark.turns, mark.state)
-            with memoryview(self.data) as data:
-                body = b"".join(
-                    (front, data[: mark.end], b"," if mark.end else b"", tail[1:-1], back)
-                )
             found = [v for i, v in self.violations if i < mark.turns]
-        return Encoded(body, state, found + more)
+            state = mark.state
+            tail = b""
+            if mark.turns < target:
+                turns = [n.turn for n in self.nodes[mark.turns : target]]
+                encoded, state, more = _encode_turns(turns, mark.turns, state)
+                tail = (b"," if mark.end else b"") + encoded[1:-1]
+                found += more
+            with memoryview(self.data) as data:
+                body = b"".join((front, data[: mark.end], tail, back))
+        return Encoded(body, state, found)
 
     def _extend(self, target: int) -> None:
         """Encode and scan nodes up to ``target`` (lock held), checkpointing each chunk."""

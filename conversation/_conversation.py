@@ -11,7 +11,7 @@ from ._blocks import Block, Text
 from ._chain import Ledger, Node, chain_equal, chain_hash, make_node
 from ._json import EMPTY, FrozenDict, freeze
 from ._reply import SYNTHETIC, Provenance, Reply, Usage, make_provenance
-from ._rules import INITIAL, finish
+from ._rules import INITIAL, finish, in_payload_order
 from ._turn import Turn, canonical, make_turn
 from ._wire import (
     coerce_blocks,
@@ -136,8 +136,12 @@ class Conversation:
             node.length = parent.length + 1
             ledger = node.ledger = parent.ledger
             path = ledger.nodes
-            if path and path[-1] is parent:  # extend_path(), inlined
-                path.append(node)
+            if path and path[-1] is parent:  # as in _chain.make_node, inlined
+                lock = ledger.lock
+                lock.acquire()
+                if path[-1] is parent:
+                    path.append(node)
+                lock.release()
         conversation = _new(Conversation)
         _set_head(conversation, node)
         _set_header(conversation, self._header)
@@ -309,8 +313,8 @@ class Conversation:
         else:
             body, state, found = head.ledger.encode(head, front, b"]}")
             last, count = head.turn, head.length
-        found += finish(state, count, last, header.breakpoints, options)
-        return body, found
+        found += finish(state, count, last, header.system, options)
+        return body, in_payload_order(found) if found else found
 
     @classmethod
     def from_payload(cls, body: Mapping[str, Any] | bytes | str) -> Conversation:
@@ -377,16 +381,11 @@ class Conversation:
 class _Header:
     """What a lineage of conversations shares besides turns: system and metadata."""
 
-    __slots__ = ("breakpoints", "metadata", "system")
+    __slots__ = ("metadata", "system")
 
     def __init__(self, system: str | tuple[Text, ...] | None, metadata: FrozenDict) -> None:
         self.system = system
         self.metadata = metadata
-        self.breakpoints = (
-            0
-            if system is None or isinstance(system, str)
-            else sum(1 for b in system if b.cache_control is not None)
-        )
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, _Header):

@@ -26,8 +26,30 @@ def _immutable(self: object, *args: object, **kwargs: object) -> NoReturn:
     )
 
 
+def json_equal(a: Any, b: Any) -> bool:
+    """Equality as JSON sees it: ``true`` is not ``1`` and ``1`` is not ``1.0``.
+
+    Python's ``==`` says ``True == 1 == 1.0``, but they are different bytes on
+    the wire, so two values that ``==`` calls equal could send different
+    payloads. Containers compare item by item with this same rule.
+    """
+    if isinstance(a, dict):
+        return (
+            isinstance(b, dict)
+            and dict.__eq__(a, b) is True
+            and all(json_equal(value, b[key]) for key, value in a.items())
+        )
+    if isinstance(a, list | tuple):
+        return (
+            isinstance(b, list | tuple)
+            and len(a) == len(b)
+            and all(json_equal(x, y) for x, y in zip(a, b, strict=True))
+        )
+    return type(a) is type(b) and a == b
+
+
 class FrozenDict(dict[str, Any]):
-    """A ``dict`` that cannot change and hashes by value."""
+    """A ``dict`` that cannot change, hashes by value, and compares as JSON does."""
 
     __slots__ = ("_hash",)
     _hash: int
@@ -44,6 +66,15 @@ class FrozenDict(dict[str, Any]):
             self._hash = h
             return h
 
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, dict):
+            return NotImplemented
+        return self is other or json_equal(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
     def __reduce__(self) -> tuple[type[FrozenDict], tuple[dict[str, Any]]]:
         return (FrozenDict, (dict(self),))
 
@@ -52,7 +83,7 @@ class FrozenDict(dict[str, Any]):
 
 
 class FrozenList(list[Any]):
-    """A ``list`` that cannot change and hashes by value."""
+    """A ``list`` that cannot change, hashes by value, and compares as JSON does."""
 
     __slots__ = ()
 
@@ -62,6 +93,15 @@ class FrozenList(list[Any]):
 
     def __hash__(self) -> int:  # type: ignore[override]
         return hash(tuple(self))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, list):
+            return NotImplemented
+        return self is other or json_equal(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
 
     def __reduce__(self) -> tuple[type[FrozenList], tuple[list[Any]]]:
         return (FrozenList, (list(self),))

@@ -33,9 +33,12 @@ the tool rules look at role groups, not single turns.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
 from operator import attrgetter
 from typing import Any, NamedTuple
+
+import attrs
 
 from ._blocks import (
     Base64Source,
@@ -64,6 +67,7 @@ __all__ = [
     "MAX_IMAGE_BYTES",
     "ScanState",
     "finish",
+    "in_payload_order",
     "scan",
 ]
 
@@ -201,23 +205,17 @@ def _scan_plain(
     )
 
 
-def _check_block(block: Block, turn: int, index: int, found: list[Violation]) -> tuple[int, int]:
+def _check_block(
+    block: Block, turn: int | None, index: int, found: list[Violation]
+) -> tuple[int, int]:
     """Check one block (and the blocks inside it); return its (images, breakpoints)."""
     images = 0
     breakpoints = 0
     cache_control = getattr(block, "cache_control", None)
     if cache_control is not None:
         breakpoints += 1
-        if cache_control.get("type") != "ephemeral" or cache_control.get("ttl") not in _TTLS:
-            found.append(
-                Violation(
-                    "invalid_cache_control",
-                    f"cache_control {dict(cache_control)!r} is not valid; use "
-                    '{"type": "ephemeral"} with an optional "ttl" of "5m" or "1h"',
-                    turn,
-                    index,
-                )
-            )
+        if not _valid_cache_control(cache_control):
+            found.append(_invalid_cache_control(cache_control, turn, index))
     if isinstance(block, Text):
         text = block.text
         if not text or text.isspace():
@@ -291,7 +289,7 @@ def _check_block(block: Block, turn: int, index: int, found: list[Violation]) ->
 
 def _nested(
     blocks: Sequence[Block],
-    turn: int,
+    turn: int | None,
     index: int,
     found: list[Violation],
     images: int,
@@ -305,7 +303,7 @@ def _nested(
     return images, breakpoints
 
 
-def _empty_text(turn: int, index: int) -> Violation:
+def _empty_text(turn: int | None, index: int) -> Violation:
     return Violation(
         "empty_text",
         "a text block is empty or only whitespace; the API rejects it: give it text or remove it",
@@ -349,11 +347,17 @@ def finish(
     state: ScanState,
     count: int,
     last: Turn | None,
-    system_breakpoints: int,
+    system: str | tuple[Text, ...] | None,
     options: Mapping[str, Any],
 ) -> list[Violation]:
-    """The rules that depend on the end of the conversation and the request options."""
+    """The rules that depend on the system prompt, the end of the conversation and the options."""
     found: list[Violation] = []
+    system_breakpoints = 0
+    if isinstance(system, tuple):
+        for index, block in enumerate(system):
+            problems: list[Violation] = []
+            system_breakpoints += _check_block(block, None, index, problems)[1]
+            found.extend(attrs.evolve(v, message=f"system prompt: {v.message}") for v in problems)
     if count == 0:
         found.append(
             Violation("empty_messages", "the conversation has no turns; add a user turn first")
@@ -385,7 +389,7 @@ def finish(
                     count - 1,
                 )
             )
-    tool_breakpoints = _option_breakpoints(options)
+    tool_breakpoints = _option_breakpoints(options, found)
     total = state.breakpoints + system_breakpoints + tool_breakpoints
     if total > MAX_BREAKPOINTS:
         found.append(
@@ -406,14 +410,55 @@ def finish(
     return found
 
 
-def _option_breakpoints(options: Mapping[str, Any]) -> int:
-    count = 1 if options.get("cache_control") is not None else 0
+def _option_breakpoints(options: Mapping[str, Any], found: list[Violation]) -> int:
+    """Count (and check) the cache_control markers of the tools and the request."""
+    markers = [("the request's cache_control", options.get("cache_control"))]
     tools = options.get("tools")
     if isinstance(tools, list | tuple):
-        for tool in tools:
+        for index, tool in enumerate(tools):
             marker = tool.get("cache_control") if isinstance(tool, Mapping) else None
             if marker is None:
                 marker = getattr(tool, "cache_control", None)
-            if marker is not None:
-                count += 1
+            markers.append((f"tools[{index}]", marker))
+    count = 0
+    for where, marker in markers:
+        if marker is None:
+            continue
+        count += 1
+        if not _valid_cache_control(marker):
+            found.append(_invalid_cache_control(marker, None, None, f"{where}: "))
     return count
+
+
+def _valid_cache_control(marker: Any) -> bool:
+    return (
+        isinstance(marker, Mapping)
+        and marker.get("type") == "ephemeral"
+        and marker.get("ttl") in _TTLS
+    )
+
+
+def _invalid_cache_control(
+    marker: Any, turn: int | None, index: int | None, where: str = ""
+) -> Violation:
+    shown = dict(marker) if isinstance(marker, Mapping) else marker
+    return Violation(
+        "invalid_cache_control",
+        f"{where}cache_control {shown!r} is not valid; use "
+        '{"type": "ephemeral"} with an optional "ttl" of "5m" or "1h"',
+        turn,
+        index,
+    )
+
+
+def in_payload_order(violations: list[Violation]) -> list[Violation]:
+    """The system prompt's problems, then each turn's in order, then the whole request's."""
+
+    def key(v: Violation) -> tuple[int, int, int]:
+        if v.turn is not None:
+            return (1, v.turn, sys.maxsize if v.block is None else v.block)
+        if v.block is not None:
+            return (0, 0, v.block)
+        return (2, 0, 0)
+
+    return sorted(violations, key=key)
