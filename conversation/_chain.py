@@ -54,17 +54,9 @@ def make_node(turn: Turn, parent: Node | None) -> Node:
     if parent is None:
         node.length = 1
         node.ledger = Ledger()
-        node.ledger.nodes.append(node)
     else:
         node.length = parent.length + 1
-        ledger = node.ledger = parent.ledger
-        path = ledger.nodes
-        if path and path[-1] is parent:  # cheap test first; the lock settles it
-            lock = ledger.lock
-            lock.acquire()
-            if path[-1] is parent:
-                path.append(node)
-            lock.release()
+        node.ledger = parent.ledger
     return node
 
 
@@ -103,8 +95,8 @@ class Ledger:
         """Make ``nodes[:head.length]`` the path to ``head`` (call with the lock held).
 
         Invariant: a node at its own index (``length - 1``) has its ancestors
-        before it. Appends keep it by extending the path only under the lock
-        and only when their parent ends it (see :func:`make_node`).
+        before it. Only this method (under the lock) and :meth:`adopt` (on a
+        chain nobody else holds yet) change the path; appends never touch it.
         """
         nodes = self.nodes
         size = len(nodes)

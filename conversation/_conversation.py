@@ -131,17 +131,9 @@ class Conversation:
         if parent is None:
             node.length = 1
             node.ledger = Ledger()
-            node.ledger.nodes.append(node)
         else:
             node.length = parent.length + 1
-            ledger = node.ledger = parent.ledger
-            path = ledger.nodes
-            if path and path[-1] is parent:  # as in _chain.make_node, inlined
-                lock = ledger.lock
-                lock.acquire()
-                if path[-1] is parent:
-                    path.append(node)
-                lock.release()
+            node.ledger = parent.ledger
         conversation = _new(Conversation)
         _set_head(conversation, node)
         _set_header(conversation, self._header)
