@@ -16,6 +16,7 @@ from ._base import (
     AsyncMessageStream,
     MessageStream,
     StreamingAdapter,
+    StreamInterruptedError,
     StreamNotConsumedError,
 )
 from ._events import (
@@ -43,6 +44,7 @@ __all__ = [
     "ScriptExhaustedError",
     "ScriptedAdapter",
     "StreamEvent",
+    "StreamInterruptedError",
     "StreamNotConsumedError",
     "StreamingAdapter",
     "TextDelta",

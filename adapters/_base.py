@@ -26,6 +26,7 @@ __all__ = [
     "Adapter",
     "AsyncMessageStream",
     "MessageStream",
+    "StreamInterruptedError",
     "StreamNotConsumedError",
     "StreamingAdapter",
     "build_body",
@@ -37,6 +38,20 @@ __all__ = [
 
 class StreamNotConsumedError(AdapterError):
     """``stream.conversation`` was read before the stream reached its end."""
+
+
+class StreamInterruptedError(AdapterError):
+    """A stream was cut off before its reply ended; nothing already received is lost.
+
+    ``conversation`` is the caller's conversation with what arrived of the
+    reply folded in as an interrupted turn (``turn.provenance.interrupted``).
+    Keep it, or call ``conversation.resumable()`` and send that to let the
+    model continue where it stopped.
+    """
+
+    def __init__(self, message: str, *, conversation: Conversation) -> None:
+        super().__init__(message)
+        self.conversation = conversation
 
 
 class MessageStream(Protocol):

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, NoReturn, overload
 
+import attrs
 import orjson
 
-from ._blocks import Block, Text
+from ._blocks import Block, Text, Thinking
 from ._chain import Ledger, Node, chain_equal, chain_hash, make_node
 from ._json import EMPTY, FrozenDict, freeze
 from ._reply import SYNTHETIC, Provenance, Reply, Usage, make_provenance
@@ -317,12 +318,17 @@ class Conversation:
         """
         return split_payload(body)[0]
 
-    def fold(self, reply: Reply | Mapping[str, Any] | bytes | str) -> Conversation:
+    def fold(
+        self, reply: Reply | Mapping[str, Any] | bytes | str, *, interrupted: bool = False
+    ) -> Conversation:
         """A new Conversation with a model's reply appended as an assistant turn.
 
         If this conversation ends with an assistant turn (a prefill), the reply
         continues it: the two become ONE assistant turn, the reply's first text
         joined to the prefill's last text, exactly as the model saw it.
+
+        ``interrupted=True`` folds what arrived of a reply that was cut off; the
+        turn's provenance says so (see :meth:`resumable`).
         Raises :class:`MalformedReplyError` for anything that is not a reply.
         """
         blocks, info = parse_reply(reply)
@@ -330,14 +336,42 @@ class Conversation:
         if head is not None and head.turn.role == "assistant":
             before = head.turn
             provenance = before.provenance or SYNTHETIC
+            earlier = before.blocks
+            if provenance.interrupted:
+                earlier = _signed_only(earlier)
             if provenance.replies:
-                merged = make_provenance((*provenance.replies, info), provenance.prefill)
+                merged = make_provenance(
+                    (*provenance.replies, info), provenance.prefill, interrupted
+                )
             else:
-                merged = make_provenance((info,), before.blocks)
-            content = canonical(_continue(before.blocks, blocks))
+                merged = make_provenance((info,), earlier, interrupted)
+            content = canonical(_continue(earlier, blocks))
             return self._with_head(make_node(make_turn("assistant", content, merged), head.parent))
-        turn = make_turn("assistant", canonical(blocks), make_provenance((info,)))
+        turn = make_turn("assistant", canonical(blocks), make_provenance((info,), (), interrupted))
         return self._with_head(make_node(turn, head))
+
+    def resumable(self) -> Conversation:
+        """This conversation ready to continue an interrupted last turn.
+
+        A reply cut off mid-stream may end in a thinking block whose signature
+        never arrived; the API rejects such a block (and any history holding
+        it), so it is dropped here on purpose, as is trailing whitespace that
+        would make the turn an invalid prefill. Any other conversation comes
+        back unchanged.
+        """
+        head = self._head
+        if head is None or head.turn.provenance is None or not head.turn.provenance.interrupted:
+            return self
+        turn = head.turn
+        blocks = _signed_only(turn.blocks)
+        if blocks and type(blocks[-1]) is Text:
+            last = blocks[-1]
+            stripped = last.text.rstrip()
+            blocks = blocks[:-1] + ((attrs.evolve(last, text=stripped),) if stripped else ())
+        if not blocks:
+            return self._with_head(head.parent)
+        resumed = make_turn("assistant", canonical(blocks), turn.provenance)
+        return self._with_head(make_node(resumed, head.parent))
 
     # -- the save format --------------------------------------------------------------
 
@@ -426,6 +460,11 @@ def _continue(prefill: tuple[Block, ...], reply: tuple[Block, ...]) -> tuple[Blo
         extra=FrozenDict({**tail.extra, **head.extra}),
     )
     return (*prefill[:-1], joined, *reply[1:])
+
+
+def _signed_only(blocks: tuple[Block, ...]) -> tuple[Block, ...]:
+    """``blocks`` without thinking blocks whose signature never arrived."""
+    return tuple(b for b in blocks if not (type(b) is Thinking and not b.signature))
 
 
 def _option_default(value: Any) -> Any:

@@ -120,11 +120,14 @@ class Provenance:
     ``replies`` are the model replies folded into the turn, in order (none for
     a synthetic turn written by the program; several when a cut reply was
     continued). ``prefill`` is the content the program wrote before the model
-    continued it, if the turn began as a prefill.
+    continued it, if the turn began as a prefill. ``interrupted`` is true when
+    the last reply was cut off (a stream that broke): the turn holds what had
+    arrived, which may include a thinking block whose signature never came.
     """
 
     replies: tuple[ReplyInfo, ...] = ()
     prefill: tuple[Block, ...] = ()
+    interrupted: bool = False
 
     @property
     def synthetic(self) -> bool:
@@ -190,13 +193,17 @@ _i_id, _i_model, _i_reason, _i_seq, _i_usage, _i_extra = (
 
 _p_replies = Provenance.__dict__["replies"].__set__
 _p_prefill = Provenance.__dict__["prefill"].__set__
+_p_interrupted = Provenance.__dict__["interrupted"].__set__
 
 
-def make_provenance(replies: tuple[ReplyInfo, ...], prefill: tuple[Block, ...] = ()) -> Provenance:
+def make_provenance(
+    replies: tuple[ReplyInfo, ...], prefill: tuple[Block, ...] = (), interrupted: bool = False
+) -> Provenance:
     """A Provenance from checked parts (hot path)."""
     provenance: Provenance = _new(Provenance)
     _p_replies(provenance, replies)
     _p_prefill(provenance, prefill)
+    _p_interrupted(provenance, interrupted)
     return provenance
 
 

@@ -60,7 +60,9 @@ def dump_conversation(
     for turn in turns:
         record = turn_to_wire(turn)
         provenance = turn.provenance
-        if provenance is not None and (provenance.replies or provenance.prefill):
+        if provenance is not None and (
+            provenance.replies or provenance.prefill or provenance.interrupted
+        ):
             record["provenance"] = _provenance_to_wire(provenance)
         records.append(record)
     doc: dict[str, Any] = {"format": FORMAT, "version": VERSION}
@@ -82,6 +84,8 @@ def _provenance_to_wire(provenance: Provenance) -> dict[str, Any]:
     out: dict[str, Any] = {"replies": [info_to_wire(r) for r in provenance.replies]}
     if provenance.prefill:
         out["prefill"] = [unstructure_block(b) for b in provenance.prefill]
+    if provenance.interrupted:
+        out["interrupted"] = True
     return out
 
 
@@ -177,4 +181,7 @@ def _provenance_from_wire(data: Any, path: str) -> Provenance:
     infos = tuple(info_from_wire(r, f"{path}.replies[{i}]") for i, r in enumerate(replies))
     prefill = data.get("prefill")
     blocks = content_from_wire(prefill, f"{path}.prefill") if prefill is not None else ()
-    return Provenance(infos, blocks)
+    interrupted = data.get("interrupted", False)
+    if not isinstance(interrupted, bool):
+        raise SaveFormatError("provenance interrupted must be true or false", f"{path}.interrupted")
+    return Provenance(infos, blocks, interrupted)
