@@ -9,6 +9,7 @@ by value, so a block holding them is a true value.
 
 from __future__ import annotations
 
+import math
 from typing import Any, NoReturn, TypeAlias
 
 from .errors import MalformedInputError
@@ -45,6 +46,8 @@ def json_equal(a: Any, b: Any) -> bool:
             and len(a) == len(b)
             and all(json_equal(x, y) for x, y in zip(a, b, strict=True))
         )
+    if type(a) is float and type(b) is float and a == 0.0 == b:
+        return math.copysign(1.0, a) == math.copysign(1.0, b)  # -0.0 is written "-0.0"
     return type(a) is type(b) and a == b
 
 

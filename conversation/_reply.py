@@ -100,6 +100,22 @@ class Reply:
             extra=info.extra,
         )
 
+    @classmethod
+    def from_wire(cls, data: Any) -> Reply:
+        """Read a Messages API response (a dict, or JSON bytes or str).
+
+        Raises :class:`MalformedReplyError` for anything that is not a reply.
+        """
+        from ._wire import reply_from_wire  # the converter module imports this one
+
+        return reply_from_wire(data)
+
+    def to_wire(self) -> dict[str, Any]:
+        """The response as the API would have sent it (a dict)."""
+        from ._wire import reply_to_wire
+
+        return reply_to_wire(self)
+
     @property
     def info(self) -> ReplyInfo:
         """The reply's metadata, as an assistant turn's provenance keeps it."""

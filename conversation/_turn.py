@@ -92,7 +92,12 @@ class Turn:
         return self.provenance is not None and not self.provenance.replies
 
     def __repr__(self) -> str:
-        parts = [repr(self.role), repr(self.content)]
+        content = self.content
+        shown = repr(content)
+        if len(shown) > 300:  # a repr is for reading: a 1 MB turn gets a summary
+            size = f"{len(content)} chars" if isinstance(content, str) else f"{len(content)} blocks"
+            shown = f"{shown[:200]}...<{size}>"
+        parts = [repr(self.role), shown]
         if self.provenance is not None and self.provenance.replies:
             parts.append(f"provenance={self.provenance!r}")
         return f"Turn({', '.join(parts)})"
