@@ -94,27 +94,46 @@ def _is(
     return check
 
 
-def _opt_json_object(value: Any) -> FrozenDict | None:
-    """Freeze an optional JSON object field (``cache_control``, ``citations``...)."""
-    if value is None:
-        return None
+def _json_object_at(value: Any, path: str) -> FrozenDict:
+    """Freeze a JSON object; errors name ``path``."""
     if not isinstance(value, dict):
-        raise MalformedInputError(f"expected a JSON object, got {type(value).__name__}")
-    return freeze(value)  # type: ignore[no-any-return]
+        raise MalformedInputError(f"expected a JSON object, got {type(value).__name__}", path)
+    return freeze(value, path)  # type: ignore[no-any-return]
 
 
-def _json_object(value: Any) -> FrozenDict:
-    if not isinstance(value, dict):
-        raise MalformedInputError(f"expected a JSON object, got {type(value).__name__}")
-    return freeze(value)  # type: ignore[no-any-return]
+# One converter per free-form JSON field, so that an error names the field.
+def _cache_control(value: Any) -> FrozenDict | None:
+    return None if value is None else _json_object_at(value, "$.cache_control")
 
 
-def _opt_json_list(value: Any) -> FrozenList | None:
+def _citations_config(value: Any) -> FrozenDict | None:
+    return None if value is None else _json_object_at(value, "$.citations")
+
+
+def _citations_list(value: Any) -> FrozenList | None:
     if value is None:
         return None
     if not isinstance(value, list | tuple):
-        raise MalformedInputError(f"expected a JSON array, got {type(value).__name__}")
-    return freeze(value)  # type: ignore[no-any-return]
+        raise MalformedInputError(
+            f"expected a JSON array, got {type(value).__name__}", "$.citations"
+        )
+    return freeze(value, "$.citations")  # type: ignore[no-any-return]
+
+
+def _input(value: Any) -> FrozenDict:
+    return _json_object_at(value, "$.input")
+
+
+def _extra(value: Any) -> FrozenDict:
+    return _json_object_at(value, "$.extra")
+
+
+def _raw(value: Any) -> FrozenDict:
+    return _json_object_at(value, "$")
+
+
+def _content_json(value: Any) -> Any:
+    return freeze(value, "$.content")
 
 
 def _blocks(value: Any) -> tuple[Block, ...]:
@@ -137,7 +156,7 @@ def _blocks_or_str(value: Any) -> str | tuple[Block, ...]:
 
 
 def _cache_field() -> Any:
-    return attrs.field(default=None, converter=_opt_json_object, kw_only=True)
+    return attrs.field(default=None, converter=_cache_control, kw_only=True)
 
 
 def _no_known_keys(instance: Any, attribute: attrs.Attribute[Any], value: FrozenDict) -> None:
@@ -156,7 +175,7 @@ def _no_known_keys(instance: Any, attribute: attrs.Attribute[Any], value: Frozen
 
 def _extra_field() -> Any:
     return attrs.field(
-        default=EMPTY, converter=_json_object, validator=_no_known_keys, kw_only=True, repr=False
+        default=EMPTY, converter=_extra, validator=_no_known_keys, kw_only=True, repr=False
     )
 
 
@@ -221,7 +240,7 @@ class ContentSource:
 class UnknownSource:
     """A source type this library does not know yet, kept exactly as it came."""
 
-    raw: FrozenDict = attrs.field(converter=_json_object)
+    raw: FrozenDict = attrs.field(converter=_raw)
 
     @property
     def type(self) -> str:
@@ -242,7 +261,9 @@ class Text:
 
     type: ClassVar[str] = "text"
     text: str = attrs.field(validator=_is(str, "a string"))
-    citations: FrozenList | None = attrs.field(default=None, converter=_opt_json_list, kw_only=True)
+    citations: FrozenList | None = attrs.field(
+        default=None, converter=_citations_list, kw_only=True
+    )
     cache_control: FrozenDict | None = _cache_field()
     extra: FrozenDict = _extra_field()
 
@@ -320,7 +341,7 @@ class Document:
         default=None, kw_only=True, validator=attrs.validators.optional(_is(str, "a string"))
     )
     citations: FrozenDict | None = attrs.field(
-        default=None, converter=_opt_json_object, kw_only=True
+        default=None, converter=_citations_config, kw_only=True
     )
     cache_control: FrozenDict | None = _cache_field()
     extra: FrozenDict = _extra_field()
@@ -381,7 +402,7 @@ class SearchResult:
     title: str = attrs.field(validator=_is(str, "a string"))
     content: tuple[Block, ...] = attrs.field(converter=_blocks)
     citations: FrozenDict | None = attrs.field(
-        default=None, converter=_opt_json_object, kw_only=True
+        default=None, converter=_citations_config, kw_only=True
     )
     cache_control: FrozenDict | None = _cache_field()
     extra: FrozenDict = _extra_field()
@@ -394,7 +415,7 @@ class ToolUse:
     type: ClassVar[str] = "tool_use"
     id: str = attrs.field(validator=_is(str, "a string"))
     name: str = attrs.field(validator=_is(str, "a string"))
-    input: FrozenDict = attrs.field(factory=FrozenDict, converter=_json_object)
+    input: FrozenDict = attrs.field(factory=FrozenDict, converter=_input)
     cache_control: FrozenDict | None = _cache_field()
     extra: FrozenDict = _extra_field()
 
@@ -443,7 +464,7 @@ class ServerToolUse:
     type: ClassVar[str] = "server_tool_use"
     id: str = attrs.field(validator=_is(str, "a string"))
     name: str = attrs.field(validator=_is(str, "a string"))
-    input: FrozenDict = attrs.field(factory=FrozenDict, converter=_json_object)
+    input: FrozenDict = attrs.field(factory=FrozenDict, converter=_input)
     cache_control: FrozenDict | None = _cache_field()
     extra: FrozenDict = _extra_field()
 
@@ -463,7 +484,7 @@ class ServerToolResult:
 
     type: str = attrs.field(validator=_server_result_type)
     tool_use_id: str = attrs.field(validator=_is(str, "a string"))
-    content: Any = attrs.field(default=None, converter=freeze)
+    content: Any = attrs.field(default=None, converter=_content_json)
     cache_control: FrozenDict | None = _cache_field()
     extra: FrozenDict = _extra_field()
 
@@ -484,7 +505,7 @@ def _unknown_raw(instance: Any, attribute: attrs.Attribute[Any], value: FrozenDi
 class UnknownBlock:
     """A block type this library does not know yet, kept exactly as it came."""
 
-    raw: FrozenDict = attrs.field(converter=_json_object, validator=_unknown_raw)
+    raw: FrozenDict = attrs.field(converter=_raw, validator=_unknown_raw)
 
     @property
     def type(self) -> str:

@@ -10,7 +10,7 @@ import orjson
 
 from ._blocks import Block, Text, Thinking
 from ._chain import Ledger, Node, chain_equal, chain_hash, make_node
-from ._json import EMPTY, FrozenDict, freeze
+from ._json import EMPTY, FrozenDict, check_json, freeze
 from ._reply import SYNTHETIC, Provenance, Reply, Usage, make_provenance
 from ._rules import INITIAL, finish, in_payload_order
 from ._turn import Turn, canonical, make_turn
@@ -290,6 +290,7 @@ class Conversation:
                     f"{name!r} is not an option: it comes from the conversation ({where})",
                     f"$.{name}",
                 )
+        check_json(options)
         header = self._header
         fields = options
         if header.system is not None:

@@ -14,7 +14,17 @@ from typing import Any, NoReturn, TypeAlias
 
 from .errors import MalformedInputError
 
-__all__ = ["EMPTY", "JSON", "FrozenDict", "FrozenList", "freeze", "thaw"]
+__all__ = [
+    "EMPTY",
+    "JSON",
+    "MAX_DEPTH",
+    "FrozenDict",
+    "FrozenList",
+    "check_json",
+    "freeze",
+    "json_equal",
+    "thaw",
+]
 
 JSON: TypeAlias = Any
 """A JSON value: None, bool, int, float, str, or a list or dict of JSON values."""
@@ -119,6 +129,10 @@ EMPTY = FrozenDict()
 
 _SCALARS = (str, int, float, bool, type(None))
 
+MAX_DEPTH = 200
+"""How deep a JSON value may nest: the encoder refuses about 250 levels in all,
+and a value sits a few levels down inside a request body."""
+
 
 _dict_set = dict.__setitem__
 
@@ -135,19 +149,22 @@ def freeze(value: Any, path: str = "$") -> Any:
     """Return ``value`` with every dict and list made immutable (deeply).
 
     Scalars come back as they are; already-frozen containers are not copied.
-    Anything that is not JSON (a set, an object, a non-string key) raises
+    Anything that is not JSON (a set, an object, a non-string key, NaN or an
+    infinity, nesting deeper than :data:`MAX_DEPTH`) raises
     :class:`MalformedInputError` naming where it was, below ``path``.
     """
     try:
-        return _freeze(value)
+        return _freeze(value, 0)
     except _NotJSON as exc:
         raise MalformedInputError(exc.reason, path + "".join(reversed(exc.keys))) from None
 
 
-def _freeze(value: Any) -> Any:
+def _freeze(value: Any, depth: int) -> Any:
     cls = type(value)
     if cls is str or cls is int or cls is FrozenDict or cls is FrozenList or value is None:
         return value
+    if depth >= MAX_DEPTH:
+        raise _NotJSON(f"nested deeper than {MAX_DEPTH} levels; JSON this deep cannot be sent")
     if cls is dict or isinstance(value, dict):
         frozen = FrozenDict(value)  # copied in C; nested containers are swapped below
         for key, item in value.items():
@@ -156,10 +173,13 @@ def _freeze(value: Any) -> Any:
                     f"JSON object keys must be strings, got {type(key).__name__} {key!r}"
                 )
             kind = type(item)
-            if kind is str or kind is int or kind is bool or kind is float or item is None:
+            if kind is str or kind is int or kind is bool or item is None:
                 continue
             try:
-                _dict_set(frozen, key, _freeze(item))
+                if kind is float:
+                    _finite(item)
+                else:
+                    _dict_set(frozen, key, _freeze(item, depth + 1))
             except _NotJSON as exc:
                 exc.keys.append(f".{key}")
                 raise
@@ -168,18 +188,46 @@ def _freeze(value: Any) -> Any:
         items = []
         for index, item in enumerate(value):
             kind = type(item)
-            if kind is str or kind is int or kind is bool or kind is float or item is None:
+            if kind is str or kind is int or kind is bool or item is None:
                 items.append(item)
                 continue
             try:
-                items.append(_freeze(item))
+                items.append(_finite(item) if kind is float else _freeze(item, depth + 1))
             except _NotJSON as exc:
                 exc.keys.append(f"[{index}]")
                 raise
         return FrozenList(items)
+    if cls is float:
+        return _finite(value)
     if isinstance(value, _SCALARS):
         return value
     raise _NotJSON(f"expected a JSON value, got {cls.__name__} {value!r:.80}")
+
+
+def _finite(number: float) -> float:
+    if math.isfinite(number):
+        return number
+    raise _NotJSON(f"{number} is not a JSON number (JSON has no NaN or infinity)")
+
+
+def check_json(value: Any, path: str = "$", depth: int = 0) -> None:
+    """Raise :class:`MalformedInputError` where ``value`` holds NaN, an infinity or too deep a
+    nesting; values orjson cannot write at all (objects) are left for it to refuse.
+    """
+    kind = type(value)
+    if kind is float and not math.isfinite(value):
+        raise MalformedInputError(
+            f"{value} is not a JSON number (JSON has no NaN or infinity)", path
+        )
+    if kind is dict or kind is FrozenDict or kind is list or kind is FrozenList or kind is tuple:
+        if depth >= MAX_DEPTH:
+            raise MalformedInputError(f"nested deeper than {MAX_DEPTH} levels", path)
+        if isinstance(value, dict):
+            for key, item in value.items():
+                check_json(item, f"{path}.{key}", depth + 1)
+        else:
+            for index, item in enumerate(value):
+                check_json(item, f"{path}[{index}]", depth + 1)
 
 
 def thaw(value: Any) -> Any:

@@ -142,8 +142,8 @@ def _load_turns(records: list[Any]) -> list[Node]:
     for length, record in enumerate(records, 1):
         # The common case inline: a plain text turn with no provenance.
         content = record.get("content") if type(record) is dict else None
-        if type(content) is str and len(record) == 2 and record.get("role") in _ROLES:
-            role = record["role"]
+        role = record.get("role") if type(content) is str and len(record) == 2 else None
+        if role == "user" or role == "assistant":
             turn = _new(Turn)
             _set_role(turn, role)
             _set_content(turn, content)
@@ -158,9 +158,6 @@ def _load_turns(records: list[Any]) -> list[Node]:
         nodes.append(node)
         parent = node
     return nodes
-
-
-_ROLES = {"user": None, "assistant": None}
 
 
 def _read_turn(record: Any, path: str) -> Turn:

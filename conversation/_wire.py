@@ -333,6 +333,15 @@ def _unstructure_fields(obj: Any) -> dict[str, Any]:
 
 def structure_block(data: Any, path: str = "$") -> Block:
     """Read one content block from its wire dict."""
+    try:
+        return _structure_block(data, path)
+    except RecursionError:
+        # Blocks hold blocks (a tool_result's content); absurd nesting must end
+        # in our own error, not the interpreter's.
+        raise MalformedInputError("content blocks are nested too deeply to read", path) from None
+
+
+def _structure_block(data: Any, path: str) -> Block:
     if not isinstance(data, dict):
         raise MalformedInputError(f"expected a content block object, got {_type_name(data)}", path)
     kind = data.get("type")
