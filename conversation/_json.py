@@ -156,7 +156,10 @@ def freeze(value: Any, path: str = "$") -> Any:
     try:
         return _freeze(value, 0)
     except _NotJSON as exc:
-        raise MalformedInputError(exc.reason, path + "".join(reversed(exc.keys))) from None
+        keys = exc.keys[::-1]
+        if len(keys) > 8:  # a path 200 levels long says less than its length
+            keys = [*keys[:4], f"...({len(keys) - 6} levels)...", *keys[-2:]]
+        raise MalformedInputError(exc.reason, path + "".join(keys)) from None
 
 
 def _freeze(value: Any, depth: int) -> Any:

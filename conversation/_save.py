@@ -75,8 +75,8 @@ def dump_conversation(
         return orjson.dumps(doc)
     except TypeError as exc:
         raise MalformedInputError(
-            f"the conversation cannot be saved as JSON ({exc}); "
-            "text must be valid Unicode without lone surrogates"
+            f"the conversation cannot be saved as JSON ({exc}): text must be valid "
+            "Unicode (no lone surrogates) and integers must fit in 64 bits"
         ) from None
 
 

@@ -443,8 +443,8 @@ def encode_messages(turns: list[Turn], start: int = 0) -> bytes:
                 orjson.dumps(message, default=_encode_default)
             except TypeError as exc:
                 raise MalformedInputError(
-                    f"turn {start + index} cannot be written as JSON ({exc}); "
-                    "text must be valid Unicode without lone surrogates",
+                    f"turn {start + index} cannot be written as JSON ({exc}): text must be "
+                    "valid Unicode (no lone surrogates) and integers must fit in 64 bits",
                     f"$.messages[{start + index}]",
                 ) from None
         raise
