@@ -1,0 +1,150 @@
+"""Figure 3: serializing a conversation to the request body (``to_json``).
+
+For conversations of 1k and 10k alternating text turns:
+
+- first time: ``c.to_json(model=..., max_tokens=...)`` on a freshly built
+  conversation (the library may cache; each timed call gets one it has never
+  serialized; the building is not timed);
+- after one append: ``c.to_json(...)`` once, then ``c.user("x").to_json(...)``
+  timed, each call appending afresh to the already-serialized ``c``.
+
+- floor: ``orjson.dumps`` of the equivalent prebuilt payload dict;
+- SDK idioms: ``json.dumps(payload)`` of the ``MessageParam`` dicts, and the
+  SDK's own request encoding, as ``client.messages.create`` runs it before
+  sending: ``openapi_dumps(prepare_request_data(body, location="body"))``, the
+  body holding every optional field as ``not_given``.
+
+Targets at 10k: first time at most 8x the floor; after one append at most 0.5x.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import _data
+import orjson
+from _data import MAX_TOKENS, MODEL
+from _timing import Calls, Config, Entry, FreshCalls, Row, main, size_label, time_entries
+
+try:  # the SDK's own body encoding (anthropic 2.x internals; absent from older releases)
+    from anthropic._utils import prepare_request_data
+    from anthropic._utils._json import openapi_dumps
+except ImportError:  # pragma: no cover - depends on the installed SDK
+    prepare_request_data = openapi_dumps = None
+
+TARGET_FIRST = 8.0
+TARGET_AFTER_APPEND = 0.5
+
+
+def sdk_encode(body: dict[str, Any]) -> bytes:
+    """What ``messages.create`` does to the body before handing it to httpx."""
+    return openapi_dumps(prepare_request_data(body, location="body"))
+
+
+def to_json(c: Any) -> bytes:
+    return c.to_json(model=MODEL, max_tokens=MAX_TOKENS)  # type: ignore[no-any-return]
+
+
+def run(cfg: Config) -> tuple[list[Row], list[str]]:
+    conversation_cls, why = _data.load_conversation()
+    sizes = (100, 1_000) if cfg.quick else (1_000, 10_000)
+    target_size = sizes[-1]
+    rows: list[Row] = []
+    notes: list[str] = []
+    if conversation_cls is None:
+        notes.append(f"to_json: {why}")
+    if openapi_dumps is None:
+        notes.append(
+            "to_json: this SDK has no openapi_dumps/prepare_request_data; its encoding row is left out"
+        )
+
+    for n in sizes:
+        pairs = _data.text_pairs(n, seed=3)
+        max_number = max(3, 100_000 // n)  # bound the fresh inputs built per sample
+        last = n == target_size
+
+        def fresh_payload(pairs: list[tuple[str, str]] = pairs) -> dict[str, Any]:
+            return _data.payload(_data.message_dicts(pairs))
+
+        def fresh_body(pairs: list[tuple[str, str]] = pairs) -> dict[str, Any]:
+            return _data.sdk_body(_data.message_dicts(pairs))
+
+        pairs_plus = [*pairs, ("x", "")]
+        messages_plus = _data.message_dicts(pairs_plus)[:-1]  # n + 1 turns, the last one "x"
+        payload_plus = _data.payload(messages_plus)
+        body_plus = _data.sdk_body(messages_plus)
+
+        ours_first: FreshCalls | None = None
+        ours_append: Calls | None = None
+        ours_again: Calls | None = None
+        if conversation_cls is not None:
+            c = _data.build_conversation(conversation_cls, pairs)
+            if to_json(c) != orjson.dumps(fresh_payload()):
+                notes.append(
+                    f"to_json: at {size_label(n)}, c.to_json(...) != orjson.dumps(payload)"
+                )
+            if to_json(c.user("x")) != orjson.dumps(payload_plus):
+                notes.append(
+                    f"to_json: at {size_label(n)}, c.user('x').to_json(...) != orjson.dumps(payload)"
+                )
+            del c
+            ours_first = FreshCalls(
+                lambda p=pairs: _data.build_conversation(conversation_cls, p), to_json, max_number
+            )
+            base = _data.build_conversation(conversation_cls, pairs)
+            to_json(base)  # serialized once, before the clock
+            ours_append = Calls(lambda b=base: to_json(b.user("x")))
+            ours_again = Calls(lambda b=base: to_json(b))
+
+        # -- the first time
+        fig = f"3. to_json {size_label(n)} first time"
+        entries = [
+            Entry(
+                fig,
+                "floor",
+                "orjson.dumps(payload)",
+                FreshCalls(fresh_payload, orjson.dumps, max_number),
+            ),
+            Entry(fig, "ours", "fresh c.to_json(...)", ours_first, TARGET_FIRST if last else None),
+            Entry(
+                fig, "sdk", "json.dumps(payload)", FreshCalls(fresh_payload, json.dumps, max_number)
+            ),
+        ]
+        if openapi_dumps is not None:
+            entries.append(
+                Entry(
+                    fig,
+                    "sdk",
+                    "SDK request encoding",
+                    FreshCalls(fresh_body, sdk_encode, max_number),
+                )
+            )
+
+        # -- again, after appending one turn to a serialized conversation
+        fig = f"3. to_json {size_label(n)} after 1 append"
+        target = TARGET_AFTER_APPEND if last else None
+        entries += [
+            Entry(
+                fig,
+                "floor",
+                "orjson.dumps(payload + 1)",
+                Calls(lambda p=payload_plus: orjson.dumps(p)),
+            ),
+            Entry(fig, "ours", 'c.user("x").to_json(...)', ours_append, target),
+            Entry(fig, "ours", "c.to_json(...) again, unchanged c", ours_again),
+            Entry(
+                fig, "sdk", "json.dumps(payload + 1)", Calls(lambda p=payload_plus: json.dumps(p))
+            ),
+        ]
+        if openapi_dumps is not None:
+            entries.append(
+                Entry(fig, "sdk", "SDK request encoding", Calls(lambda b=body_plus: sdk_encode(b)))
+            )
+        rows += time_entries(entries, cfg)[0]
+    return rows, notes
+
+
+if __name__ == "__main__":
+    sys.exit(main("bench_to_json (figure 3)", [run]))
