@@ -20,36 +20,61 @@ import threading
 from collections.abc import Iterator
 from typing import NamedTuple
 
+from ._blocks import Block
+from ._reply import Provenance
 from ._rules import INITIAL, ScanState, scan
-from ._turn import Turn
+from ._turn import Turn, make_turn
 from ._wire import encode_messages
 from .errors import Violation
 
-__all__ = ["CHUNK", "Ledger", "Node", "chain_equal", "chain_hash", "make_node"]
+__all__ = ["CHUNK", "Ledger", "Node", "chain_equal", "chain_hash", "make_node", "node_of"]
 
 CHUNK = 64
 """Turns encoded per orjson call, and the spacing of ledger checkpoints."""
 
 
 class Node:
-    """One turn in the chain; ``length`` is the number of turns up to and including it."""
+    """One turn in the chain: its role, content and provenance, and where it stands.
 
-    __slots__ = ("hash", "ledger", "length", "parent", "turn")
+    The turn's fields live on the node itself (one object per appended turn,
+    built with plain slot stores: appending is the library's hottest path);
+    :attr:`turn` makes the public, frozen :class:`Turn` value when one is read.
+    ``length`` is the number of turns up to and including this one.
+    """
 
-    turn: Turn
+    __slots__ = ("content", "hash", "ledger", "length", "parent", "provenance", "role")
+
+    role: str
+    content: str | tuple[Block, ...]
+    provenance: Provenance | None
     parent: Node | None
     length: int
     ledger: Ledger
     hash: int  # set lazily by chain_hash; unset until then
 
+    @property
+    def turn(self) -> Turn:
+        """This node's turn as a Turn value."""
+        return make_turn(self.role, self.content, self.provenance)
+
 
 _new = object.__new__
 
 
-def make_node(turn: Turn, parent: Node | None) -> Node:
-    """Append ``turn`` after ``parent`` (None starts a new chain with its own ledger)."""
+def make_node(
+    role: str,
+    content: str | tuple[Block, ...],
+    provenance: Provenance | None,
+    parent: Node | None,
+) -> Node:
+    """Append a turn after ``parent`` (None starts a new chain with its own ledger).
+
+    ``content`` must be canonical (see ``_turn.canonical``), as a Turn's is.
+    """
     node: Node = _new(Node)
-    node.turn = turn
+    node.role = role
+    node.content = content
+    node.provenance = provenance
     node.parent = parent
     if parent is None:
         node.length = 1
@@ -58,6 +83,11 @@ def make_node(turn: Turn, parent: Node | None) -> Node:
         node.length = parent.length + 1
         node.ledger = parent.ledger
     return node
+
+
+def node_of(turn: Turn, parent: Node | None) -> Node:
+    """Append the Turn ``turn`` after ``parent``."""
+    return make_node(turn.role, turn.content, turn.provenance, parent)
 
 
 class Mark(NamedTuple):
@@ -172,8 +202,9 @@ class Ledger:
             state = mark.state
             tail = b""
             if mark.turns < target:
-                turns = [n.turn for n in self.nodes[mark.turns : target]]
-                encoded, state, more = _encode_turns(turns, mark.turns, state)
+                encoded, state, more = _encode_turns(
+                    self.nodes[mark.turns : target], mark.turns, state
+                )
                 tail = (b"," if mark.end else b"") + encoded[1:-1]
                 found += more
             with memoryview(self.data) as data:
@@ -196,8 +227,7 @@ class Ledger:
         nodes = self.nodes
         while count < target:
             stop = min(target, (count // CHUNK + 1) * CHUNK)
-            turns = [n.turn for n in nodes[count:stop]]
-            chunk, state, found = _encode_turns(turns, count, state)
+            chunk, state, found = _encode_turns(nodes[count:stop], count, state)
             if found:
                 # Keyed by the chunk's first turn: truncation happens at checkpoints.
                 self.violations.extend((count, v) for v in found)
@@ -213,7 +243,7 @@ class Ledger:
 
 
 def _encode_turns(
-    turns: list[Turn], start: int, state: ScanState
+    turns: list[Node], start: int, state: ScanState
 ) -> tuple[bytes, ScanState, list[Violation]]:
     """The JSON array of ``turns`` and their rule scan."""
     state, found = scan(turns, start, state)
@@ -243,7 +273,7 @@ def chain_equal(a: Node | None, b: Node | None) -> bool:
         hash_a, hash_b = getattr(a, "hash", None), getattr(b, "hash", None)
         if hash_a is not None and hash_b is not None and hash_a != hash_b:
             return False
-        if a.turn != b.turn:
+        if a.role != b.role or a.content != b.content or a.provenance != b.provenance:
             return False
         a, b = a.parent, b.parent
     return a is b
@@ -260,6 +290,6 @@ def chain_hash(head: Node | None) -> int:
         node = node.parent
     value = 0 if node is None else node.hash
     for node in reversed(todo):
-        value = hash((value, node.turn))
+        value = hash((value, node.role, node.content, node.provenance))
         node.hash = value
     return value

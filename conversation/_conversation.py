@@ -9,11 +9,11 @@ import attrs
 import orjson
 
 from ._blocks import Block, Text, Thinking
-from ._chain import Ledger, Node, chain_equal, chain_hash, make_node
+from ._chain import Ledger, Node, chain_equal, chain_hash, make_node, node_of
 from ._json import EMPTY, FrozenDict, check_json, freeze
 from ._reply import SYNTHETIC, Provenance, Reply, Usage, make_provenance
 from ._rules import INITIAL, finish, in_payload_order
-from ._turn import Turn, canonical, make_turn
+from ._turn import Turn, canonical
 from ._wire import (
     coerce_blocks,
     load_json,
@@ -65,7 +65,7 @@ class Conversation:
                     "use Conversation().user(...) / .assistant(...) to build from content",
                     f"$.turns[{i}]",
                 )
-            head = make_node(turn, head)
+            head = node_of(turn, head)
         _set_head(self, head)
         _set_header(self, _Header(system_from_wire(system), _metadata_arg(metadata)))
 
@@ -93,7 +93,7 @@ class Conversation:
         """A new Conversation with ``turn`` appended as it is."""
         if not isinstance(turn, Turn):
             raise MalformedInputError(f"append takes a Turn, got {type(turn).__name__}")
-        return self._with_head(make_node(turn, self._head))
+        return self._with_head(node_of(turn, self._head))
 
     def extend(self, turns: Iterable[Turn]) -> Conversation:
         """A new Conversation with every turn of ``turns`` appended in order."""
@@ -120,14 +120,12 @@ class Conversation:
     def _push(
         self, role: str, content: str | tuple[Block, ...], provenance: Provenance | None
     ) -> Conversation:
-        # The hot path of every append: Turn, Node and Conversation built inline.
-        turn = _new(Turn)
-        _set_role(turn, role)
-        _set_content(turn, content)
-        _set_provenance(turn, provenance)
+        # The hot path of every append: the node and the Conversation, built inline.
         parent = self._head
         node = _new(Node)
-        node.turn = turn
+        node.role = role
+        node.content = content
+        node.provenance = provenance
         node.parent = parent
         if parent is None:
             node.length = 1
@@ -171,7 +169,7 @@ class Conversation:
         total = Usage()
         node = self._head
         while node is not None:
-            provenance = node.turn.provenance
+            provenance = node.provenance
             if provenance is not None and provenance.replies:
                 total = total + provenance.usage
             node = node.parent
@@ -334,7 +332,7 @@ class Conversation:
         """
         blocks, info = parse_reply(reply)
         head = self._head
-        if head is not None and head.turn.role == "assistant":
+        if head is not None and head.role == "assistant":
             before = head.turn
             provenance = before.provenance or SYNTHETIC
             earlier = before.blocks
@@ -347,9 +345,9 @@ class Conversation:
             else:
                 merged = make_provenance((info,), earlier, interrupted)
             content = canonical(_continue(earlier, blocks))
-            return self._with_head(make_node(make_turn("assistant", content, merged), head.parent))
-        turn = make_turn("assistant", canonical(blocks), make_provenance((info,), (), interrupted))
-        return self._with_head(make_node(turn, head))
+            return self._with_head(make_node("assistant", content, merged, head.parent))
+        provenance = make_provenance((info,), (), interrupted)
+        return self._with_head(make_node("assistant", canonical(blocks), provenance, head))
 
     def resumable(self) -> Conversation:
         """This conversation ready to continue an interrupted last turn.
@@ -361,7 +359,7 @@ class Conversation:
         back unchanged.
         """
         head = self._head
-        if head is None or head.turn.provenance is None or not head.turn.provenance.interrupted:
+        if head is None or head.provenance is None or not head.provenance.interrupted:
             return self
         turn = head.turn
         blocks = _signed_only(turn.blocks)
@@ -371,8 +369,9 @@ class Conversation:
             blocks = blocks[:-1] + ((attrs.evolve(last, text=stripped),) if stripped else ())
         if not blocks:
             return self._with_head(head.parent)
-        resumed = make_turn("assistant", canonical(blocks), turn.provenance)
-        return self._with_head(make_node(resumed, head.parent))
+        return self._with_head(
+            make_node("assistant", canonical(blocks), turn.provenance, head.parent)
+        )
 
     # -- the save format --------------------------------------------------------------
 
@@ -384,7 +383,9 @@ class Conversation:
         """
         from ._save import dump_conversation
 
-        return dump_conversation(self._header.system, self._header.metadata, self).decode("utf-8")
+        head = self._head
+        nodes = [] if head is None else head.ledger.path(head)
+        return dump_conversation(self._header.system, self._header.metadata, nodes).decode("utf-8")
 
     @classmethod
     def loads(cls, text: str | bytes) -> Conversation:
@@ -422,9 +423,6 @@ class _Header:
     __hash__ = None  # type: ignore[assignment]
 
 
-_set_role = Turn.__dict__["role"].__set__
-_set_content = Turn.__dict__["content"].__set__
-_set_provenance = Turn.__dict__["provenance"].__set__
 _set_head = Conversation.__dict__["_head"].__set__
 _set_header = Conversation.__dict__["_header"].__set__
 
@@ -503,7 +501,7 @@ def split_payload(body: Mapping[str, Any] | bytes | str) -> tuple[Conversation, 
     nodes: list[Node] = []
     head = None
     for i, message in enumerate(messages):
-        head = make_node(turn_from_wire(message, f"$.messages[{i}]"), head)
+        head = node_of(turn_from_wire(message, f"$.messages[{i}]"), head)
         nodes.append(head)
     if head is not None:
         head.ledger.adopt(nodes)

@@ -7,6 +7,7 @@ stopped and what it cost.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import attrs
@@ -20,7 +21,8 @@ __all__ = ["Provenance", "Reply", "ReplyInfo", "Usage"]
 def _add_json(a: Any, b: Any) -> Any:
     """Sum two JSON usage details: numbers add up, objects merge key by key."""
     if isinstance(a, int | float) and isinstance(b, int | float) and not isinstance(a, bool):
-        return a + b
+        total = a + b
+        return total if math.isfinite(total) else b  # counts; never let a sum overflow
     if isinstance(a, dict) and isinstance(b, dict):
         merged = dict(a)
         for key, value in b.items():

@@ -57,7 +57,7 @@ from ._blocks import (
     ToolUse,
 )
 from ._media import IMAGE_MEDIA_TYPES
-from ._turn import Turn
+from ._turn import Turn, TurnData
 from .errors import Violation
 
 __all__ = [
@@ -103,7 +103,9 @@ class ScanState(NamedTuple):
 INITIAL = ScanState()
 
 
-def scan(turns: Sequence[Turn], start: int, state: ScanState) -> tuple[ScanState, list[Violation]]:
+def scan(
+    turns: Sequence[TurnData], start: int, state: ScanState
+) -> tuple[ScanState, list[Violation]]:
     """Check ``turns`` (whose first has index ``start``), resuming from ``state``."""
     contents = list(map(_content_of, turns))
     if (
@@ -181,7 +183,7 @@ def scan(turns: Sequence[Turn], start: int, state: ScanState) -> tuple[ScanState
 
 
 def _scan_plain(
-    turns: Sequence[Turn], texts: list[str], start: int, state: ScanState
+    turns: Sequence[TurnData], texts: list[str], start: int, state: ScanState
 ) -> tuple[ScanState, list[Violation]]:
     """:func:`scan` for turns that are all one plain text block, with no tool
     use pending: the only rule that can break is ``empty_text``, and the state

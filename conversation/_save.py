@@ -27,7 +27,7 @@ from ._blocks import Text
 from ._chain import Ledger, Node
 from ._json import EMPTY, FrozenDict, freeze
 from ._reply import SYNTHETIC, Provenance
-from ._turn import Turn
+from ._turn import Turn, TurnData
 from ._wire import (
     content_from_wire,
     info_from_wire,
@@ -47,13 +47,10 @@ FORMAT = "conversation-state"
 VERSION = 1
 
 _new = object.__new__
-_set_role = Turn.__dict__["role"].__set__
-_set_content = Turn.__dict__["content"].__set__
-_set_provenance = Turn.__dict__["provenance"].__set__
 
 
 def dump_conversation(
-    system: str | tuple[Text, ...] | None, metadata: FrozenDict, turns: Iterable[Turn]
+    system: str | tuple[Text, ...] | None, metadata: FrozenDict, turns: Iterable[TurnData]
 ) -> bytes:
     """The save format of a conversation's parts, as UTF-8 JSON bytes."""
     records = []
@@ -141,17 +138,18 @@ def _load_turns(records: list[Any]) -> list[Node]:
     ledger = Ledger()
     for length, record in enumerate(records, 1):
         # The common case inline: a plain text turn with no provenance.
-        content = record.get("content") if type(record) is dict else None
+        content: Any = record.get("content") if type(record) is dict else None
         role = record.get("role") if type(content) is str and len(record) == 2 else None
+        node = _new(Node)
         if role == "user" or role == "assistant":
-            turn = _new(Turn)
-            _set_role(turn, role)
-            _set_content(turn, content)
-            _set_provenance(turn, SYNTHETIC if role == "assistant" else None)
+            node.role = role
+            node.content = content
+            node.provenance = SYNTHETIC if role == "assistant" else None
         else:
             turn = _read_turn(record, f"$.turns[{length - 1}]")
-        node = _new(Node)
-        node.turn = turn
+            node.role = turn.role
+            node.content = turn.content
+            node.provenance = turn.provenance
         node.parent = parent
         node.length = length
         node.ledger = ledger

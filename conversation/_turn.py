@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import attrs
 
@@ -10,10 +10,21 @@ from ._blocks import Block, Text, plain_text
 from ._reply import SYNTHETIC, Provenance
 from .errors import MalformedInputError
 
-__all__ = ["ROLES", "Role", "Turn", "canonical", "make_turn"]
+__all__ = ["ROLES", "Role", "Turn", "TurnData", "canonical", "make_turn"]
 
 Role = Literal["user", "assistant"]
 ROLES = ("user", "assistant")
+
+
+class TurnData(Protocol):
+    """What the encoder and the rules read of a turn: a Turn, or a chain node holding one."""
+
+    @property
+    def role(self) -> str: ...
+    @property
+    def content(self) -> str | tuple[Block, ...]: ...
+    @property
+    def provenance(self) -> Provenance | None: ...
 
 
 def canonical(blocks: tuple[Block, ...]) -> str | tuple[Block, ...]:

@@ -23,7 +23,7 @@ definition of each shape.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Final, cast
 
 import attrs
@@ -56,7 +56,7 @@ from ._blocks import (
 )
 from ._json import EMPTY, FrozenDict, freeze
 from ._reply import SYNTHETIC, Provenance, Reply, ReplyInfo, Usage, make_info, make_usage
-from ._turn import ROLES, Turn, canonical, make_turn
+from ._turn import ROLES, Turn, TurnData, canonical, make_turn
 from .errors import MalformedInputError, MalformedReplyError
 
 __all__ = [
@@ -411,7 +411,7 @@ def unstructure_block(block: Block) -> dict[str, Any]:
 # --- turns ------------------------------------------------------------------------
 
 
-def turn_to_wire(turn: Turn) -> dict[str, Any]:
+def turn_to_wire(turn: TurnData) -> dict[str, Any]:
     """The wire message of a turn; one plain text block is a bare string."""
     raw = turn.content
     if isinstance(raw, str):
@@ -426,7 +426,7 @@ def _encode_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
-def encode_messages(turns: list[Turn], start: int = 0) -> bytes:
+def encode_messages(turns: Sequence[TurnData], start: int = 0) -> bytes:
     """The JSON array of the wire messages of ``turns`` (the first is turn ``start``).
 
     A bare-string content is written as it is; a tuple of blocks becomes a

@@ -364,13 +364,14 @@ class TestEquality:
         assert table[three_turns()] == "v"
 
     def test_with_system_shares_turns(self) -> None:
-        """with_system keeps the very same turn objects, under the new system prompt."""
+        """with_system keeps the very same chain of turns, under the new system prompt."""
         c = three_turns()
         s = c.with_system("Be nice.")
         assert s.system == "Be nice."
         assert len(s) == len(c)
+        assert s._head is c._head
         for a, b in zip(s, c, strict=True):
-            assert a is b
+            assert a == b
         assert s.with_system(None) == c
         assert s.to_payload()["system"] == "Be nice."
 
