@@ -1,0 +1,64 @@
+"""The Anthropic Messages API adapter.
+
+>>> from conversation import Conversation
+>>> from adapters.anthropic import AnthropicAdapter
+>>> options = {"model": "claude-sonnet-4-5", "max_tokens": 1024}
+>>> adapter = AnthropicAdapter(default_options=options)  # doctest: +SKIP
+>>> c = adapter.send(Conversation().user("Hello, Claude"))  # doctest: +SKIP
+>>> c.last.text  # doctest: +SKIP
+'Hello! How can I help you today?'
+
+``AnthropicAdapter`` sends (``send``/``asend``), streams (``stream``/
+``astream``) and counts tokens (``count_tokens``/``acount_tokens``), retrying
+as the official SDK does. :func:`continue_reply` carries a reply cut off by
+``max_tokens`` on into one assistant turn. Every error is an
+:class:`AnthropicError` (a :class:`conversation.AdapterError`); the tree is
+drawn in ``adapters.anthropic._errors``.
+"""
+
+from ._client import AnthropicAdapter
+from ._continue import acontinue_reply, continue_reply
+from ._errors import (
+    AnthropicError,
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ContinuationError,
+    InternalServerError,
+    MissingAPIKeyError,
+    NotFoundError,
+    OverloadedError,
+    PermissionDeniedError,
+    PrefillNotSupportedError,
+    RateLimitError,
+    RequestTooLargeError,
+    UnprocessableEntityError,
+    error_from_event,
+    error_from_response,
+)
+
+__all__ = [
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AnthropicAdapter",
+    "AnthropicError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ContinuationError",
+    "InternalServerError",
+    "MissingAPIKeyError",
+    "NotFoundError",
+    "OverloadedError",
+    "PermissionDeniedError",
+    "PrefillNotSupportedError",
+    "RateLimitError",
+    "RequestTooLargeError",
+    "UnprocessableEntityError",
+    "acontinue_reply",
+    "continue_reply",
+    "error_from_event",
+    "error_from_response",
+]

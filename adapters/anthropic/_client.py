@@ -1,0 +1,557 @@
+"""AnthropicAdapter: sends a Conversation to the Anthropic Messages API, sync or async.
+
+Everything but the I/O lives in :class:`_Core`, shared by both halves: the
+configuration (key, base URL, headers, defaults, retry policy), building each
+request from ``Conversation.to_json`` (so the rules are checked before
+anything is sent) and reading each answer (an error status becomes an
+:class:`~adapters.anthropic.APIStatusError`, a 200 is folded into the
+conversation). :class:`AnthropicAdapter` adds the thin I/O methods: ``send``
+and ``asend``, ``stream`` and ``astream``, ``count_tokens`` and
+``acount_tokens``, each one request retried by the adapter's
+:class:`~adapters.anthropic._retry.RetryPolicy`.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
+from functools import partial
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Final, Self
+
+import attrs
+import httpx
+import orjson
+
+from adapters._base import build_body, check_defaults, merge_options
+from conversation import Conversation, MalformedInputError, MalformedReplyError
+
+from ._errors import (
+    APIConnectionError,
+    APITimeoutError,
+    MissingAPIKeyError,
+    error_from_response,
+    redact,
+)
+from ._retry import RetryPolicy
+
+if TYPE_CHECKING:
+    from ._stream import AnthropicStream, AsyncAnthropicStream
+
+__all__ = ["DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "AnthropicAdapter"]
+
+DEFAULT_BASE_URL: Final = "https://api.anthropic.com"
+DEFAULT_TIMEOUT: Final = httpx.Timeout(600, connect=5)
+API_VERSION: Final = "2023-06-01"
+MESSAGES_PATH: Final = "/v1/messages"
+COUNT_TOKENS_PATH: Final = "/v1/messages/count_tokens"
+REQUEST_ID_HEADER: Final = "request-id"
+
+GENERATION_ONLY: Final = frozenset(
+    {
+        "max_tokens",
+        "stream",
+        "temperature",
+        "top_p",
+        "top_k",
+        "stop_sequences",
+        "metadata",
+        "service_tier",
+    }
+)
+"""Request fields ``count_tokens`` leaves out: they shape the reply, not the prompt."""
+
+_LIMITS: Final = httpx.Limits(max_connections=1000, max_keepalive_connections=100)
+
+
+def _user_agent() -> str:
+    try:
+        version = importlib.metadata.version("conversation-state")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - run from a checkout
+        version = "0+unknown"
+    return f"conversation-state/{version}"
+
+
+USER_AGENT: Final = _user_agent()
+
+
+@attrs.frozen
+class _APIKey:
+    """The API key and where it came from; its repr shows only where."""
+
+    value: str = attrs.field(repr=False)
+    source: str
+
+
+@attrs.frozen
+class _Call:
+    """One request, ready to send: its path, headers and JSON body."""
+
+    path: str
+    headers: Mapping[str, str] = attrs.field(repr=False)
+    body: bytes = attrs.field(repr=False)
+
+    @property
+    def what(self) -> str:
+        """How log lines name the request."""
+        return f"POST {self.path}"
+
+
+def _resolve_key(api_key: str | None) -> _APIKey:
+    """The key to send, from the argument or ANTHROPIC_API_KEY; never echoed in an error."""
+    if api_key is not None:
+        if not isinstance(api_key, str):
+            raise MissingAPIKeyError(f"api_key must be a str, got a {type(api_key).__name__}")
+        key, source = api_key.strip(), "argument"
+    else:
+        key, source = os.environ.get("ANTHROPIC_API_KEY", "").strip(), "ANTHROPIC_API_KEY"
+    if not key:
+        raise MissingAPIKeyError(
+            "no Anthropic API key: pass AnthropicAdapter(api_key=...) or set the "
+            "ANTHROPIC_API_KEY environment variable"
+            + (" (api_key was empty)" if api_key is not None else "")
+        )
+    if not all(" " < char < "\x7f" for char in key):
+        raise MissingAPIKeyError(
+            f"the API key from the {source} holds spaces or characters that cannot go in "
+            "an HTTP header; check it for a stray character (it is not shown here)"
+        )
+    return _APIKey(key, source)
+
+
+def _resolve_base_url(base_url: str | None) -> str:
+    url = base_url or os.environ.get("ANTHROPIC_BASE_URL") or DEFAULT_BASE_URL
+    if not isinstance(url, str):
+        raise MalformedInputError(f"base_url must be a str, got {type(url).__name__}")
+    if not url.startswith(("http://", "https://")):
+        raise MalformedInputError(f"base_url must start with http:// or https://, got {url!r}")
+    return url.rstrip("/")
+
+
+def _betas(value: object, where: str) -> tuple[str, ...]:
+    """Beta names from a str or a sequence of str; checked, since they become a header."""
+    names = (value,) if isinstance(value, str) else value
+    checked = tuple(names) if isinstance(names, Iterable) else None
+    if checked is None or not all(
+        isinstance(name, str) and name and "," not in name for name in checked
+    ):
+        raise MalformedInputError(
+            f"betas must be a list of beta names, got {value!r}", f"$.{where}"
+        )
+    return checked
+
+
+def _dedupe(names: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(names))
+
+
+def _header_map(headers: Mapping[str, str] | None) -> dict[str, str]:
+    if headers is None:
+        return {}
+    if not isinstance(headers, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
+    ):
+        raise MalformedInputError("default_headers must be a mapping of str to str")
+    return {name.lower(): value for name, value in headers.items()}
+
+
+def _input_tokens(content: bytes) -> int:
+    """The count of a count_tokens answer (``{"input_tokens": 2095}``)."""
+    try:
+        parsed = orjson.loads(content)
+    except orjson.JSONDecodeError as exc:
+        raise MalformedReplyError(f"the count_tokens answer is not JSON: {exc}") from None
+    count = parsed.get("input_tokens") if isinstance(parsed, dict) else None
+    if type(count) is not int:
+        raise MalformedReplyError(
+            "the count_tokens answer has no integer input_tokens", "$.input_tokens"
+        )
+    return count
+
+
+class _Core:
+    """The configuration of an adapter, and all it does besides I/O."""
+
+    def __init__(
+        self,
+        api_key: str | None,
+        base_url: str | None,
+        *,
+        timeout: httpx.Timeout | float | None,
+        betas: Iterable[str],
+        api_version: str,
+        default_headers: Mapping[str, str] | None,
+        default_options: Mapping[str, Any] | None,
+        retry: RetryPolicy,
+    ) -> None:
+        self._key = _resolve_key(api_key)
+        self._base_url = _resolve_base_url(base_url)
+        self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        self._betas = _dedupe(_betas(betas, "betas"))
+        self._api_version = api_version
+        self._extra_headers = _header_map(default_headers)
+        self._defaults = check_defaults(default_options)
+        if "betas" in self._defaults:
+            _betas(self._defaults["betas"], "default_options.betas")
+        self._retry = retry
+
+    @property
+    def base_url(self) -> str:
+        """Where requests go (``https://api.anthropic.com`` unless told otherwise)."""
+        return self._base_url
+
+    @property
+    def max_retries(self) -> int:
+        """How many times a failed request is sent again (so ``max_retries + 1`` attempts)."""
+        return self._retry.max_retries
+
+    @property
+    def timeout(self) -> httpx.Timeout:
+        """The timeout of each attempt (also applied through a client you passed in)."""
+        return self._timeout
+
+    @property
+    def betas(self) -> tuple[str, ...]:
+        """The beta features every request asks for (``anthropic-beta``)."""
+        return self._betas
+
+    @property
+    def default_options(self) -> dict[str, Any]:
+        """The request options every call starts from (a copy)."""
+        return dict(self._defaults)
+
+    def _headers(self, betas: tuple[str, ...], *, stream: bool) -> dict[str, str]:
+        headers = {
+            "x-api-key": self._key.value,
+            "anthropic-version": self._api_version,
+            "content-type": "application/json",
+            "accept": "text/event-stream" if stream else "application/json",
+            "user-agent": USER_AGENT,
+        }
+        if betas:
+            headers["anthropic-beta"] = ",".join(betas)
+        headers.update(self._extra_headers)
+        return headers
+
+    def _split_betas(self, merged: dict[str, Any]) -> tuple[str, ...]:
+        """Take ``betas`` out of the options (it is a header, not a body field)."""
+        call_betas = _betas(merged.pop("betas"), "betas") if "betas" in merged else ()
+        return _dedupe((*self._betas, *call_betas))
+
+    def _message_call(
+        self, conversation: Conversation, options: Mapping[str, Any], *, stream: bool = False
+    ) -> _Call:
+        """The request for a reply to ``conversation``; raises RuleViolationError first."""
+        merged = merge_options(self._defaults, options, stream=stream)
+        betas = self._split_betas(merged)
+        body = build_body(conversation, merged)
+        return _Call(MESSAGES_PATH, self._headers(betas, stream=stream), body)
+
+    def _count_call(self, conversation: Conversation, options: Mapping[str, Any]) -> _Call:
+        """The count_tokens request: the send body without the generation-only fields."""
+        merged = merge_options(self._defaults, options)
+        betas = self._split_betas(merged)
+        prompt = {name: value for name, value in merged.items() if name not in GENERATION_ONLY}
+        body = build_body(conversation, prompt)
+        return _Call(COUNT_TOKENS_PATH, self._headers(betas, stream=False), body)
+
+    def _request(self, client: httpx.Client | httpx.AsyncClient, call: _Call) -> httpx.Request:
+        return client.build_request(
+            "POST",
+            self._base_url + call.path,
+            headers=call.headers,
+            content=call.body,
+            timeout=self._timeout,
+        )
+
+    @contextmanager
+    def _transport_errors(self, call: _Call) -> Iterator[None]:
+        """Turn an httpx failure with no answer into APIConnectionError / APITimeoutError."""
+        try:
+            yield
+        except httpx.TimeoutException as exc:
+            raise APITimeoutError(
+                f"{call.what} to {self._base_url}: no answer in time "
+                f"({type(exc).__name__}: {redact(str(exc), (self._key.value,))})"
+            ) from exc
+        except httpx.RequestError as exc:
+            raise APIConnectionError(
+                f"{call.what} to {self._base_url} failed before an answer arrived "
+                f"({type(exc).__name__}: {redact(str(exc), (self._key.value,))})"
+            ) from exc
+
+    def _check_status(self, response: httpx.Response) -> None:
+        """Raise the mapped error for a non-success answer whose body has been read."""
+        if not response.is_success:
+            raise error_from_response(
+                response.status_code,
+                response.headers,
+                response.content,
+                secrets=(self._key.value,),
+            )
+
+    def __repr__(self) -> str:
+        return (
+            f"<{type(self).__name__} base_url={self._base_url!r} "
+            f"api_key=<set, from {self._key.source}> max_retries={self.max_retries}>"
+        )
+
+
+class AnthropicAdapter(_Core):
+    """An adapter for the Anthropic Messages API (:class:`~adapters.StreamingAdapter`).
+
+    Args:
+        api_key: the API key; ``ANTHROPIC_API_KEY`` when not given (else
+            :class:`MissingAPIKeyError`). It is sent as ``x-api-key`` and
+            never shown: not in the repr, a log line or an error message.
+        base_url: ``ANTHROPIC_BASE_URL`` when not given, else
+            ``https://api.anthropic.com``.
+        max_retries: how many times a failed request is sent again (see
+            :mod:`adapters.anthropic._retry` for which failures, and the wait).
+        timeout: for each attempt; 600 s, 5 s to connect, by default.
+        betas: beta feature names, sent comma-joined as ``anthropic-beta``;
+            a call's ``betas=`` option adds to them (and is not sent in the body).
+        api_version: the ``anthropic-version`` header.
+        default_headers: extra headers on every request (they win over ours).
+        default_options: request fields every call starts from (``model``,
+            ``max_tokens``...); a call's options override them, ``None`` unsets.
+        http_client / async_http_client: your own httpx clients, used as they
+            are and never closed by the adapter. Otherwise the adapter opens
+            one pooled client of each kind when first needed.
+
+    ``close()`` / ``aclose()`` (or ``with`` / ``async with``) release the
+    adapter's own clients; it opens new ones if used again.
+
+    >>> adapter = AnthropicAdapter(api_key="sk-ant-example", base_url="http://127.0.0.1:9")
+    >>> adapter
+    <AnthropicAdapter base_url='http://127.0.0.1:9' api_key=<set, from argument> max_retries=2>
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        *,
+        max_retries: int = 2,
+        timeout: httpx.Timeout | float | None = DEFAULT_TIMEOUT,
+        betas: Iterable[str] = (),
+        api_version: str = API_VERSION,
+        default_headers: Mapping[str, str] | None = None,
+        default_options: Mapping[str, Any] | None = None,
+        http_client: httpx.Client | None = None,
+        async_http_client: httpx.AsyncClient | None = None,
+        _sleep: Callable[[float], None] | None = None,
+        _async_sleep: Callable[[float], Awaitable[None]] | None = None,
+        _random: Callable[[], float] | None = None,
+    ) -> None:
+        policy = RetryPolicy(max_retries)
+        if _sleep is not None:
+            policy = attrs.evolve(policy, sleep=_sleep)
+        if _async_sleep is not None:
+            policy = attrs.evolve(policy, async_sleep=_async_sleep)
+        if _random is not None:
+            policy = attrs.evolve(policy, random=_random)
+        super().__init__(
+            api_key,
+            base_url,
+            timeout=timeout,
+            betas=betas,
+            api_version=api_version,
+            default_headers=default_headers,
+            default_options=default_options,
+            retry=policy,
+        )
+        self._lock = threading.Lock()
+        self._user_client = http_client
+        self._user_async_client = async_http_client
+        self._own_client: httpx.Client | None = None
+        self._own_async_client: httpx.AsyncClient | None = None
+
+    # -- clients ------------------------------------------------------------------------
+
+    def _client(self) -> httpx.Client:
+        if self._user_client is not None:
+            return self._user_client
+        with self._lock:
+            if self._own_client is None:
+                self._own_client = httpx.Client(timeout=self._timeout, limits=_LIMITS)
+            return self._own_client
+
+    def _async_client(self) -> httpx.AsyncClient:
+        if self._user_async_client is not None:
+            return self._user_async_client
+        with self._lock:
+            if self._own_async_client is None:
+                self._own_async_client = httpx.AsyncClient(timeout=self._timeout, limits=_LIMITS)
+            return self._own_async_client
+
+    def close(self) -> None:
+        """Close the adapter's own sync client (a client you passed in stays open)."""
+        with self._lock:
+            client, self._own_client = self._own_client, None
+        if client is not None:
+            client.close()
+
+    async def aclose(self) -> None:
+        """Close both of the adapter's own clients (clients you passed in stay open)."""
+        self.close()
+        with self._lock:
+            client, self._own_async_client = self._own_async_client, None
+        if client is not None:
+            await client.aclose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    # -- one attempt --------------------------------------------------------------------
+
+    def _attempt(self, call: _Call) -> httpx.Response:
+        client = self._client()
+        request = self._request(client, call)
+        with self._transport_errors(call):
+            response = client.send(request)
+        self._check_status(response)
+        return response
+
+    async def _aattempt(self, call: _Call) -> httpx.Response:
+        client = self._async_client()
+        request = self._request(client, call)
+        with self._transport_errors(call):
+            response = await client.send(request)
+        self._check_status(response)
+        return response
+
+    def _open_attempt(self, call: _Call) -> httpx.Response:
+        """Send a streaming request; return the open answer once its status is a success."""
+        client = self._client()
+        request = self._request(client, call)
+        with self._transport_errors(call):
+            response = client.send(request, stream=True)
+        if not response.is_success:
+            try:
+                with self._transport_errors(call):
+                    response.read()
+            finally:
+                response.close()
+            self._check_status(response)
+        return response
+
+    async def _aopen_attempt(self, call: _Call) -> httpx.Response:
+        client = self._async_client()
+        request = self._request(client, call)
+        with self._transport_errors(call):
+            response = await client.send(request, stream=True)
+        if not response.is_success:
+            try:
+                with self._transport_errors(call):
+                    await response.aread()
+            finally:
+                await response.aclose()
+            self._check_status(response)
+        return response
+
+    @contextmanager
+    def _open_stream(self, call: _Call) -> Iterator[httpx.Response]:
+        """The open event-stream answer; retried only until a success status arrives."""
+        response = self._retry.call(partial(self._open_attempt, call), call.what)
+        try:
+            yield response
+        finally:
+            response.close()
+
+    @asynccontextmanager
+    async def _aopen_stream(self, call: _Call) -> AsyncIterator[httpx.Response]:
+        response = await self._retry.acall(partial(self._aopen_attempt, call), call.what)
+        try:
+            yield response
+        finally:
+            await response.aclose()
+
+    # -- the API ------------------------------------------------------------------------
+
+    def send(self, conversation: Conversation, /, **options: Any) -> Conversation:
+        """``conversation`` with the model's reply folded in (POST /v1/messages).
+
+        Raises :class:`~conversation.RuleViolationError` before sending, an
+        :class:`AnthropicError` subclass when the request fails after its
+        retries, :class:`~conversation.MalformedReplyError` for a 200 that is
+        not a reply (not retried). ``conversation`` is never changed.
+        """
+        call = self._message_call(conversation, options)
+        response = self._retry.call(partial(self._attempt, call), call.what)
+        return conversation.fold(response.content)
+
+    async def asend(self, conversation: Conversation, /, **options: Any) -> Conversation:
+        """Like :meth:`send`, for ``await``."""
+        call = self._message_call(conversation, options)
+        response = await self._retry.acall(partial(self._aattempt, call), call.what)
+        return conversation.fold(response.content)
+
+    def count_tokens(self, conversation: Conversation, /, **options: Any) -> int:
+        """The API's count of input tokens for ``conversation`` sent with ``options``.
+
+        POST /v1/messages/count_tokens with the body :meth:`send` would send,
+        minus the fields that only shape the reply (``max_tokens``,
+        ``temperature``, ``stop_sequences``, ``metadata``...).
+        """
+        call = self._count_call(conversation, options)
+        response = self._retry.call(partial(self._attempt, call), call.what)
+        return _input_tokens(response.content)
+
+    async def acount_tokens(self, conversation: Conversation, /, **options: Any) -> int:
+        """Like :meth:`count_tokens`, for ``await``."""
+        call = self._count_call(conversation, options)
+        response = await self._retry.acall(partial(self._aattempt, call), call.what)
+        return _input_tokens(response.content)
+
+    def stream(self, conversation: Conversation, /, **options: Any) -> AnthropicStream:
+        """The reply to ``conversation`` as a stream of events (``"stream": true``).
+
+        The body is built (and the rules checked) now; the request is sent
+        when the stream is entered or first read. An error status before the
+        events begin is retried like :meth:`send`; once they begin, nothing is
+        retried.
+        """
+        from ._stream import AnthropicStream
+
+        call = self._message_call(conversation, options, stream=True)
+        return AnthropicStream(
+            conversation=conversation,
+            open_response=partial(self._open_stream, call),
+            request_id_header=REQUEST_ID_HEADER,
+            secrets=(self._key.value,),
+        )
+
+    def astream(self, conversation: Conversation, /, **options: Any) -> AsyncAnthropicStream:
+        """Like :meth:`stream`, for ``async with`` / ``async for`` (not awaited itself)."""
+        from ._stream import AsyncAnthropicStream
+
+        call = self._message_call(conversation, options, stream=True)
+        return AsyncAnthropicStream(
+            conversation=conversation,
+            open_response=partial(self._aopen_stream, call),
+            request_id_header=REQUEST_ID_HEADER,
+            secrets=(self._key.value,),
+        )
