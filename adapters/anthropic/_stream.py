@@ -35,24 +35,17 @@ as they are.
 
 from __future__ import annotations
 
-from collections.abc import (
-    AsyncGenerator,
-    AsyncIterator,
-    Callable,
-    Generator,
-    Iterable,
-    Iterator,
-)
-from contextlib import AbstractAsyncContextManager, AbstractContextManager
-from types import TracebackType
-from typing import Any, Self
+from collections.abc import AsyncGenerator, Callable, Generator, Iterable
+from contextlib import AbstractAsyncContextManager, AbstractContextManager, suppress
+from typing import Any
 
 import httpx
 
 from conversation import Conversation, MalformedReplyError
 
-from .._base import StreamInterruptedError, StreamNotConsumedError
-from .._events import MessageStop, StreamEvent, TextDelta
+from .._base import StreamInterruptedError
+from .._events import MessageStop, StreamEvent
+from .._stream_base import AsyncStreamBase, StreamBase, StreamState
 from ._accumulate import Accumulator
 from ._errors import APIConnectionError, APITimeoutError, error_from_event
 from ._sse import aiter_sse, iter_sse
@@ -66,8 +59,8 @@ AsyncOpenResponse = Callable[[], AbstractAsyncContextManager[httpx.Response]]
 """The async twin of :data:`OpenResponse`."""
 
 
-class _StreamState:
-    """What the sync and async streams share: the conversation, the folded result, the errors."""
+class _AnthropicState(StreamState):
+    """What both Anthropic streams share: the answer, its request id, each event's handling."""
 
     def __init__(
         self,
@@ -75,37 +68,11 @@ class _StreamState:
         request_id_header: str,
         secrets: Iterable[str],
     ) -> None:
-        self._before = conversation
+        super().__init__(conversation)
         self._request_id_header = request_id_header
         self._secrets = tuple(secrets)
-        self._started = False
-        self._closed = False
-        self._interrupted = False
         self._response: httpx.Response | None = None
-        self._folded: Conversation | None = None
-
-    @property
-    def conversation(self) -> Conversation:
-        """The conversation with the reply folded in, once ``message_stop`` was yielded.
-
-        Raises :class:`~adapters.StreamNotConsumedError` before that (and after
-        an interruption: the partial conversation is the error's).
-        """
-        if self._folded is None:
-            if self._interrupted:
-                reason = (
-                    "the stream was interrupted, so no whole reply was folded; the "
-                    "StreamInterruptedError it raised holds the partial conversation"
-                )
-            elif self._closed:
-                reason = "the stream was closed before its end, so no reply was folded"
-            else:
-                reason = (
-                    "the stream has not been read to its end yet; iterate over it "
-                    "(or over its text_stream) first"
-                )
-            raise StreamNotConsumedError(reason)
-        return self._folded
+        self._accumulator = Accumulator()
 
     @property
     def request_id(self) -> str | None:
@@ -116,8 +83,26 @@ class _StreamState:
         value = response.headers.get(self._request_id_header)
         return value if isinstance(value, str) else None
 
-    def _on_stop(self, event: MessageStop) -> None:
-        self._folded = self._before.fold(event.reply)
+    def _step(self, name: str, data: dict[str, Any]) -> StreamEvent | None:
+        """The typed event for one SSE event (None for a ping); folds at ``message_stop``.
+
+        An ``error`` event raises the StreamInterruptedError that carries what arrived.
+        """
+        if name == "error":
+            raise self._broken(self._api_error(data))
+        event = self._accumulator.feed(name, data)
+        if type(event) is MessageStop:
+            self._finish(event.reply)
+        return event
+
+    def _broken(self, exc: BaseException) -> StreamInterruptedError:
+        """The StreamInterruptedError for what cut the stream, with ``exc`` (mapped) as cause."""
+        cause: BaseException = exc
+        if isinstance(exc, httpx.RequestError):
+            cause = self._connection_error(exc)
+        interruption = self._interruption(self._accumulator, cause)
+        interruption.__cause__ = cause  # as ``raise ... from cause``
+        return interruption
 
     def _api_error(self, data: dict[str, Any]) -> Exception:
         """The API error an ``error`` event names (an OverloadedError...)."""
@@ -172,19 +157,8 @@ class _StreamState:
             conversation=conversation,
         )
 
-    def __repr__(self) -> str:
-        if self._folded is not None:
-            state = "read to its end"
-        elif self._interrupted:
-            state = "interrupted"
-        elif self._closed:
-            state = "closed"
-        else:
-            state = "reading" if self._started else "not started"
-        return f"<{type(self).__name__} {state}>"
 
-
-class AnthropicStream(_StreamState):
+class AnthropicStream(_AnthropicState, StreamBase):
     """One streamed reply (a :class:`~adapters.MessageStream`).
 
     ``open_response`` is called once, when the stream is entered or first
@@ -208,15 +182,13 @@ class AnthropicStream(_StreamState):
         super().__init__(conversation, request_id_header, secrets)
         self._open = open_response
         self._context: AbstractContextManager[httpx.Response] | None = None
-        self._iterator: Generator[StreamEvent, None, None] | None = None
 
-    def _begin(self) -> httpx.Response | None:
+    def _begin(self) -> None:
         if not self._started:
             self._started = True
             context = self._open()
             self._response = context.__enter__()
             self._context = context
-        return self._response
 
     def _release(self) -> None:
         context, self._context = self._context, None
@@ -225,82 +197,36 @@ class AnthropicStream(_StreamState):
 
     def _run(self) -> Generator[StreamEvent, None, None]:
         try:
-            response = self._begin()
-            if response is not None and not self._closed:
-                yield from self._read(response)
+            self._begin()
+            if self._response is not None and not self._closed:
+                yield from self._read(self._response)
         finally:
             self._release()
 
     def _read(self, response: httpx.Response) -> Generator[StreamEvent, None, None]:
-        accumulator = Accumulator()
-        feed = accumulator.feed
         events = iter_sse(response)
         try:
             for name, data in events:
-                if name == "error":
-                    cause = self._api_error(data)
-                    raise self._interruption(accumulator, cause) from cause
-                event = feed(name, data)
+                event = self._step(name, data)
                 if event is not None:
-                    if type(event) is MessageStop:
-                        self._on_stop(event)
-                        yield event
-                        break
                     yield event
+                    if type(event) is MessageStop:
+                        break
             else:
-                cause = self._ended_early()
-                raise self._interruption(accumulator, cause) from cause
+                raise self._broken(self._ended_early())
             # The reply is whole; read the (empty) rest of the body, so that the
             # connection can be reused. Nothing that goes wrong there changes the reply.
-            try:
+            with suppress(httpx.RequestError, MalformedReplyError):
                 for _ in events:
                     pass
-            except (httpx.RequestError, MalformedReplyError):
-                pass
-        except httpx.RequestError as exc:
-            cause = self._connection_error(exc)
-            raise self._interruption(accumulator, cause) from cause
-        except MalformedReplyError as exc:
-            raise self._interruption(accumulator, exc) from exc
+        except (httpx.RequestError, MalformedReplyError) as exc:
+            interruption = self._broken(exc)
+            raise interruption from interruption.__cause__
         finally:
             events.close()
 
-    def __iter__(self) -> Iterator[StreamEvent]:
-        if self._iterator is None:
-            self._iterator = self._run()
-        return self._iterator
 
-    @property
-    def text_stream(self) -> Iterator[str]:
-        """The text of each :class:`~adapters.TextDelta`, read from the same events."""
-        return self._texts()
-
-    def _texts(self) -> Iterator[str]:
-        for event in self:
-            if type(event) is TextDelta:
-                yield event.text
-
-    def close(self) -> None:
-        """Stop reading and release the connection; if not started, no request is made."""
-        self._started = self._closed = True
-        if self._iterator is not None:
-            self._iterator.close()
-        self._release()
-
-    def __enter__(self) -> Self:
-        self._begin()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
-
-
-class AsyncAnthropicStream(_StreamState):
+class AsyncAnthropicStream(_AnthropicState, AsyncStreamBase):
     """The async twin of :class:`AnthropicStream` (an :class:`~adapters.AsyncMessageStream`).
 
     ``open_response`` returns an async context manager; ``async with`` /
@@ -318,15 +244,13 @@ class AsyncAnthropicStream(_StreamState):
         super().__init__(conversation, request_id_header, secrets)
         self._open = open_response
         self._context: AbstractAsyncContextManager[httpx.Response] | None = None
-        self._iterator: AsyncGenerator[StreamEvent, None] | None = None
 
-    async def _begin(self) -> httpx.Response | None:
+    async def _begin(self) -> None:
         if not self._started:
             self._started = True
             context = self._open()
             self._response = await context.__aenter__()
             self._context = context
-        return self._response
 
     async def _release(self) -> None:
         context, self._context = self._context, None
@@ -335,9 +259,9 @@ class AsyncAnthropicStream(_StreamState):
 
     async def _run(self) -> AsyncGenerator[StreamEvent, None]:
         try:
-            response = await self._begin()
-            if response is not None and not self._closed:
-                reader = self._read(response)
+            await self._begin()
+            if self._response is not None and not self._closed:
+                reader = self._read(self._response)
                 try:
                     async for event in reader:
                         yield event
@@ -347,69 +271,22 @@ class AsyncAnthropicStream(_StreamState):
             await self._release()
 
     async def _read(self, response: httpx.Response) -> AsyncGenerator[StreamEvent, None]:
-        accumulator = Accumulator()
-        feed = accumulator.feed
         events = aiter_sse(response)
         try:
-            try:
-                async for name, data in events:
-                    if name == "error":
-                        cause = self._api_error(data)
-                        raise self._interruption(accumulator, cause) from cause
-                    event = feed(name, data)
-                    if event is not None:
-                        if type(event) is MessageStop:
-                            self._on_stop(event)
-                            yield event
-                            break
-                        yield event
-                else:
-                    cause = self._ended_early()
-                    raise self._interruption(accumulator, cause) from cause
-                # The reply is whole: read the (empty) rest of the body, as the sync stream does.
-                try:
-                    async for _ in events:
-                        pass
-                except (httpx.RequestError, MalformedReplyError):
+            async for name, data in events:
+                event = self._step(name, data)
+                if event is not None:
+                    yield event
+                    if type(event) is MessageStop:
+                        break
+            else:
+                raise self._broken(self._ended_early())
+            # The reply is whole: read the (empty) rest of the body, as the sync stream does.
+            with suppress(httpx.RequestError, MalformedReplyError):
+                async for _ in events:
                     pass
-            except httpx.RequestError as exc:
-                cause = self._connection_error(exc)
-                raise self._interruption(accumulator, cause) from cause
-            except MalformedReplyError as exc:
-                raise self._interruption(accumulator, exc) from exc
+        except (httpx.RequestError, MalformedReplyError) as exc:
+            interruption = self._broken(exc)
+            raise interruption from interruption.__cause__
         finally:
             await events.aclose()
-
-    def __aiter__(self) -> AsyncIterator[StreamEvent]:
-        if self._iterator is None:
-            self._iterator = self._run()
-        return self._iterator
-
-    @property
-    def text_stream(self) -> AsyncIterator[str]:
-        """The text of each :class:`~adapters.TextDelta`, read from the same events."""
-        return self._texts()
-
-    async def _texts(self) -> AsyncIterator[str]:
-        async for event in self:
-            if type(event) is TextDelta:
-                yield event.text
-
-    async def aclose(self) -> None:
-        """Stop reading and release the connection; if not started, no request is made."""
-        self._started = self._closed = True
-        if self._iterator is not None:
-            await self._iterator.aclose()
-        await self._release()
-
-    async def __aenter__(self) -> Self:
-        await self._begin()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.aclose()
