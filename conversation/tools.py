@@ -1,0 +1,619 @@
+"""Client tools: Python functions the model can call, and the loop that runs them.
+
+A :class:`Tool` is a tool definition (name, description, JSON Schema of its
+input) together with the function that runs it. Make one from a typed,
+documented function::
+
+    @tool
+    def get_weather(location: str, unit: Literal["c", "f"] = "c") -> str:
+        \"\"\"Current weather for a city.
+
+        Args:
+            location: The city, e.g. Paris.
+            unit: Celsius or Fahrenheit.
+        \"\"\"
+        ...
+
+``get_weather`` is now a Tool (still callable as the function); pass it as a
+request option (``adapter.send(c, tools=[get_weather])``) or let
+:func:`run_tools` drive the tool-use loop::
+
+    chat = run_tools(Conversation().user("Weather in Paris?"), adapter, [get_weather],
+                     model="claude-sonnet-4-5", max_tokens=1024)
+
+The loop sends; while the reply's ``stop_reason`` is ``"tool_use"`` it runs
+every ``tool_use`` of that turn and appends ONE user turn of their results, in
+the same order, then sends again. A tool's failure (an exception, an unknown
+name, arguments that do not fit, a timeout) becomes a ``tool_result`` with
+``is_error: true`` telling the model what went wrong, not a crash.
+
+Every step is an ordinary Conversation value, so a loop resumes from any of
+them: given a conversation whose last turn is an assistant turn asking for
+tools (``stop_reason`` ``"tool_use"``, or a synthetic turn holding ``tool_use``
+blocks), :func:`run_tools` runs those tools first instead of sending. That is
+how to carry on after :class:`ToolLoopError` (``run_tools(err.conversation,
+...)``) or from a conversation saved mid-loop.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import threading
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from functools import partial
+from typing import Any, Protocol, TypeAlias, overload
+
+import anyio
+import anyio.to_thread
+import attrs
+import orjson
+
+from ._blocks import BLOCK_CLASSES, Block, ToolResult, ToolUse
+from ._conversation import Conversation
+from ._json import FrozenDict, freeze, thaw
+from ._schema import (
+    ArgumentError,
+    SchemaError,
+    function_spec,
+    schema_for,
+    structure,
+    structure_args,
+    to_plain,
+)
+from .errors import ConversationError, MalformedInputError
+
+__all__ = [
+    "ArgumentError",
+    "AsyncSender",
+    "SchemaError",
+    "Sender",
+    "Tool",
+    "ToolLike",
+    "ToolLoopError",
+    "arun_tools",
+    "pending_tool_uses",
+    "run_tools",
+    "schema_for",
+    "structure",
+    "structure_args",
+    "tool",
+]
+
+_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+
+
+class ToolLoopError(ConversationError):
+    """The model still asked for tools after ``max_steps`` requests.
+
+    ``conversation`` is the loop so far, ending with the assistant turn whose
+    tool calls were not run yet: pass it to :func:`run_tools` again to carry on.
+    """
+
+    def __init__(self, message: str, *, conversation: Conversation, steps: int) -> None:
+        super().__init__(message)
+        self.conversation = conversation
+        self.steps = steps
+
+
+class Sender(Protocol):
+    """What :func:`run_tools` needs of an adapter: ``send``."""
+
+    def send(self, conversation: Conversation, /, **options: Any) -> Conversation: ...
+
+
+class AsyncSender(Protocol):
+    """What :func:`arun_tools` needs of an adapter: ``asend``."""
+
+    async def asend(self, conversation: Conversation, /, **options: Any) -> Conversation: ...
+
+
+# -- the Tool value -----------------------------------------------------------------
+
+
+def _check_name(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, str) or not _NAME.match(value):
+        raise MalformedInputError(
+            f"a tool name must be 1 to 64 letters, digits, '_' or '-', got {value!r}",
+            "$.name",
+        )
+
+
+def _check_description(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None and not isinstance(value, str):
+        raise MalformedInputError(
+            f"a tool description must be a str, got {type(value).__name__}", "$.description"
+        )
+
+
+def _input_schema(value: Any) -> FrozenDict:
+    if not isinstance(value, Mapping):
+        raise MalformedInputError(
+            f"input_schema must be a JSON Schema object, got {type(value).__name__}",
+            "$.input_schema",
+        )
+    frozen: FrozenDict = freeze(dict(value), "$.input_schema")
+    if frozen.get("type") != "object":
+        raise MalformedInputError(
+            f'input_schema must have "type": "object" at its top, got {frozen.get("type")!r}; '
+            "wrap a single value in an object with one property",
+            "$.input_schema.type",
+        )
+    return frozen
+
+
+def _cache_control(value: Any) -> FrozenDict | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise MalformedInputError(
+            f"cache_control must be an object, got {type(value).__name__}", "$.cache_control"
+        )
+    return freeze(dict(value), "$.cache_control")  # type: ignore[no-any-return]
+
+
+def _is_async(fn: Callable[..., Any]) -> bool:
+    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
+        getattr(fn, "__call__", None)  # noqa: B004 - an object with an async __call__
+    )
+
+
+@attrs.frozen
+class Tool:
+    """A client tool: its definition as the API takes it, and the function that runs it.
+
+    ``name`` (``^[a-zA-Z0-9_-]{1,64}$``), ``description`` and ``input_schema``
+    (a JSON Schema object, kept frozen) are what the model sees
+    (:meth:`to_wire`); ``cache_control`` marks a prompt-cache breakpoint.
+    ``fn`` runs a call and ``parameters`` maps its parameter names to type
+    hints, so arguments are structured (attrs instances, Enum members...)
+    before the call; both are left out of equality, repr and the wire. A Tool
+    without ``fn`` is a definition only (for a forced "JSON mode" tool, say).
+    Calling the Tool calls ``fn`` directly.
+    """
+
+    name: str = attrs.field(validator=_check_name)
+    description: str | None = attrs.field(default=None, validator=_check_description)
+    input_schema: FrozenDict = attrs.field(
+        factory=lambda: FrozenDict({"type": "object", "properties": {}}),
+        converter=_input_schema,
+        repr=False,
+    )
+    cache_control: FrozenDict | None = attrs.field(
+        default=None, converter=_cache_control, kw_only=True
+    )
+    fn: Callable[..., Any] | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+    parameters: Mapping[str, Any] | None = attrs.field(
+        default=None, eq=False, repr=False, kw_only=True
+    )
+    required: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+
+    @classmethod
+    def from_function(
+        cls,
+        fn: Callable[..., Any],
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        cache_control: Mapping[str, Any] | None = None,
+    ) -> Tool:
+        """A Tool from a typed function (sync or async).
+
+        The name is the function's ``__name__`` unless given; the description
+        is its docstring's first paragraph unless given; the schema comes from
+        its parameters' hints, with ``Args:`` entries of the docstring as
+        property descriptions. Raises :class:`SchemaError` naming any
+        parameter whose hint cannot be sent as JSON.
+        """
+        if not callable(fn):
+            raise MalformedInputError(f"a tool needs a function, got {type(fn).__name__}")
+        spec = function_spec(fn, name=name)
+        return cls(
+            spec.name,
+            description if description is not None else spec.description,
+            spec.input_schema,
+            cache_control=cache_control,
+            fn=fn,
+            parameters=spec.types,
+            required=spec.required,
+        )
+
+    def to_wire(self) -> dict[str, Any]:
+        """The tool definition as the request's ``tools`` list takes it (plain JSON)."""
+        out: dict[str, Any] = {"name": self.name}
+        if self.description is not None:
+            out["description"] = self.description
+        out["input_schema"] = thaw(self.input_schema)
+        if self.cache_control is not None:
+            out["cache_control"] = thaw(self.cache_control)
+        return out
+
+    def arguments(self, input: Mapping[str, Any]) -> dict[str, Any]:
+        """The keyword arguments for ``fn`` from a tool_use ``input``.
+
+        Raises :class:`ArgumentError` (naming each field) when they do not fit.
+        A Tool made without ``parameters`` passes the input on as plain JSON.
+        """
+        if self.parameters is None:
+            if not isinstance(input, Mapping):
+                raise ArgumentError([("$", "expected a JSON object of arguments")])
+            return dict(thaw(input))
+        return structure_args(self.parameters, input, required=self.required)
+
+    def call(self, input: Mapping[str, Any]) -> Any:
+        """Run the tool on a tool_use ``input``: structure the arguments, call ``fn``.
+
+        An async ``fn`` is run to completion on its own event loop (from a
+        thread with no running loop; use :meth:`acall` inside one).
+        """
+        return self.invoke(self.arguments(input))
+
+    async def acall(self, input: Mapping[str, Any]) -> Any:
+        """Like :meth:`call`, awaited; a sync ``fn`` runs in a worker thread."""
+        return await self.ainvoke(self.arguments(input))
+
+    def invoke(self, kwargs: Mapping[str, Any]) -> Any:
+        """Call ``fn`` with already-structured keyword arguments."""
+        fn = self._function()
+        if _is_async(fn):
+            return anyio.run(partial(_await, fn, dict(kwargs)))
+        return fn(**kwargs)
+
+    async def ainvoke(self, kwargs: Mapping[str, Any]) -> Any:
+        """Await ``fn`` (or run a sync one in a worker thread) with structured arguments.
+
+        A sync function in its thread is abandoned, not stopped, if the caller
+        is cancelled (a timeout): Python cannot stop a thread.
+        """
+        fn = self._function()
+        if _is_async(fn):
+            return await fn(**kwargs)
+        return await anyio.to_thread.run_sync(partial(fn, **kwargs), abandon_on_cancel=True)
+
+    def _function(self) -> Callable[..., Any]:
+        if self.fn is None:
+            raise MalformedInputError(
+                f"tool {self.name!r} is a definition only: it has no function to run"
+            )
+        return self.fn
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Call the function itself, as if it had not been decorated."""
+        return self._function()(*args, **kwargs)
+
+
+async def _await(fn: Callable[..., Awaitable[Any]], kwargs: dict[str, Any]) -> Any:
+    return await fn(**kwargs)
+
+
+@overload
+def tool(fn: Callable[..., Any], /) -> Tool: ...
+@overload
+def tool(
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    cache_control: Mapping[str, Any] | None = None,
+) -> Callable[[Callable[..., Any]], Tool]: ...
+def tool(
+    fn: Callable[..., Any] | None = None,
+    /,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    cache_control: Mapping[str, Any] | None = None,
+) -> Tool | Callable[[Callable[..., Any]], Tool]:
+    """Make a function a :class:`Tool`: ``@tool`` or ``@tool(name=..., description=...)``."""
+    if fn is not None:
+        return Tool.from_function(
+            fn, name=name, description=description, cache_control=cache_control
+        )
+    return partial(
+        Tool.from_function, name=name, description=description, cache_control=cache_control
+    )
+
+
+# -- running tool calls -------------------------------------------------------------
+
+ToolLike: TypeAlias = Tool | Callable[..., Any] | Mapping[str, Any]
+"""What the ``tools`` of :func:`run_tools` may hold: a Tool, a typed function
+(made a Tool), or a wire definition dict (a server or built-in tool: sent, never run)."""
+
+
+@attrs.frozen
+class _Toolbox:
+    """The tools of one loop: the request's ``tools`` option and a name -> Tool map."""
+
+    definitions: tuple[dict[str, Any], ...]
+    runnable: Mapping[str, Tool]
+
+    @classmethod
+    def of(cls, tools: Iterable[ToolLike]) -> _Toolbox:
+        if isinstance(tools, Tool | Mapping) or not isinstance(tools, Iterable):
+            raise MalformedInputError(
+                f"tools must be a list of tools, got {type(tools).__name__}; "
+                "for one tool write [tool]"
+            )
+        definitions: list[dict[str, Any]] = []
+        runnable: dict[str, Tool] = {}
+        names: set[str] = set()
+        for index, item in enumerate(tools):
+            if isinstance(item, Tool):
+                made: Tool | None = item
+                definition = item.to_wire()
+            elif isinstance(item, Mapping):
+                made, definition = None, dict(thaw(freeze(dict(item), f"$.tools[{index}]")))
+            elif callable(item):
+                made = Tool.from_function(item)
+                definition = made.to_wire()
+            else:
+                raise MalformedInputError(
+                    f"expected a Tool, a function or a tool definition dict, "
+                    f"got {type(item).__name__}",
+                    f"$.tools[{index}]",
+                )
+            tool_name = definition.get("name")
+            if tool_name in names:
+                raise MalformedInputError(
+                    f"two tools are named {tool_name!r}; tool names must be unique",
+                    f"$.tools[{index}]",
+                )
+            if isinstance(tool_name, str):
+                names.add(tool_name)
+            if made is not None:
+                runnable[made.name] = made
+            definitions.append(definition)
+        return cls(tuple(definitions), runnable)
+
+    def options(self, options: dict[str, Any]) -> dict[str, Any]:
+        return {**options, "tools": list(self.definitions)} if self.definitions else options
+
+
+def _error(use: ToolUse, message: str) -> ToolResult:
+    return ToolResult(use.id, message, is_error=True)
+
+
+def _exception_text(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _result_content(value: Any) -> str | tuple[Block, ...] | None:
+    """A tool's return value as tool_result content.
+
+    A str is text (an empty one: no content), a block or a list of blocks is
+    block content, None is no content, and anything else is written as JSON
+    (attrs instances as objects, Enum members as their values).
+    """
+    if value is None or (isinstance(value, str) and not value):
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, BLOCK_CLASSES):
+        return (value,)  # type: ignore[return-value]
+    if (
+        isinstance(value, list | tuple)
+        and value
+        and all(isinstance(item, BLOCK_CLASSES) for item in value)
+    ):
+        return tuple(value)
+    try:
+        return orjson.dumps(to_plain(value)).decode("utf-8")
+    except TypeError as exc:
+        raise TypeError(
+            f"the tool returned a {type(value).__name__}, which cannot be written as JSON "
+            f"({exc}); return a str, content blocks, or JSON data"
+        ) from None
+
+
+def _prepare(use: ToolUse, toolbox: _Toolbox) -> tuple[Tool, dict[str, Any]] | ToolResult:
+    """The tool and its structured arguments, or the error result that answers ``use``."""
+    found = toolbox.runnable.get(use.name)
+    if found is None:
+        known = ", ".join(sorted(toolbox.runnable)) or "none"
+        return _error(use, f"unknown tool {use.name!r}; the tools that can be run are: {known}")
+    if found.fn is None:
+        return _error(use, f"tool {use.name!r} has no function to run here")
+    try:
+        return found, found.arguments(use.input)
+    except ArgumentError as exc:
+        return _error(use, f"invalid arguments for {use.name}: {exc}")
+
+
+def _finish(use: ToolUse, value: Any) -> ToolResult:
+    try:
+        return ToolResult(use.id, _result_content(value))
+    except Exception as exc:
+        return _error(use, _exception_text(exc))
+
+
+def _timed_out(use: ToolUse, timeout: float) -> ToolResult:
+    return _error(use, f"{use.name} timed out after {timeout:g} s")
+
+
+class _TimedOut(Exception):
+    pass
+
+
+def _in_thread(call: Callable[[], Any], timeout: float, name: str) -> Any:
+    """``call()`` in a daemon thread; stop waiting for it after ``timeout`` seconds.
+
+    Python cannot stop a thread: a call that overruns keeps running in the
+    background (a daemon, so it never holds up the interpreter's exit), and
+    what it returns later is dropped.
+    """
+    outcome: list[Any] = []
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            outcome.append((True, call()))
+        except BaseException as exc:
+            outcome.append((False, exc))
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name=f"tool {name}", daemon=True).start()
+    if not done.wait(timeout):
+        raise _TimedOut
+    ok, value = outcome[0]
+    if ok:
+        return value
+    raise value
+
+
+def _run_one(use: ToolUse, toolbox: _Toolbox, timeout: float | None) -> ToolResult:
+    prepared = _prepare(use, toolbox)
+    if isinstance(prepared, ToolResult):
+        return prepared
+    found, kwargs = prepared
+    try:
+        if timeout is None:
+            value = found.invoke(kwargs)
+        else:
+            value = _in_thread(partial(found.invoke, kwargs), timeout, use.name)
+    except _TimedOut:
+        return _timed_out(use, timeout or 0.0)
+    except Exception as exc:
+        return _error(use, _exception_text(exc))
+    return _finish(use, value)
+
+
+async def _arun_one(use: ToolUse, toolbox: _Toolbox, timeout: float | None) -> ToolResult:
+    prepared = _prepare(use, toolbox)
+    if isinstance(prepared, ToolResult):
+        return prepared
+    found, kwargs = prepared
+    try:
+        with anyio.move_on_after(timeout) as scope:
+            value = await found.ainvoke(kwargs)
+    except Exception as exc:
+        return _error(use, _exception_text(exc))
+    if scope.cancelled_caught:
+        return _timed_out(use, timeout or 0.0)
+    return _finish(use, value)
+
+
+def pending_tool_uses(conversation: Conversation) -> tuple[ToolUse, ...]:
+    """The tool calls the last turn asks to be run, in order; empty if it asks none.
+
+    That is the ``tool_use`` blocks of a last assistant turn whose reply
+    stopped for them (``stop_reason`` ``"tool_use"``) or that the program
+    wrote itself (synthetic). A reply cut off at ``max_tokens`` asks nothing:
+    its last call may be incomplete.
+    """
+    last = conversation.last
+    if last is None or last.role != "assistant":
+        return ()
+    provenance = last.provenance
+    if provenance is not None and provenance.replies and provenance.stop_reason != "tool_use":
+        return ()
+    return tuple(block for block in last.blocks if type(block) is ToolUse)
+
+
+def _check_limits(max_steps: int, tool_timeout: float | None) -> None:
+    if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
+        raise MalformedInputError(f"max_steps must be an int of at least 1, got {max_steps!r}")
+    if tool_timeout is not None and (
+        isinstance(tool_timeout, bool)
+        or not isinstance(tool_timeout, int | float)
+        or not tool_timeout > 0
+    ):
+        raise MalformedInputError(f"tool_timeout must be seconds > 0, got {tool_timeout!r}")
+
+
+def _loop_error(conversation: Conversation, steps: int) -> ToolLoopError:
+    names = ", ".join(u.name for u in pending_tool_uses(conversation))
+    return ToolLoopError(
+        f"the model still asked for tools ({names}) after {steps} requests (max_steps); "
+        "error.conversation holds the loop so far: pass it to run_tools again to go on",
+        conversation=conversation,
+        steps=steps,
+    )
+
+
+def run_tools(
+    conversation: Conversation,
+    adapter: Sender,
+    tools: Iterable[ToolLike],
+    *,
+    max_steps: int = 8,
+    tool_timeout: float | None = None,
+    **options: Any,
+) -> Conversation:
+    """Send ``conversation`` and run the tools the model asks for until it stops asking.
+
+    Each request carries ``options`` plus ``tools`` (every tool's definition).
+    While a reply stops for ``tool_use``, each of its calls is run in order
+    and one user turn of their ``tool_result`` blocks (same order) is
+    appended and sent. Returns the conversation with the model's final reply.
+
+    A failing call is answered, not raised: an exception becomes
+    ``"<ExcType>: <message>"``, an unknown tool, arguments that do not fit the
+    schema and a call running over ``tool_timeout`` seconds each an error
+    result saying so (an overrunning call is left running in a daemon thread).
+    After ``max_steps`` requests that all asked for tools, raises
+    :class:`ToolLoopError` with ``.conversation``. A conversation whose last
+    turn already asks for tools has them run first (see the module docs).
+    Adapter errors propagate unchanged; the caller's conversation is a value
+    and is never changed.
+    """
+    _check_limits(max_steps, tool_timeout)
+    toolbox = _Toolbox.of(tools)
+    request = toolbox.options(options)
+    current, sent = conversation, 0
+    while True:
+        calls = pending_tool_uses(current)
+        if calls:
+            if sent >= max_steps:
+                raise _loop_error(current, sent)
+            current = current.user([_run_one(u, toolbox, tool_timeout) for u in calls])
+        elif sent:
+            return current
+        current = adapter.send(current, **request)
+        sent += 1
+
+
+async def arun_tools(
+    conversation: Conversation,
+    adapter: AsyncSender,
+    tools: Iterable[ToolLike],
+    *,
+    max_steps: int = 8,
+    tool_timeout: float | None = None,
+    **options: Any,
+) -> Conversation:
+    """:func:`run_tools` with ``await adapter.asend``, running a turn's calls concurrently.
+
+    Async tools run as tasks of one task group, sync tools in worker threads;
+    results are still appended in the order of the calls. ``tool_timeout``
+    cancels an async call and stops waiting for a sync one.
+    """
+    _check_limits(max_steps, tool_timeout)
+    toolbox = _Toolbox.of(tools)
+    request = toolbox.options(options)
+    current, sent = conversation, 0
+    while True:
+        calls = pending_tool_uses(current)
+        if calls:
+            if sent >= max_steps:
+                raise _loop_error(current, sent)
+            current = current.user(await _arun_all(calls, toolbox, tool_timeout))
+        elif sent:
+            return current
+        current = await adapter.asend(current, **request)
+        sent += 1
+
+
+async def _arun_all(
+    calls: Sequence[ToolUse], toolbox: _Toolbox, timeout: float | None
+) -> list[ToolResult]:
+    results: list[ToolResult | None] = [None] * len(calls)
+
+    async def run(index: int, use: ToolUse) -> None:
+        results[index] = await _arun_one(use, toolbox, timeout)
+
+    async with anyio.create_task_group() as group:
+        for index, use in enumerate(calls):
+            group.start_soon(run, index, use)
+    return [r for r in results if r is not None]
