@@ -52,3 +52,14 @@ def test_module_entry_point() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "loads(dumps(c)) == c: True" in done.stdout
+
+
+def test_offline_examples_run() -> None:
+    """Every README snippet that plays the model with a ScriptedAdapter runs as written."""
+    blocks = re.findall(
+        r"```python\n(.+?)\n```", (ROOT / "README.md").read_text(encoding="utf-8"), re.S
+    )
+    offline = [b for b in blocks if "ScriptedAdapter(" in b]
+    assert len(offline) >= 4
+    for block in offline:
+        exec(compile(block, "README.md", "exec"), {"__name__": "readme_example"})
