@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 import attrs
 
 from ._json import EMPTY, FrozenDict, FrozenList, freeze
-from ._media import IMAGE_MEDIA_TYPES, sniff_media_type
+from ._media import IMAGE_MEDIA_TYPES, image_size, sniff_media_type
 from .errors import MalformedInputError
 
 if TYPE_CHECKING:
@@ -163,7 +163,7 @@ def _no_known_keys(instance: Any, attribute: attrs.Attribute[Any], value: Frozen
     """``extra`` holds fields the library does not know; it may not shadow one it does."""
     if not value:
         return
-    known = {"type", *(f.name for f in attrs.fields(type(instance)) if f.name != "extra")}
+    known = {"type", *(f.name for f in attrs.fields(type(instance)) if f.init)} - {"extra"}
     clash = sorted(known.intersection(value))
     if clash:
         raise MalformedInputError(
@@ -182,6 +182,45 @@ def _extra_field() -> Any:
 # --- sources -------------------------------------------------------------------
 
 
+# Base64 characters decoded to read an image header: 64 KiB of bytes holds the
+# header of any PNG, GIF or WebP, and the start-of-frame of almost every JPEG.
+_HEAD_CHARS = 65536 // 3 * 4
+# A JPEG whose frame header comes later (large EXIF or ICC segments) is read again
+# up to this many characters (about 1.5 MiB of bytes), no further.
+_MAX_HEAD_CHARS = 2**21
+
+
+class _Unread:
+    """The type of :data:`_UNREAD`: "the image size has not been read yet"."""
+
+    def __repr__(self) -> str:
+        return "<unread>"
+
+
+_UNREAD = _Unread()
+
+
+def _head_size(data: str) -> tuple[int, int] | None:
+    """The pixel size from the header of base64 ``data``, decoding only its start.
+
+    Reads :data:`_HEAD_CHARS` characters first and more (bounded) only for a
+    JPEG whose frame header lies beyond them; None for anything unreadable.
+    """
+    limit = _HEAD_CHARS
+    while True:
+        try:
+            head = base64.b64decode(data[:limit])
+        except ValueError:  # binascii.Error: a stray character shifted the quads
+            return None
+        kind = sniff_media_type(head)
+        if kind not in IMAGE_MEDIA_TYPES:
+            return None
+        size = image_size(head, kind)
+        if size is not None or kind != "image/jpeg" or limit >= min(len(data), _MAX_HEAD_CHARS):
+            return size
+        limit = min(limit * 8, _MAX_HEAD_CHARS)
+
+
 @attrs.frozen
 class Base64Source:
     """Inline bytes, base64-encoded, of an image or a PDF."""
@@ -192,11 +231,28 @@ class Base64Source:
         validator=_is(str, "a base64 string"), repr=lambda d: f"<{len(d)} chars>"
     )
     extra: FrozenDict = _extra_field()
+    # The image's pixel size, read once from the header and kept: a cache, not a
+    # field (never compared, hashed, shown, saved or sent).
+    _size: tuple[int, int] | _Unread | None = attrs.field(
+        default=_UNREAD, init=False, eq=False, hash=False, repr=False
+    )
 
     @property
     def raw(self) -> bytes:
         """The decoded bytes."""
         return base64.b64decode(self.data)
+
+    @property
+    def image_size(self) -> tuple[int, int] | None:
+        """``(width, height)`` from the image header, or None if not a readable image.
+
+        Decodes only the start of ``data`` (see :func:`_head_size`), once per source.
+        """
+        size = self._size
+        if isinstance(size, _Unread):
+            size = _head_size(self.data)
+            object.__setattr__(self, "_size", size)
+        return size
 
 
 @attrs.frozen
@@ -310,7 +366,20 @@ class Image:
                 f"media_type {media_type!r} was given but the bytes are {sniffed}; "
                 "omit media_type to use what the bytes say"
             )
-        return cls(Base64Source(sniffed, _b64(data)), **kw)
+        source = Base64Source(sniffed, _b64(data))
+        # The raw bytes are at hand: read the size now rather than decode again later.
+        object.__setattr__(source, "_size", image_size(data, sniffed))
+        return cls(source, **kw)
+
+    @property
+    def size(self) -> tuple[int, int] | None:
+        """``(width, height)`` in pixels of an inline image, read from its header.
+
+        None for an image given by URL or file id (its bytes are not here) and
+        for bytes whose header cannot be read. Computed once and kept.
+        """
+        source = self.source
+        return source.image_size if type(source) is Base64Source else None
 
     @classmethod
     def from_path(cls, path: str | os.PathLike[str], **kw: Any) -> Image:

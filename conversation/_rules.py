@@ -16,6 +16,10 @@ Rule names (stable, in ``Violation.rule``):
 - ``unsupported_media_type``: an image that is not JPEG/PNG/GIF/WebP, a base64
   document that is not a PDF, a text document that is not text/plain.
 - ``image_too_large``: a base64 image over 5 MB.
+- ``image_too_large_dimensions``: a base64 image whose header says a side is
+  over 8000 px.
+- ``image_over_2000px_in_many``: a request with more than 20 images holds a
+  base64 image over 2000 px a side (each must then be at most 2000 x 2000).
 - ``tool_result_unmatched``: a tool_result whose id matches no tool_use of the
   assistant turn just before.
 - ``tool_use_unanswered``: a tool_use with no tool_result in the user turn after.
@@ -62,9 +66,12 @@ from .errors import Violation
 
 __all__ = [
     "INITIAL",
+    "MANY_IMAGES",
+    "MANY_IMAGES_MAX_SIDE",
     "MAX_BREAKPOINTS",
     "MAX_IMAGES",
     "MAX_IMAGE_BYTES",
+    "MAX_IMAGE_SIDE",
     "ScanState",
     "finish",
     "in_payload_order",
@@ -73,6 +80,10 @@ __all__ = [
 
 MAX_IMAGES = 100
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
+MAX_IMAGE_SIDE = 8000
+MANY_IMAGES = 20
+"""Above this many images in one request, each must fit in MANY_IMAGES_MAX_SIDE."""
+MANY_IMAGES_MAX_SIDE = 2000
 MAX_BREAKPOINTS = 4
 _TTLS = (None, "5m", "1h")
 
@@ -98,6 +109,9 @@ class ScanState(NamedTuple):
     """The current user group already has a block that is not a tool_result."""
     images: int = 0
     breakpoints: int = 0
+    wide_images: tuple[Violation, ...] = ()
+    """Images over MANY_IMAGES_MAX_SIDE px so far: reported by :func:`finish`
+    only if the request ends up with more than MANY_IMAGES images."""
 
 
 INITIAL = ScanState()
@@ -115,7 +129,8 @@ def scan(
     ):
         return _scan_plain(turns, contents, start, state)
     found: list[Violation] = []
-    role, group_start, asked, pending, seen_other, images, breakpoints = state
+    wide: list[Violation] = []
+    role, group_start, asked, pending, seen_other, images, breakpoints, wide_images = state
     index = start - 1
     for turn in turns:
         index += 1
@@ -176,10 +191,14 @@ def scan(
                     continue
                 if kind is ToolUse:
                     asked = asked | {block.id}
-            counts = _check_block(block, index, b, found)
+            counts = _check_block(block, index, b, found, wide)
             images += counts[0]
             breakpoints += counts[1]
-    return ScanState(role, group_start, asked, pending, seen_other, images, breakpoints), found
+    if wide:
+        wide_images += tuple(wide)
+    return ScanState(
+        role, group_start, asked, pending, seen_other, images, breakpoints, wide_images
+    ), found
 
 
 def _scan_plain(
@@ -202,15 +221,32 @@ def _scan_plain(
     asked = _NONE if assistant else state.asked
     seen_other = last == "user"
     return (
-        ScanState(last, group_start, asked, _NONE, seen_other, state.images, state.breakpoints),
+        ScanState(
+            last,
+            group_start,
+            asked,
+            _NONE,
+            seen_other,
+            state.images,
+            state.breakpoints,
+            state.wide_images,
+        ),
         found,
     )
 
 
 def _check_block(
-    block: Block, turn: int | None, index: int, found: list[Violation]
+    block: Block,
+    turn: int | None,
+    index: int,
+    found: list[Violation],
+    wide: list[Violation] | None = None,
 ) -> tuple[int, int]:
-    """Check one block (and the blocks inside it); return its (images, breakpoints)."""
+    """Check one block (and the blocks inside it); return its (images, breakpoints).
+
+    Images over MANY_IMAGES_MAX_SIDE px go to ``wide``: whether they break a rule
+    depends on how many images the whole request has.
+    """
     images = 0
     breakpoints = 0
     cache_control = getattr(block, "cache_control", None)
@@ -247,6 +283,9 @@ def _check_block(
                         index,
                     )
                 )
+            size = source.image_size
+            if size is not None:
+                _check_size(size, turn, index, found, wide)
     elif isinstance(block, Document):
         source = block.source
         if type(source) is Base64Source and source.media_type != "application/pdf":
@@ -269,13 +308,15 @@ def _check_block(
                 )
             )
         elif type(source) is ContentSource and not isinstance(source.content, str):
-            images, breakpoints = _nested(source.content, turn, index, found, images, breakpoints)
+            images, breakpoints = _nested(
+                source.content, turn, index, found, images, breakpoints, wide
+            )
     elif isinstance(block, ToolResult):
         content = block.content
         if content is not None and not isinstance(content, str):
-            images, breakpoints = _nested(content, turn, index, found, images, breakpoints)
+            images, breakpoints = _nested(content, turn, index, found, images, breakpoints, wide)
     elif isinstance(block, SearchResult):
-        images, breakpoints = _nested(block.content, turn, index, found, images, breakpoints)
+        images, breakpoints = _nested(block.content, turn, index, found, images, breakpoints, wide)
     elif isinstance(block, Thinking) and not block.signature:
         found.append(
             Violation(
@@ -296,13 +337,46 @@ def _nested(
     found: list[Violation],
     images: int,
     breakpoints: int,
+    wide: list[Violation] | None,
 ) -> tuple[int, int]:
     """Check blocks nested in a block; problems are reported at the outer block."""
     for block in blocks:
-        counts = _check_block(block, turn, index, found)
+        counts = _check_block(block, turn, index, found, wide)
         images += counts[0]
         breakpoints += counts[1]
     return images, breakpoints
+
+
+def _check_size(
+    size: tuple[int, int],
+    turn: int | None,
+    index: int,
+    found: list[Violation],
+    wide: list[Violation] | None,
+) -> None:
+    """The dimension rules of one base64 image whose header gave ``size``."""
+    width, height = size
+    if width > MAX_IMAGE_SIDE or height > MAX_IMAGE_SIDE:
+        found.append(
+            Violation(
+                "image_too_large_dimensions",
+                f"the image is {width} x {height} px; the API rejects an image with a side "
+                f"over {MAX_IMAGE_SIDE} px: downscale it",
+                turn,
+                index,
+            )
+        )
+    elif wide is not None and (width > MANY_IMAGES_MAX_SIDE or height > MANY_IMAGES_MAX_SIDE):
+        wide.append(
+            Violation(
+                "image_over_2000px_in_many",
+                f"the image is {width} x {height} px; in a request with more than "
+                f"{MANY_IMAGES} images the API accepts each only up to {MANY_IMAGES_MAX_SIDE} x "
+                f"{MANY_IMAGES_MAX_SIDE} px: downscale it or send fewer images",
+                turn,
+                index,
+            )
+        )
 
 
 def _empty_text(turn: int | None, index: int) -> Violation:
@@ -402,6 +476,8 @@ def finish(
                 f"at most {MAX_BREAKPOINTS}: remove some",
             )
         )
+    if state.images > MANY_IMAGES:
+        found.extend(state.wide_images)
     if state.images > MAX_IMAGES:
         found.append(
             Violation(

@@ -28,6 +28,7 @@ import orjson
 
 from adapters._base import build_body, check_defaults, merge_options
 from conversation import Conversation, MalformedInputError, MalformedReplyError
+from conversation.computer import betas_for
 
 from ._errors import (
     APIConnectionError,
@@ -237,9 +238,10 @@ class _Core:
         return headers
 
     def _split_betas(self, merged: dict[str, Any]) -> tuple[str, ...]:
-        """Take ``betas`` out of the options (it is a header, not a body field)."""
+        """Take ``betas`` out of the options (it is a header, not a body field), and add
+        those the request's built-in tools need (computer use: ``betas_for``)."""
         call_betas = _betas(merged.pop("betas"), "betas") if "betas" in merged else ()
-        return _dedupe((*self._betas, *call_betas))
+        return _dedupe((*self._betas, *call_betas, *betas_for(merged.get("tools"))))
 
     def _message_call(
         self, conversation: Conversation, options: Mapping[str, Any], *, stream: bool = False
