@@ -58,6 +58,7 @@ __all__ = [
     "FunctionSpec",
     "SchemaError",
     "function_spec",
+    "json_type",
     "parse_docstring",
     "schema_for",
     "structure",
@@ -282,7 +283,8 @@ def _why_not(tp: Any, origin: Any) -> str:
     return "this kind of type hint is not supported"
 
 
-def _json_kind(value: Any) -> str | None:
+def json_type(value: Any) -> str | None:
+    """The JSON Schema type of a value (``"integer"``, ``"array"``...); None if it is not JSON."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -293,13 +295,26 @@ def _json_kind(value: Any) -> str | None:
         return "number"
     if isinstance(value, str):
         return "string"
+    if isinstance(value, list | tuple):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
     return None
+
+
+_SCALAR_TYPES = frozenset({"null", "boolean", "integer", "number", "string"})
+
+
+def _scalar_type(value: Any) -> str | None:
+    """The JSON type of a scalar (a string, number, boolean or null); None for anything else."""
+    kind = json_type(value)
+    return kind if kind in _SCALAR_TYPES else None
 
 
 def _typed_enum(values: list[Any], tp: Any, where: str) -> dict[str, Any]:
     kinds = []
     for value in values:
-        kind = _json_kind(value)
+        kind = _scalar_type(value)
         if kind is None:
             raise SchemaError(
                 where, tp, f"the value {value!r} is not a JSON string, number, boolean or null"
@@ -337,7 +352,7 @@ def _default_value(default: Any) -> tuple[bool, Any]:
     """``(True, json)`` for a default the schema can show; ``(False, None)`` otherwise."""
     if isinstance(default, enum.Enum):
         default = default.value
-    if _json_kind(default) is not None:
+    if _scalar_type(default) is not None:
         return True, default
     return False, None
 
@@ -480,9 +495,7 @@ class _Mismatch(ValueError):
 
 
 def _got(value: Any) -> str:
-    kind = _json_kind(value)
-    if kind is None:
-        kind = "array" if isinstance(value, list) else "object" if isinstance(value, dict) else None
+    kind = json_type(value)
     shown = repr(value)
     if len(shown) > 40:
         shown = shown[:39] + "…"
@@ -542,7 +555,7 @@ def _strict_none(value: Any, tp: Any) -> None:
 
 
 def _same_json(a: Any, b: Any) -> bool:
-    return _json_kind(a) == _json_kind(b) and a == b
+    return _scalar_type(a) == _scalar_type(b) and a == b
 
 
 def _literal(value: Any, tp: Any) -> Any:

@@ -69,7 +69,7 @@ import attrs
 from ._blocks import Block, Text, ToolResult, ToolUse
 from ._conversation import Conversation
 from ._json import json_equal, thaw
-from ._schema import ArgumentError, schema_for, structure
+from ._schema import ArgumentError, json_type, schema_for, structure
 from ._wire import coerce_blocks
 from .errors import ConversationError, MalformedInputError
 
@@ -545,21 +545,7 @@ def _clip(text: str, width: int = 120) -> str:
 
 
 def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return type(value).__name__
+    return json_type(value) or type(value).__name__
 
 
 def _is_type(value: Any, name: str) -> bool:
