@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 import attrs
@@ -102,8 +102,15 @@ def _json_object_at(value: Any, path: str) -> FrozenDict:
 
 
 # One converter per free-form JSON field, so that an error names the field.
-def _cache_control(value: Any) -> FrozenDict | None:
-    return None if value is None else _json_object_at(value, "$.cache_control")
+def as_cache_control(value: Any) -> FrozenDict | None:
+    """A ``cache_control`` marker, frozen (None stays None): for blocks, tools and system."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise MalformedInputError(
+            f"cache_control must be an object, got {type(value).__name__}", "$.cache_control"
+        )
+    return freeze(dict(value), "$.cache_control")  # type: ignore[no-any-return]
 
 
 def _citations_config(value: Any) -> FrozenDict | None:
@@ -156,7 +163,7 @@ def _blocks_or_str(value: Any) -> str | tuple[Block, ...]:
 
 
 def _cache_field() -> Any:
-    return attrs.field(default=None, converter=_cache_control, kw_only=True)
+    return attrs.field(default=None, converter=as_cache_control, kw_only=True)
 
 
 def _no_known_keys(instance: Any, attribute: attrs.Attribute[Any], value: FrozenDict) -> None:

@@ -31,8 +31,8 @@ from typing import Any, ClassVar, Final, NamedTuple, Protocol, TypeAlias
 
 import attrs
 
-from ._blocks import Image, ToolResult, ToolUse
-from ._json import FrozenDict, freeze, thaw
+from ._blocks import Image, ToolResult, ToolUse, as_cache_control
+from ._json import FrozenDict, thaw
 from .errors import MalformedInputError
 from .tools import Tool
 
@@ -127,16 +127,6 @@ def _display(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None
         )
 
 
-def _cache_control(value: Any) -> FrozenDict | None:
-    if value is None:
-        return None
-    if not isinstance(value, Mapping):
-        raise MalformedInputError(
-            f"cache_control must be an object, got {type(value).__name__}", "$.cache_control"
-        )
-    return freeze(dict(value), "$.cache_control")  # type: ignore[no-any-return]
-
-
 class _Definition:
     """What the three definition classes share: name, beta and the wire dict."""
 
@@ -188,7 +178,7 @@ class ComputerTool(_Definition):
     )
     enable_zoom: bool | None = attrs.field(default=None, kw_only=True)
     cache_control: FrozenDict | None = attrs.field(
-        default=None, kw_only=True, converter=_cache_control
+        default=None, kw_only=True, converter=as_cache_control
     )
 
     _PARAMS: ClassVar[tuple[str, ...]] = (
@@ -212,7 +202,7 @@ class BashTool(_Definition):
 
     type: str = attrs.field(default="bash_20250124", validator=_version_of("bash"))
     cache_control: FrozenDict | None = attrs.field(
-        default=None, kw_only=True, converter=_cache_control
+        default=None, kw_only=True, converter=as_cache_control
     )
 
 
@@ -226,7 +216,7 @@ class TextEditorTool(_Definition):
     type: str = attrs.field(default="text_editor_20250728", validator=_version_of("text_editor"))
     max_characters: int | None = attrs.field(default=None, kw_only=True)
     cache_control: FrozenDict | None = attrs.field(
-        default=None, kw_only=True, converter=_cache_control
+        default=None, kw_only=True, converter=as_cache_control
     )
 
     _PARAMS: ClassVar[tuple[str, ...]] = ("max_characters",)

@@ -49,7 +49,7 @@ import anyio.to_thread
 import attrs
 import orjson
 
-from ._blocks import BLOCK_CLASSES, Block, ToolResult, ToolUse
+from ._blocks import BLOCK_CLASSES, Block, ToolResult, ToolUse, as_cache_control
 from ._conversation import Conversation
 from ._json import FrozenDict, freeze, thaw
 from ._schema import (
@@ -142,16 +142,6 @@ def _input_schema(value: Any) -> FrozenDict:
     return frozen
 
 
-def _cache_control(value: Any) -> FrozenDict | None:
-    if value is None:
-        return None
-    if not isinstance(value, Mapping):
-        raise MalformedInputError(
-            f"cache_control must be an object, got {type(value).__name__}", "$.cache_control"
-        )
-    return freeze(dict(value), "$.cache_control")  # type: ignore[no-any-return]
-
-
 def _is_async(fn: Callable[..., Any]) -> bool:
     return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
         getattr(fn, "__call__", None)  # noqa: B004 - an object with an async __call__
@@ -180,7 +170,7 @@ class Tool:
         repr=False,
     )
     cache_control: FrozenDict | None = attrs.field(
-        default=None, converter=_cache_control, kw_only=True
+        default=None, converter=as_cache_control, kw_only=True
     )
     fn: Callable[..., Any] | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
     parameters: Mapping[str, Any] | None = attrs.field(
