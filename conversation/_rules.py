@@ -455,7 +455,12 @@ def finish(
                 )
             )
         thinking = options.get("thinking")
-        if isinstance(thinking, Mapping) and thinking.get("type") in ("enabled", "adaptive"):
+        paused = last.provenance is not None and last.provenance.stop_reason == "pause_turn"
+        if (
+            isinstance(thinking, Mapping)
+            and thinking.get("type") in ("enabled", "adaptive")
+            and not paused  # a paused reply sent back to go on is not a prefill
+        ):
             found.append(
                 Violation(
                     "prefill_with_thinking",

@@ -25,7 +25,14 @@ The loop sends; while the reply's ``stop_reason`` is ``"tool_use"`` it runs
 every ``tool_use`` of that turn and appends ONE user turn of their results, in
 the same order, then sends again. A tool's failure (an exception, an unknown
 name, arguments that do not fit, a timeout) becomes a ``tool_result`` with
-``is_error: true`` telling the model what went wrong, not a crash.
+``is_error: true`` telling the model what went wrong, not a crash. With
+``raise_errors=True`` an exception raised by the program's own tool function
+(a bug, not the model's mistake) is raised instead, as :class:`ToolCallError`
+with the original exception as its ``__cause__``.
+
+A reply that stops with ``"pause_turn"`` (a server tool such as web search
+ran long) is sent back as it is, so the model goes on where it paused; each
+such request counts towards ``max_steps``.
 
 Every step is an ordinary Conversation value, so a loop resumes from any of
 them: given a conversation whose last turn is an assistant turn asking for
@@ -69,9 +76,11 @@ __all__ = [
     "SchemaError",
     "Sender",
     "Tool",
+    "ToolCallError",
     "ToolLike",
     "ToolLoopError",
     "arun_tools",
+    "is_paused",
     "pending_tool_uses",
     "run_tools",
     "schema_for",
@@ -84,16 +93,32 @@ _NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 
 
 class ToolLoopError(ConversationError):
-    """The model still asked for tools after ``max_steps`` requests.
+    """The model still asked for tools (or its turn was still paused) after ``max_steps`` requests.
 
     ``conversation`` is the loop so far, ending with the assistant turn whose
-    tool calls were not run yet: pass it to :func:`run_tools` again to carry on.
+    tool calls were not run yet (or the paused turn, not yet sent back): pass
+    it to :func:`run_tools` again to carry on.
     """
 
     def __init__(self, message: str, *, conversation: Conversation, steps: int) -> None:
         super().__init__(message)
         self.conversation = conversation
         self.steps = steps
+
+
+class ToolCallError(ConversationError):
+    """A tool function raised, and the loop was asked to raise (``raise_errors=True``).
+
+    The tool's own exception is ``__cause__`` (its traceback intact).
+    ``tool_use`` is the call that failed; ``conversation`` is the loop so far,
+    ending with the assistant turn that asked for it, unanswered: fix the tool
+    and pass it to :func:`run_tools` again to run that turn's calls and go on.
+    """
+
+    def __init__(self, message: str, *, conversation: Conversation, tool_use: ToolUse) -> None:
+        super().__init__(message)
+        self.conversation = conversation
+        self.tool_use = tool_use
 
 
 class Sender(Protocol):
@@ -410,11 +435,42 @@ def _prepare(use: ToolUse, toolbox: _Toolbox) -> tuple[Tool, dict[str, Any]] | T
         return _error(use, f"invalid arguments for {use.name}: {exc}")
 
 
-def _finish(use: ToolUse, value: Any) -> ToolResult:
+class _Failed(Exception):
+    """A tool function's exception, carried out of a runner to be raised by the loop."""
+
+    def __init__(self, use: ToolUse, error: Exception) -> None:
+        super().__init__(use.name)
+        self.use = use
+        self.error = error
+
+
+def _failed(use: ToolUse, exc: Exception, raise_errors: bool) -> ToolResult:
+    """The error result answering ``use`` for ``exc``; raises :class:`_Failed` when asked to.
+
+    An :class:`ArgumentError` raised inside the function (a computer action
+    the model got wrong, say) is the model's mistake and is always answered.
+    """
+    if raise_errors and not isinstance(exc, ArgumentError):
+        raise _Failed(use, exc) from exc
+    return _error(use, _exception_text(exc))
+
+
+def _finish(use: ToolUse, value: Any, raise_errors: bool) -> ToolResult:
     try:
         return ToolResult(use.id, _result_content(value))
     except Exception as exc:
-        return _error(use, _exception_text(exc))
+        return _failed(use, exc, raise_errors)
+
+
+def _call_error(conversation: Conversation, failed: _Failed) -> ToolCallError:
+    use, error = failed.use, failed.error
+    return ToolCallError(
+        f"tool {use.name!r} (tool_use {use.id}) raised {_exception_text(error)}; "
+        "the original exception is __cause__, and error.conversation ends with the "
+        "unanswered call: fix the tool and pass it to run_tools again to go on",
+        conversation=conversation,
+        tool_use=use,
+    )
 
 
 def _timed_out(use: ToolUse, timeout: float) -> ToolResult:
@@ -452,7 +508,9 @@ def _in_thread(call: Callable[[], Any], timeout: float, name: str) -> Any:
     raise value
 
 
-def _run_one(use: ToolUse, toolbox: _Toolbox, timeout: float | None) -> ToolResult:
+def _run_one(
+    use: ToolUse, toolbox: _Toolbox, timeout: float | None, raise_errors: bool
+) -> ToolResult:
     prepared = _prepare(use, toolbox)
     if isinstance(prepared, ToolResult):
         return prepared
@@ -465,11 +523,13 @@ def _run_one(use: ToolUse, toolbox: _Toolbox, timeout: float | None) -> ToolResu
     except _TimedOut:
         return _timed_out(use, timeout or 0.0)
     except Exception as exc:
-        return _error(use, _exception_text(exc))
-    return _finish(use, value)
+        return _failed(use, exc, raise_errors)
+    return _finish(use, value, raise_errors)
 
 
-async def _arun_one(use: ToolUse, toolbox: _Toolbox, timeout: float | None) -> ToolResult:
+async def _arun_one(
+    use: ToolUse, toolbox: _Toolbox, timeout: float | None, raise_errors: bool
+) -> ToolResult:
     prepared = _prepare(use, toolbox)
     if isinstance(prepared, ToolResult):
         return prepared
@@ -478,10 +538,10 @@ async def _arun_one(use: ToolUse, toolbox: _Toolbox, timeout: float | None) -> T
         with anyio.move_on_after(timeout) as scope:
             value = await found.ainvoke(kwargs)
     except Exception as exc:
-        return _error(use, _exception_text(exc))
+        return _failed(use, exc, raise_errors)
     if scope.cancelled_caught:
         return _timed_out(use, timeout or 0.0)
-    return _finish(use, value)
+    return _finish(use, value, raise_errors)
 
 
 def pending_tool_uses(conversation: Conversation) -> tuple[ToolUse, ...]:
@@ -501,7 +561,7 @@ def pending_tool_uses(conversation: Conversation) -> tuple[ToolUse, ...]:
     return tuple(block for block in last.blocks if type(block) is ToolUse)
 
 
-def _check_limits(max_steps: int, tool_timeout: float | None) -> None:
+def _check_limits(max_steps: int, tool_timeout: float | None, raise_errors: bool) -> None:
     if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
         raise MalformedInputError(f"max_steps must be an int of at least 1, got {max_steps!r}")
     if tool_timeout is not None and (
@@ -510,12 +570,30 @@ def _check_limits(max_steps: int, tool_timeout: float | None) -> None:
         or not tool_timeout > 0
     ):
         raise MalformedInputError(f"tool_timeout must be seconds > 0, got {tool_timeout!r}")
+    if not isinstance(raise_errors, bool):
+        raise MalformedInputError(f"raise_errors must be True or False, got {raise_errors!r}")
+
+
+def is_paused(conversation: Conversation) -> bool:
+    """True when the last turn is a reply that stopped with ``"pause_turn"``.
+
+    A server tool (web search, code execution...) ran long and the API paused
+    the turn; sending the conversation again as it is lets the model go on.
+    """
+    last = conversation.last
+    return (
+        last is not None
+        and last.role == "assistant"
+        and last.provenance is not None
+        and last.provenance.stop_reason == "pause_turn"
+    )
 
 
 def _loop_error(conversation: Conversation, steps: int) -> ToolLoopError:
     names = ", ".join(u.name for u in pending_tool_uses(conversation))
+    doing = f"asked for tools ({names})" if names else "paused its turn (pause_turn)"
     return ToolLoopError(
-        f"the model still asked for tools ({names}) after {steps} requests (max_steps); "
+        f"the model still {doing} after {steps} requests (max_steps); "
         "error.conversation holds the loop so far: pass it to run_tools again to go on",
         conversation=conversation,
         steps=steps,
@@ -529,6 +607,7 @@ def run_tools(
     *,
     max_steps: int = 8,
     tool_timeout: float | None = None,
+    raise_errors: bool = False,
     **options: Any,
 ) -> Conversation:
     """Send ``conversation`` and run the tools the model asks for until it stops asking.
@@ -542,22 +621,35 @@ def run_tools(
     ``"<ExcType>: <message>"``, an unknown tool, arguments that do not fit the
     schema and a call running over ``tool_timeout`` seconds each an error
     result saying so (an overrunning call is left running in a daemon thread).
-    After ``max_steps`` requests that all asked for tools, raises
+    ``raise_errors=True`` raises :class:`ToolCallError` instead when a tool
+    function raises (or returns what cannot be sent): the tool's exception is
+    its ``__cause__`` and ``.conversation`` ends with the unanswered call, so
+    the loop can be resumed; unknown tools, arguments that do not fit and
+    timeouts are the model's or the clock's, and stay error results.
+
+    A reply with ``stop_reason`` ``"pause_turn"`` is sent back as it is so the
+    server tool goes on; its continuation joins the same assistant turn.
+    After ``max_steps`` requests that all asked for tools (or paused), raises
     :class:`ToolLoopError` with ``.conversation``. A conversation whose last
-    turn already asks for tools has them run first (see the module docs).
-    Adapter errors propagate unchanged; the caller's conversation is a value
-    and is never changed.
+    turn already asks for tools has them run first, and one whose last turn is
+    paused is sent as it is (see the module docs). Adapter errors propagate
+    unchanged; the caller's conversation is a value and is never changed.
     """
-    _check_limits(max_steps, tool_timeout)
+    _check_limits(max_steps, tool_timeout, raise_errors)
     toolbox = _Toolbox.of(tools)
     request = toolbox.options(options)
     current, sent = conversation, 0
     while True:
         calls = pending_tool_uses(current)
-        if calls:
+        if calls or is_paused(current):
             if sent >= max_steps:
                 raise _loop_error(current, sent)
-            current = current.user([_run_one(u, toolbox, tool_timeout) for u in calls])
+            if calls:
+                try:
+                    results = [_run_one(u, toolbox, tool_timeout, raise_errors) for u in calls]
+                except _Failed as failed:
+                    raise _call_error(current, failed) from failed.error
+                current = current.user(results)
         elif sent:
             return current
         current = adapter.send(current, **request)
@@ -571,24 +663,32 @@ async def arun_tools(
     *,
     max_steps: int = 8,
     tool_timeout: float | None = None,
+    raise_errors: bool = False,
     **options: Any,
 ) -> Conversation:
     """:func:`run_tools` with ``await adapter.asend``, running a turn's calls concurrently.
 
     Async tools run as tasks of one task group, sync tools in worker threads;
     results are still appended in the order of the calls. ``tool_timeout``
-    cancels an async call and stops waiting for a sync one.
+    cancels an async call and stops waiting for a sync one. With
+    ``raise_errors=True`` every call of the turn runs to its end, then the
+    first failure in call order is raised as :class:`ToolCallError`.
     """
-    _check_limits(max_steps, tool_timeout)
+    _check_limits(max_steps, tool_timeout, raise_errors)
     toolbox = _Toolbox.of(tools)
     request = toolbox.options(options)
     current, sent = conversation, 0
     while True:
         calls = pending_tool_uses(current)
-        if calls:
+        if calls or is_paused(current):
             if sent >= max_steps:
                 raise _loop_error(current, sent)
-            current = current.user(await _arun_all(calls, toolbox, tool_timeout))
+            if calls:
+                try:
+                    results = await _arun_all(calls, toolbox, tool_timeout, raise_errors)
+                except _Failed as failed:
+                    raise _call_error(current, failed) from failed.error
+                current = current.user(results)
         elif sent:
             return current
         current = await adapter.asend(current, **request)
@@ -596,14 +696,20 @@ async def arun_tools(
 
 
 async def _arun_all(
-    calls: Sequence[ToolUse], toolbox: _Toolbox, timeout: float | None
+    calls: Sequence[ToolUse], toolbox: _Toolbox, timeout: float | None, raise_errors: bool
 ) -> list[ToolResult]:
-    results: list[ToolResult | None] = [None] * len(calls)
+    results: list[ToolResult | _Failed | None] = [None] * len(calls)
 
     async def run(index: int, use: ToolUse) -> None:
-        results[index] = await _arun_one(use, toolbox, timeout)
+        try:
+            results[index] = await _arun_one(use, toolbox, timeout, raise_errors)
+        except _Failed as failed:
+            results[index] = failed
 
     async with anyio.create_task_group() as group:
         for index, use in enumerate(calls):
             group.start_soon(run, index, use)
-    return [r for r in results if r is not None]
+    for outcome in results:
+        if isinstance(outcome, _Failed):
+            raise outcome
+    return [r for r in results if isinstance(r, ToolResult)]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
+from pathlib import Path
 from typing import Any, Literal
 
 import anyio
@@ -15,8 +17,10 @@ from conversation import Conversation, ConversationError, MalformedInputError, T
 from conversation.tools import (
     SchemaError,
     Tool,
+    ToolCallError,
     ToolLoopError,
     arun_tools,
+    is_paused,
     pending_tool_uses,
     run_tools,
     tool,
@@ -550,3 +554,254 @@ def test_tool_result_blocks_are_library_blocks() -> None:
     end = run_tools(Conversation().user("x"), adapter, [get_weather])
     assert end[2].blocks == (ToolResult("toolu_1", "15 degrees C, cloudy in Nice"),)
     assert Conversation.loads(end.dumps()) == end
+
+
+# -- raise_errors: a bug in the program's own tool ---------------------------------------
+
+
+class Boom(RuntimeError):
+    """The program's own bug."""
+
+
+def test_raise_errors_raises_the_tools_exception_wrapped_with_the_loop_so_far() -> None:
+    """raise_errors=True: ToolCallError, the tool's exception as __cause__, resumable."""
+    ran: list[str] = []
+
+    @tool
+    def broken(x: int) -> str:
+        """Broken."""
+        ran.append("broken")
+        raise Boom("bug in my tool")
+
+    @tool
+    def after(x: int) -> str:
+        """Runs after broken in the same turn."""
+        ran.append("after")
+        return "ok"
+
+    adapter = ScriptedAdapter([asking(use("t1", "broken", x=1), use("t2", "after", x=2))])
+    with pytest.raises(ToolCallError) as info:
+        run_tools(Conversation().user("go"), adapter, [broken, after], raise_errors=True)
+    error = info.value
+    assert isinstance(error, ConversationError)
+    assert isinstance(error.__cause__, Boom)
+    assert str(error.__cause__) == "bug in my tool"
+    assert "'broken'" in str(error)
+    assert "Boom: bug in my tool" in str(error)
+    assert error.tool_use.id == "t1"
+    assert ran == ["broken"]  # the turn stops at the failure
+    assert len(adapter.requests) == 1
+    assert [u.id for u in pending_tool_uses(error.conversation)] == ["t1", "t2"]
+
+    fixed = ScriptedAdapter(["Done."])
+
+    def mended(x: int) -> str:
+        return "fine"
+
+    mended.__name__ = "broken"
+    end = run_tools(error.conversation, fixed, [mended, after])
+    assert [r["content"] for r in results(fixed, 0)] == ["fine", "ok"]
+    assert end.last is not None
+    assert end.last.text == "Done."
+
+
+def test_raise_errors_covers_a_result_that_cannot_be_sent() -> None:
+    """A return value that is not JSON is the program's bug too: raised when asked."""
+
+    @tool
+    def odd() -> object:
+        """Returns a set."""
+        return {1, 2}
+
+    adapter = ScriptedAdapter([asking(use("t1", "odd")), "ok"])
+    with pytest.raises(ToolCallError) as info:
+        run_tools(Conversation().user("go"), adapter, [odd], raise_errors=True)
+    assert isinstance(info.value.__cause__, TypeError)
+
+
+def test_raise_errors_still_answers_the_models_mistakes() -> None:
+    """Unknown tools and bad arguments are the model's, answered as is_error either way."""
+    adapter = ScriptedAdapter(
+        [
+            asking(use("t1", "nope"), use("t2", "get_weather", location=5)),
+            "ok",
+        ]
+    )
+    run_tools(Conversation().user("go"), adapter, [get_weather], raise_errors=True)
+    unknown, bad = results(adapter, 1)
+    assert unknown["is_error"] is True
+    assert "unknown tool 'nope'" in unknown["content"]
+    assert bad["is_error"] is True
+    assert "$.location: expected a string" in bad["content"]
+
+
+def test_default_answers_a_tool_exception_as_is_error() -> None:
+    """Without raise_errors, the same bug becomes an is_error result and the loop goes on."""
+
+    @tool
+    def broken() -> str:
+        """Broken."""
+        raise Boom("bug")
+
+    adapter = ScriptedAdapter([asking(use("t1", "broken")), "ok"])
+    run_tools(Conversation().user("go"), adapter, [broken])
+    assert results(adapter, 1)[0]["content"] == "Boom: bug"
+
+
+def test_raise_errors_must_be_a_bool() -> None:
+    """raise_errors is checked before anything is sent."""
+    with pytest.raises(MalformedInputError, match="raise_errors"):
+        run_tools(Conversation().user("x"), ScriptedAdapter([]), [get_weather], raise_errors=1)  # type: ignore[arg-type]
+
+
+@pytest.mark.anyio
+async def test_async_raise_errors_runs_the_turn_then_raises_the_first_failure() -> None:
+    """arun_tools(raise_errors=True): every call of the turn ends, the first failure is raised."""
+    ran: list[str] = []
+
+    @tool
+    async def first() -> str:
+        """Fails late."""
+        await anyio.sleep(0.05)
+        ran.append("first")
+        raise Boom("first")
+
+    @tool
+    async def second() -> str:
+        """Fails at once."""
+        ran.append("second")
+        raise KeyError("second")
+
+    adapter = ScriptedAdapter([asking(use("t1", "first"), use("t2", "second"))])
+    with pytest.raises(ToolCallError) as info:
+        await arun_tools(Conversation().user("go"), adapter, [first, second], raise_errors=True)
+    assert isinstance(info.value.__cause__, Boom)
+    assert info.value.tool_use.id == "t1"
+    assert sorted(ran) == ["first", "second"]
+    assert [u.id for u in pending_tool_uses(info.value.conversation)] == ["t1", "t2"]
+
+
+# -- pause_turn: a server tool that ran long ---------------------------------------------
+
+WEB_SEARCH = {"type": "web_search_20250305", "name": "web_search"}
+PAUSED = {
+    "content": [
+        {"type": "text", "text": "Searching."},
+        {
+            "type": "server_tool_use",
+            "id": "srvtoolu_1",
+            "name": "web_search",
+            "input": {"query": "q"},
+        },
+    ],
+    "stop_reason": "pause_turn",
+}
+GONE_ON = {
+    "content": [
+        {"type": "web_search_tool_result", "tool_use_id": "srvtoolu_1", "content": []},
+        {"type": "text", "text": "Found nothing."},
+    ],
+    "stop_reason": "end_turn",
+}
+
+
+def test_pause_turn_is_sent_back_as_it_is() -> None:
+    """A paused reply goes back unchanged as the last assistant message; the reply continues it."""
+    adapter = ScriptedAdapter([PAUSED, GONE_ON])
+    end = run_tools(Conversation().user("Search"), adapter, [WEB_SEARCH], max_tokens=50)
+    assert len(adapter.requests) == 2
+    first, second = adapter.requests
+    assert second["messages"] == [
+        *first["messages"],
+        {"role": "assistant", "content": PAUSED["content"]},
+    ]
+    assert second["tools"] == [WEB_SEARCH]
+    assert len(end) == 2  # the continuation joins the paused assistant turn
+    assert end.last is not None
+    assert end.last.provenance is not None
+    assert end.last.provenance.stop_reason == "end_turn"
+    assert len(end.last.provenance.replies) == 2
+    assert end.last.text.endswith("Found nothing.")
+
+
+def test_pause_turn_counts_towards_max_steps_and_resumes() -> None:
+    """Paused after max_steps: ToolLoopError holding the paused turn; run_tools on it goes on."""
+    adapter = ScriptedAdapter([PAUSED, GONE_ON])
+    with pytest.raises(ToolLoopError, match="pause_turn") as info:
+        run_tools(Conversation().user("Search"), adapter, [WEB_SEARCH], max_steps=1)
+    assert is_paused(info.value.conversation)
+    end = run_tools(info.value.conversation, adapter, [WEB_SEARCH])
+    assert len(adapter.requests) == 2
+    assert not is_paused(end)
+    assert end.last is not None
+    assert end.last.text.endswith("Found nothing.")
+
+
+def test_pause_turn_with_thinking_on_is_not_refused_as_a_prefill() -> None:
+    """A paused turn sent back with thinking on passes the rules (it is not a prefill)."""
+    thinking = {"type": "enabled", "budget_tokens": 1024}
+    adapter = ScriptedAdapter([PAUSED, GONE_ON])
+    end = run_tools(
+        Conversation().user("Search"), adapter, [WEB_SEARCH], thinking=thinking, max_tokens=2048
+    )
+    assert len(adapter.requests) == 2
+    assert not is_paused(end)
+
+
+def test_pause_then_tool_use_in_one_loop() -> None:
+    """A paused turn that goes on to ask for a client tool has the tool run."""
+    asks = {
+        **GONE_ON,
+        "content": [use("t1", "get_weather", location="Oslo")],
+        "stop_reason": "tool_use",
+    }
+    adapter = ScriptedAdapter([PAUSED, asks, "Cold."])
+    end = run_tools(Conversation().user("x"), adapter, [WEB_SEARCH, get_weather])
+    assert len(adapter.requests) == 3
+    assert results(adapter, 2)[0]["tool_use_id"] == "t1"
+    assert end.last is not None
+    assert end.last.text == "Cold."
+
+
+FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "wire-fixtures" / "recorded" / "json"
+
+
+def recorded(name: str) -> dict[str, Any]:
+    """A recorded reply from ../shared/wire-fixtures (skip when it is not there)."""
+    path = FIXTURES / name
+    if not path.is_file():
+        pytest.skip(f"{path} is not here")
+    data: dict[str, Any] = json.loads(path.read_text())
+    return data
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("run_async", [False, True])
+async def test_recorded_pause_turn_web_search_goes_on(run_async: bool) -> None:
+    """The recorded pause_turn pair: the paused reply goes back whole, the rest joins it."""
+    paused = recorded("test_pause_turn_web_search_vcr.0.json")
+    rest = recorded("test_pause_turn_web_search_vcr.1.json")
+    adapter = ScriptedAdapter([paused, rest])
+    start = Conversation().user("Run 15 web searches, one at a time.")
+    options: dict[str, Any] = {"model": "claude-sonnet-4-5", "max_tokens": 4096}
+    if run_async:
+        end = await arun_tools(start, adapter, [WEB_SEARCH], **options)
+    else:
+        end = run_tools(start, adapter, [WEB_SEARCH], **options)
+    second = adapter.requests[1]["messages"]
+    assert second[-1] == {"role": "assistant", "content": paused["content"]}
+    assert len(end) == 2
+    assert end.last is not None
+    assert end.last.provenance is not None
+    assert [r.id for r in end.last.provenance.replies] == [paused["id"], rest["id"]]
+    assert end.last.provenance.stop_reason == "end_turn"
+    assert Conversation.loads(end.dumps()) == end
+
+
+@pytest.mark.anyio
+async def test_async_pause_turn_bounded_by_max_steps() -> None:
+    """arun_tools continues a paused turn and stops at max_steps like run_tools."""
+    adapter = ScriptedAdapter([PAUSED, PAUSED])
+    with pytest.raises(ToolLoopError, match="pause_turn"):
+        await arun_tools(Conversation().user("x"), adapter, [WEB_SEARCH], max_steps=2)
+    assert len(adapter.requests) == 2
