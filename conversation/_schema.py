@@ -16,7 +16,11 @@ hint                               JSON Schema
 ``X | None``, ``X | Y``            ``type: [x, "null"]`` or ``anyOf``
 ``Literal["a", 1]``                ``enum``
 an ``Enum`` class                  ``enum`` of its values (structured to members)
-an attrs class                     ``object`` of its fields (structured to instances)
+an attrs class, a dataclass,       ``object`` of its fields (structured to instances;
+a ``NamedTuple``, a ``TypedDict``  a TypedDict to a dict); ``Required``/``NotRequired``
+                                   and ``total=False`` decide what is required
+a pydantic model                   the model's own ``model_json_schema()`` (``$defs``
+                                   inlined), validated by its own ``model_validate``
 ``Annotated[X, "text"]``           X with ``description`` "text"
 ``typing.Any``                     ``{}`` (any JSON value)
 =================================  ==============================================
@@ -48,9 +52,11 @@ from typing import Annotated, Any, Literal, Union
 import attrs
 import cattrs
 from cattrs import cols
-from cattrs.errors import ForbiddenExtraKeysError
+from cattrs.errors import AttributeValidationNote, ForbiddenExtraKeysError
 
+from . import _pydantic
 from ._json import thaw
+from ._records import NO_DEFAULT, Record, RecordError, record_of
 from .errors import ConversationError, MalformedInputError
 
 __all__ = [
@@ -259,9 +265,22 @@ def _schema(tp: Any, where: str, seen: tuple[type, ...]) -> dict[str, Any]:
                 where, tp, "JSON object keys are strings: use dict[str, X] (or a list of pairs)"
             )
         return {"type": "object", "additionalProperties": _schema(args[1], where, seen)}
-    if isinstance(tp, type) and attrs.has(tp):
-        return _attrs_schema(tp, where, seen)
+    if _pydantic.is_model(tp):
+        try:
+            return _pydantic.model_schema(tp)
+        except _pydantic.PydanticSchemaError as exc:
+            raise SchemaError(where, tp, str(exc)) from None
+    record = _record(tp, where)
+    if record is not None:
+        return _record_schema(record, where, seen)
     raise SchemaError(where, tp, _why_not(tp, origin))
+
+
+def _record(tp: Any, where: str) -> Record | None:
+    try:
+        return record_of(tp)
+    except RecordError as exc:
+        raise SchemaError(where, tp, str(exc)) from None
 
 
 def _why_not(tp: Any, origin: Any) -> str:
@@ -277,8 +296,8 @@ def _why_not(tp: Any, origin: Any) -> str:
     if isinstance(tp, type):
         return (
             "only str, int, float, bool, None, list, tuple, dict[str, X], Literal, "
-            "Enum and attrs classes are supported: make it an attrs class "
-            "(@attrs.frozen) to pass it as a JSON object"
+            "Enum, attrs classes, dataclasses, TypedDict, NamedTuple and pydantic models "
+            "are supported: make it a dataclass (or an attrs class) to pass it as a JSON object"
         )
     return "this kind of type hint is not supported"
 
@@ -357,34 +376,45 @@ def _default_value(default: Any) -> tuple[bool, Any]:
     return False, None
 
 
-def _attrs_schema(cls: type, where: str, seen: tuple[type, ...]) -> dict[str, Any]:
+def _class_docs(cls: type) -> tuple[str | None, dict[str, str]]:
+    """A class's description and field descriptions, from its docstrings.
+
+    The docstring a dataclass or a NamedTuple is given when it has none
+    (``Point(x: int, y: int)``) describes nothing and is ignored.
+    """
+    doc = cls.__doc__
+    if doc and _generated_doc(cls, doc):
+        doc = None
+    description, documented = parse_docstring(doc)
+    return description, {**_attribute_docstrings(cls), **documented}
+
+
+def _generated_doc(cls: type, doc: str) -> bool:
+    """True for the docstring dataclasses and namedtuple write: the class's signature."""
+    text = doc.strip()
+    return text.startswith(f"{cls.__name__}(") and text.endswith(")") and "\n" not in text
+
+
+def _record_schema(record: Record, where: str, seen: tuple[type, ...]) -> dict[str, Any]:
+    cls = record.cls
     if cls in seen:
         raise SchemaError(
             where, cls, "a recursive class has no finite schema here: flatten it or use Any"
         )
-    try:
-        hints = typing.get_type_hints(cls, include_extras=True)
-    except Exception as exc:  # NameError and friends from unresolvable annotations
-        raise SchemaError(where, cls, f"its type hints cannot be resolved ({exc})") from None
-    description, documented = parse_docstring(cls.__doc__)
-    documented = {**_attribute_docstrings(cls), **documented}
+    description, documented = _class_docs(cls)
     properties: dict[str, Any] = {}
     required: list[str] = []
-    for field in attrs.fields(cls):
-        if not field.init:
-            continue
-        hint = hints.get(field.name, field.type)
-        if hint is None:
-            raise SchemaError(
-                f"{where}, field {field.name!r} of {cls.__qualname__}", cls, "no type hint"
-            )
-        prop = _schema(hint, f"{where}, field {field.name!r} of {cls.__qualname__}", (*seen, cls))
-        note = field.metadata.get("description") or documented.get(field.name)
+    for field in record.fields:
+        at = f"{where}, field {field.name!r} of {cls.__qualname__}"
+        if field.hint is None:
+            raise SchemaError(at, cls, "no type hint")
+        prop = _schema(field.hint, at, (*seen, cls))
+        note = field.description or documented.get(field.name)
         if note:
             prop["description"] = note
-        if field.default is attrs.NOTHING:
+        if field.required:
             required.append(field.name)
-        elif not isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
+        elif field.default is not NO_DEFAULT:
             shown, value = _default_value(field.default)
             if shown:
                 prop["default"] = value
@@ -619,6 +649,23 @@ def _checked(kind: type, hook: Callable[[Any, Any], Any]) -> Callable[[Any, Any]
     return structure_checked
 
 
+def _is_plain_record(tp: Any) -> bool:
+    """A record class cattrs does not read exactly as the schema says (all but attrs)."""
+    return isinstance(tp, type) and not attrs.has(tp) and _safe_record(tp) is not None
+
+
+def _is_namedtuple_record(tp: Any) -> bool:
+    record = _safe_record(tp)
+    return record is not None and record.kind == "NamedTuple"
+
+
+def _safe_record(tp: Any) -> Record | None:
+    try:
+        return record_of(tp)
+    except RecordError:
+        return None
+
+
 def _make_converter() -> cattrs.Converter:
     """A cattrs converter that structures JSON exactly as :func:`schema_for` describes it."""
     conv = cattrs.Converter(forbid_extra_keys=True)
@@ -678,6 +725,45 @@ def _make_converter() -> cattrs.Converter:
             raise cattrs.IterableValidationError("tuple items", errors, tp)
         return tuple(items)
 
+    def record(value: Any, tp: Any) -> Any:
+        """A dataclass, TypedDict or NamedTuple from a JSON object, every bad field named."""
+        found = record_of(tp)
+        assert found is not None  # the predicate below picked tp for being a record
+        if not isinstance(value, dict):
+            raise _Mismatch(f"expected an object, got {_got(value)}")
+        kwargs: dict[str, Any] = {}
+        errors: list[Exception] = []
+        for field in found.fields:
+            note = AttributeValidationNote(f"field {field.name}", field.name, field.hint)
+            if field.name not in value:
+                if field.required:
+                    missing = KeyError(field.name)
+                    missing.__notes__ = [note]
+                    errors.append(missing)
+                continue
+            try:
+                kwargs[field.name] = conv.structure(value[field.name], field.hint)
+            except Exception as exc:
+                exc.__notes__ = [*getattr(exc, "__notes__", []), note]
+                errors.append(exc)
+        names = {field.name for field in found.fields}
+        extra = {key for key in value if key not in names}
+        if extra:
+            errors.append(ForbiddenExtraKeysError(None, tp, extra))
+        if errors:
+            raise cattrs.ClassValidationError(f"While structuring {tp.__name__}", errors, tp)
+        return found.build(kwargs)
+
+    def model(value: Any, tp: Any) -> Any:
+        return _pydantic.validate(tp, value)
+
+    conv.register_structure_hook_func(_is_plain_record, record)
+    conv.register_structure_hook_func(_pydantic.is_model, model)
+    conv.register_unstructure_hook_func(_pydantic.is_model, _pydantic.model_dump)
+    conv.register_unstructure_hook_func(
+        _is_namedtuple_record,
+        lambda v: {name: conv.unstructure(getattr(v, name)) for name in type(v)._fields},
+    )
     conv.register_structure_hook_func(_is_union, union)
     conv.register_structure_hook_func(_is_tuple, _checked(list, tuple_hook))
     conv.register_structure_hook_factory(
@@ -695,6 +781,8 @@ _converter = _make_converter()  # configured once here; read-only afterwards
 def _format(exc: BaseException, tp: Any) -> str:
     if isinstance(exc, _Mismatch):
         return str(exc)
+    if isinstance(exc, _pydantic.ModelMismatch):  # several problems below this path
+        return _NESTED.join(f"{path}{_REL}{message}" for path, message in exc.problems)
     if isinstance(exc, ForbiddenExtraKeysError):
         fields = ", ".join(repr(k) for k in sorted(exc.extra_fields))
         return f"unexpected field(s) {fields}"
@@ -704,11 +792,19 @@ def _format(exc: BaseException, tp: Any) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
+_NESTED, _REL = "\x00", "\x01"  # how _format packs a model's own (path, message) list
+
+
 def _problems(exc: Exception, path: str) -> list[tuple[str, str]]:
     found = []
     for line in cattrs.transform_error(exc, path=path, format_exception=_format):
         message, _, where = line.rpartition(" @ ")
-        found.append((where, message))
+        if _REL in message:
+            for part in message.split(_NESTED):
+                below, _, text = part.partition(_REL)
+                found.append((where + below, text))
+        else:
+            found.append((where, message))
     return found
 
 

@@ -30,11 +30,15 @@ Two ways to ask, chosen by ``method``:
     schema to the last user turn (kept in the returned conversation: it was
     sent).
 
-The target is an attrs class (or another type hint the schema builder knows,
-such as ``list[Invoice]``, ``dict[str, int]``, an Enum, a Literal or an
-Optional), structured into an instance by the strict cattrs converter of
-``conversation._schema`` (the module that also writes its schema); or a
-JSON Schema ``dict``, whose value is the validated JSON itself. A tool's
+The target is a class people write for JSON objects (an attrs class, a
+dataclass, a ``NamedTuple``, a ``TypedDict``, or a pydantic model when
+pydantic is installed) or another type hint the schema builder knows, such as
+``list[Invoice]``, ``dict[str, int]``, an Enum, a Literal or an Optional. It is
+structured into an instance by the strict converter of ``conversation._schema``
+(the module that also writes its schema); a pydantic model gives its own JSON
+schema and is validated by its own ``model_validate``, its errors reported by
+``$.path`` like any other. Or the target is a JSON Schema ``dict``, whose
+value is the validated JSON itself. A tool's
 ``input_schema`` must be an object, so a target whose schema is not an object
 (``list[Invoice]``) is asked for wrapped in an object with the one property
 ``"value"`` and unwrapped on the way back; ``method="prefill"`` then prefills
@@ -186,8 +190,9 @@ def extract(
 ) -> Extraction[Any]:
     """Ask the model, through ``adapter``, for a value of ``target``'s shape.
 
-    ``target`` is an attrs class or another type hint, or a JSON Schema dict
-    (the value is the checked JSON). A type's schema and its structuring come
+    ``target`` is an attrs class, a dataclass, a NamedTuple, a TypedDict, a
+    pydantic model or another type hint, or a JSON Schema dict (the value is
+    the checked JSON). A type's schema and its structuring come
     from one place (``conversation._schema``: ``schema_for`` and its strict
     cattrs converter), so what the schema promises is what is accepted.
     ``method`` is ``"tool"`` or ``"prefill"`` (see the module docstring);
@@ -640,9 +645,12 @@ def _check_any(
         if not found:
             return
         attempts.append(found)
-    # Report the option that came closest when it failed deeper than its top level.
-    best = min(attempts, key=len)
-    if all(line.startswith(f"{path}: ") for line in best):
+    # Report the option that came closest: one whose type fit and that failed only
+    # deeper down (an object of an Optional[...] with bad fields), the fewest problems.
+    top = f"{path}: "
+    deeper = [a for a in attempts if not any(line.startswith(top) for line in a)]
+    best = min(deeper or attempts, key=len)
+    if all(line.startswith(top) for line in best):
         described = " or ".join(_describe(o, root) for o in options)
         out.append(f"{path}: expected {described}, got {_show(value)}")
     else:

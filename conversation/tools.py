@@ -181,9 +181,10 @@ class Tool:
     (a JSON Schema object, kept frozen) are what the model sees
     (:meth:`to_wire`); ``cache_control`` marks a prompt-cache breakpoint.
     ``fn`` runs a call and ``parameters`` maps its parameter names to type
-    hints, so arguments are structured (attrs instances, Enum members...)
-    before the call; both are left out of equality, repr and the wire. A Tool
-    without ``fn`` is a definition only (for a forced "JSON mode" tool, say).
+    hints, so arguments are structured (dataclass, attrs, NamedTuple and
+    pydantic instances, TypedDict dicts, Enum members...) before the call;
+    both are left out of equality, repr and the wire. A Tool without ``fn``
+    is a definition only (for a forced "JSON mode" tool, say).
     Calling the Tool calls ``fn`` directly.
     """
 
