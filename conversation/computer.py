@@ -16,21 +16,29 @@ Run by :func:`conversation.tools.run_tools` against your own machine: implement
     tools = computer_use_tools(env, display_width_px=1024, display_height_px=768)
     chat = run_tools(Conversation().user("Open the editor"), adapter, tools, ...)
 
-A ``screenshot`` answers with an :class:`~conversation.Image` block; clicks,
-typing and keys answer with a short text; ``bash`` and the editor answer with
-what the environment returns. An action the environment cannot do, or input
-that does not fit, is answered as an error result (``is_error``), never raised
-into the loop. :class:`ComputerUse` also answers one ``tool_use`` block
+Every action of each computer tool version is carried out
+(:data:`COMPUTER_ACTIONS`: ``screenshot``, clicks, ``mouse_move``, drags,
+``scroll``, ``hold_key``, ``wait``, ``zoom``...), its input checked against
+that version first. A ``screenshot`` or ``zoom`` answers with an
+:class:`~conversation.Image` block, ``cursor_position`` with ``X=..,Y=..``,
+the others with a short text; ``bash`` and the editor answer with what the
+environment returns. An action that is not in the version, input that does
+not fit, or an action the environment does not implement, is answered as an
+error result (``is_error``) saying so, never raised into the loop.
+:class:`ComputerUse` also answers one ``tool_use`` block
 (:meth:`ComputerUse.handle`) for a loop of your own.
 """
 
 from __future__ import annotations
 
+import inspect
+import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar, Final, NamedTuple, Protocol, TypeAlias
 
 import attrs
 
+from ._actions import COMPUTER_ACTIONS, SCROLL_DIRECTIONS, Action, ActionError, read_action
 from ._blocks import Image, ToolResult, ToolUse, as_cache_control
 from ._json import FrozenDict, thaw
 from .errors import MalformedInputError
@@ -39,12 +47,15 @@ from .tools import Tool
 __all__ = [
     "BASH_20241022",
     "BASH_20250124",
+    "COMPUTER_ACTIONS",
+    "SCROLL_DIRECTIONS",
     "TEXT_EDITOR_20241022",
     "TEXT_EDITOR_20250124",
     "TEXT_EDITOR_20250429",
     "TEXT_EDITOR_20250728",
     "TOOL_SETS",
     "TOOL_VERSIONS",
+    "Action",
     "ActionError",
     "BashTool",
     "BuiltinTool",
@@ -269,14 +280,35 @@ def betas_for(tools: Iterable[Any] | None) -> tuple[str, ...]:
 class Environment(Protocol):
     """The machine the model operates: what the three tools need of it.
 
-    ``screenshot`` returns PNG bytes (any JPEG/PNG/GIF/WebP works); ``bash``
-    and ``edit`` return the text the model should see. A method that raises
+    Required: ``screenshot`` returns PNG bytes (any JPEG/PNG/GIF/WebP works);
+    ``click``, ``type`` and ``key`` act; ``bash`` and ``edit`` return the text
+    the model should see. ``edit`` gets the editor's ``command`` and ``path``
+    and every other input field as a keyword (``file_text``, ``old_str``,
+    ``new_str``, ``insert_line``, ``view_range``...). A method that raises
     answers the tool call as an error whose text is the exception's message.
-    ``edit`` gets the editor's ``command`` and ``path`` and every other input
-    field as a keyword (``file_text``, ``old_str``, ``new_str``,
-    ``insert_line``, ``view_range``...).
 
-    Optional: ``restart_bash()`` for bash's ``{"restart": true}``.
+    Optional, looked up when the model first asks for the action (an
+    environment without one answers that action with an error result naming
+    the method to write, and every other action still works)::
+
+        cursor_position() -> tuple[int, int]       cursor_position; also where a
+                                                   click or scroll without a
+                                                   coordinate acts
+        mouse_move(x, y)                           mouse_move
+        double_click(x, y) / triple_click(x, y)    double_click / triple_click
+        left_click_drag(x1, y1, x2, y2)            left_click_drag
+        left_mouse_down() / left_mouse_up()        left_mouse_down / left_mouse_up
+        scroll(x, y, direction, amount)            scroll ("up", "down", "left",
+                                                   "right"; wheel clicks)
+        hold_key(keys, seconds)                    hold_key
+        wait(seconds)                              wait (default: time.sleep)
+        zoom(x1, y1, x2, y2) -> bytes              zoom (an image of the region
+                                                   at full resolution)
+        restart_bash()                             bash {"restart": true}
+
+    The click methods (``click`` included) and ``scroll`` get ``keys=`` (the
+    modifier keys to hold, e.g. ``"shift"``) only when the model asks for
+    some; give them a ``keys: str | None = None`` parameter to support it.
     """
 
     def screenshot(self) -> bytes: ...
@@ -295,22 +327,29 @@ class Environment(Protocol):
 _CLICKS: Final = {"left_click": "left", "right_click": "right", "middle_click": "middle"}
 
 
-class ActionError(ValueError):
-    """A tool call this environment cannot carry out, or whose input does not fit."""
-
-
 def _text(input: Mapping[str, Any], field: str, action: str) -> str:
     value = input.get(field)
     if not isinstance(value, str):
-        raise ActionError(f"{action} needs {field!r}, a string")
+        raise ActionError(f"{action} needs {field!r}, a string", f"$.{field}")
     return value
+
+
+def _takes_keys(method: Callable[..., Any]) -> bool:
+    """Whether an environment method accepts ``keys=`` (or any keyword)."""
+    try:
+        parameters = inspect.signature(method).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == "keys" or p.kind is p.VAR_KEYWORD for p in parameters)
 
 
 @attrs.frozen
 class ComputerUse:
     """The three tools bound to an :class:`Environment`, ready to run.
 
-    ``version`` picks a consistent set of tool types (:data:`TOOL_SETS`).
+    ``version`` picks a consistent set of tool types (:data:`TOOL_SETS`);
+    ``enable_zoom=True`` (versions with ``computer_20251124``) lets the model
+    call ``zoom`` and says so in the tool definition.
     :meth:`tools` gives them for :func:`~conversation.tools.run_tools`;
     :meth:`handle` answers one ``tool_use`` block.
     """
@@ -320,12 +359,28 @@ class ComputerUse:
     display_height_px: int = attrs.field(kw_only=True, validator=_pixels)
     display_number: int | None = attrs.field(default=None, kw_only=True, validator=_display)
     version: str = attrs.field(default="20250124", kw_only=True)
+    enable_zoom: bool = attrs.field(default=False, kw_only=True)
 
     def __attrs_post_init__(self) -> None:
         if self.version not in TOOL_SETS:
             raise MalformedInputError(
                 f"version must be one of {sorted(TOOL_SETS)}, got {self.version!r}", "$.version"
             )
+        if not isinstance(self.enable_zoom, bool):
+            raise MalformedInputError(
+                f"enable_zoom must be True or False, got {self.enable_zoom!r}", "$.enable_zoom"
+            )
+        if self.enable_zoom and "zoom" not in COMPUTER_ACTIONS[self.computer_type]:
+            raise MalformedInputError(
+                f"enable_zoom needs a version whose computer tool has zoom (20251124); "
+                f"version {self.version} uses {self.computer_type}",
+                "$.enable_zoom",
+            )
+
+    @property
+    def computer_type(self) -> str:
+        """The computer tool ``type`` of this version (``computer_20250124``...)."""
+        return TOOL_SETS[self.version][0]
 
     def definitions(self) -> tuple[ComputerTool, BashTool, TextEditorTool]:
         """The three tool definitions of this version."""
@@ -336,6 +391,7 @@ class ComputerUse:
                 self.display_height_px,
                 display_number=self.display_number,
                 type=computer,
+                enable_zoom=True if self.enable_zoom else None,
             ),
             BashTool(bash),
             TextEditorTool(editor),
@@ -350,32 +406,160 @@ class ComputerUse:
     # and returns tool_result content: text, or an Image block.
 
     def computer(self, **input: Any) -> str | Image:
-        """Carry out one computer action (``screenshot``, ``left_click``, ``type``, ``key``...)."""
-        action = input.get("action")
-        if action == "screenshot":
-            return Image.from_bytes(self.env.screenshot())
-        if action in _CLICKS:
-            x, y = self._coordinate(input, str(action))
-            self.env.click(x, y, _CLICKS[str(action)])
-            return f"{action} at ({x}, {y})"
-        if action == "type":
-            self.env.type(_text(input, "text", "type"))
-            return "typed"
-        if action == "key":
-            combo = _text(input, "text", "key")
-            self.env.key(combo)
-            return f"pressed {combo}"
-        raise ActionError(
-            f"this environment does not support the computer action {action!r}; "
-            "it supports screenshot, left_click, right_click, middle_click, type and key"
+        """Carry out one computer action of this version (see :data:`COMPUTER_ACTIONS`).
+
+        The input is checked against the version first (:class:`ActionError`
+        names every problem); then the environment does it.
+        """
+        action = read_action(
+            self.computer_type, input, self.display_width_px, self.display_height_px
         )
+        return self._ACTIONS[action.name](self, action)
+
+    def _optional(self, method: str, action: str) -> Callable[..., Any]:
+        found = getattr(self.env, method, None)
+        if not callable(found):
+            raise ActionError(
+                f"this environment cannot do {action}: it has no {method}() method "
+                "(see conversation.computer.Environment)",
+                "$.action",
+            )
+        return found  # type: ignore[no-any-return]
+
+    def _cursor(self, action: str) -> tuple[int, int]:
+        where = self._optional("cursor_position", action)()
+        if (
+            not isinstance(where, list | tuple)
+            or len(where) != 2
+            or not all(isinstance(v, int) and not isinstance(v, bool) for v in where)
+        ):
+            raise TypeError(
+                f"Environment.cursor_position() must return (x, y) as two ints, got {where!r}"
+            )
+        return where[0], where[1]
+
+    def _at(self, action: Action) -> tuple[int, int]:
+        """The action's coordinate, or the cursor's when the model gave none."""
+        if action.coordinate is not None:
+            return action.coordinate
+        return self._cursor(f"{action.name} without a 'coordinate' (at the cursor)")
+
+    def _with_keys(self, method: Callable[..., Any], action: Action, *args: Any) -> str:
+        """Call ``method(*args)``, with ``keys=`` when the model asked to hold some."""
+        if action.text is None:
+            method(*args)
+            return ""
+        if not _takes_keys(method):
+            raise ActionError(
+                f"this environment cannot hold keys during {action.name}: its "
+                f"{getattr(method, '__name__', 'method')}() takes no 'keys' argument",
+                "$.text",
+            )
+        method(*args, keys=action.text)
+        return f" holding {action.text}"
+
+    def _screenshot(self, action: Action) -> Image:
+        return Image.from_bytes(self.env.screenshot())
+
+    def _cursor_position(self, action: Action) -> str:
+        x, y = self._cursor("cursor_position")
+        return f"X={x},Y={y}"
+
+    def _key(self, action: Action) -> str:
+        self.env.key(str(action.text))
+        return f"pressed {action.text}"
+
+    def _type(self, action: Action) -> str:
+        self.env.type(str(action.text))
+        return "typed"
+
+    def _hold_key(self, action: Action) -> str:
+        self._optional("hold_key", "hold_key")(str(action.text), action.duration)
+        return f"held {action.text} for {action.duration:g} s"
+
+    def _mouse_move(self, action: Action) -> str:
+        x, y = self._at(action)
+        self._optional("mouse_move", "mouse_move")(x, y)
+        return f"moved the mouse to ({x}, {y})"
+
+    def _click(self, action: Action) -> str:
+        x, y = self._at(action)
+        held = self._with_keys(self.env.click, action, x, y, _CLICKS[action.name])
+        return f"{action.name} at ({x}, {y}){held}"
+
+    def _multi_click(self, action: Action) -> str:
+        method = self._optional(action.name, action.name)
+        x, y = self._at(action)
+        held = self._with_keys(method, action, x, y)
+        return f"{action.name} at ({x}, {y}){held}"
+
+    def _drag(self, action: Action) -> str:
+        method = self._optional("left_click_drag", "left_click_drag")
+        if action.start_coordinate is not None:
+            x1, y1 = action.start_coordinate
+        else:  # computer_20241022 drags from where the cursor is
+            x1, y1 = self._cursor("left_click_drag (from the cursor)")
+        x2, y2 = self._at(action)
+        method(x1, y1, x2, y2)
+        return f"dragged from ({x1}, {y1}) to ({x2}, {y2})"
+
+    def _button(self, action: Action) -> str:
+        self._optional(action.name, action.name)()
+        return "left mouse button " + ("down" if action.name == "left_mouse_down" else "up")
+
+    def _scroll(self, action: Action) -> str:
+        method = self._optional("scroll", "scroll")
+        x, y = self._at(action)
+        held = self._with_keys(
+            method, action, x, y, str(action.scroll_direction), action.scroll_amount
+        )
+        return f"scrolled {action.scroll_direction} by {action.scroll_amount} at ({x}, {y}){held}"
+
+    def _wait(self, action: Action) -> str:
+        seconds = float(action.duration or 0.0)
+        wait = getattr(self.env, "wait", None)
+        if callable(wait):
+            wait(seconds)
+        else:
+            time.sleep(seconds)
+        return f"waited {seconds:g} s"
+
+    def _zoom(self, action: Action) -> Image:
+        if not self.enable_zoom:
+            raise ActionError(
+                "zoom is off for this tool: make the ComputerUse with enable_zoom=True "
+                "(it sends enable_zoom in the computer tool definition)",
+                "$.action",
+            )
+        x1, y1, x2, y2 = action.region or (0, 0, 0, 0)
+        return Image.from_bytes(self._optional("zoom", "zoom")(x1, y1, x2, y2))
+
+    _ACTIONS: ClassVar[Mapping[str, Callable[[ComputerUse, Action], str | Image]]] = {
+        "screenshot": _screenshot,
+        "cursor_position": _cursor_position,
+        "key": _key,
+        "type": _type,
+        "hold_key": _hold_key,
+        "mouse_move": _mouse_move,
+        "left_click": _click,
+        "right_click": _click,
+        "middle_click": _click,
+        "double_click": _multi_click,
+        "triple_click": _multi_click,
+        "left_click_drag": _drag,
+        "left_mouse_down": _button,
+        "left_mouse_up": _button,
+        "scroll": _scroll,
+        "wait": _wait,
+        "zoom": _zoom,
+    }
 
     def bash(self, **input: Any) -> str:
         """Run a command (``{"command": ...}``) or restart the shell (``{"restart": true}``)."""
         if input.get("restart") is True:
             restart = getattr(self.env, "restart_bash", None)
             if not callable(restart):
-                raise ActionError("this environment cannot restart its shell")
+                raise ActionError("this environment cannot restart its shell", "$.restart")
             restart()
             return "tool has been restarted."
         return self.env.bash(_text(input, "command", "bash"))
@@ -408,22 +592,6 @@ class ComputerUse:
         if isinstance(value, Image):
             return ToolResult(use.id, [value])
         return ToolResult(use.id, value or None)
-
-    def _coordinate(self, input: Mapping[str, Any], action: str) -> tuple[int, int]:
-        point = input.get("coordinate")
-        if (
-            not isinstance(point, list | tuple)
-            or len(point) != 2
-            or not all(isinstance(v, int) and not isinstance(v, bool) for v in point)
-        ):
-            raise ActionError(f"{action} needs 'coordinate', [x, y] in pixels")
-        x, y = point
-        if not (0 <= x < self.display_width_px and 0 <= y < self.display_height_px):
-            raise ActionError(
-                f"coordinate ({x}, {y}) is outside the {self.display_width_px}x"
-                f"{self.display_height_px} display"
-            )
-        return x, y
 
 
 @attrs.frozen
@@ -462,6 +630,7 @@ def computer_use_tools(
     display_height_px: int,
     display_number: int | None = None,
     version: str = "20250124",
+    enable_zoom: bool = False,
 ) -> list[BuiltinTool]:
     """The computer, bash and text editor tools of ``version``, run on ``env``.
 
@@ -473,4 +642,5 @@ def computer_use_tools(
         display_height_px=display_height_px,
         display_number=display_number,
         version=version,
+        enable_zoom=enable_zoom,
     ).tools()

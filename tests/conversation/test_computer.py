@@ -12,18 +12,32 @@ import zlib
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from adapters.scripted import ScriptedAdapter
-from conversation import Conversation, Image, MalformedInputError, ToolResult, ToolUse
+from conversation import (
+    Conversation,
+    ConversationError,
+    Image,
+    MalformedInputError,
+    ToolResult,
+    ToolUse,
+)
+from conversation._actions import read_action
 from conversation.caching import cache_tools
 from conversation.computer import (
     BASH_20241022,
     BASH_20250124,
+    COMPUTER_ACTIONS,
+    SCROLL_DIRECTIONS,
     TEXT_EDITOR_20241022,
     TEXT_EDITOR_20250124,
     TEXT_EDITOR_20250429,
     TEXT_EDITOR_20250728,
     TOOL_SETS,
+    TOOL_VERSIONS,
+    ActionError,
     BashTool,
     BuiltinTool,
     ComputerTool,
@@ -32,9 +46,9 @@ from conversation.computer import (
     betas_for,
     computer_use_tools,
 )
-from conversation.tools import Tool, run_tools
+from conversation.tools import Tool, ToolCallError, run_tools
 
-OPTS = {"model": "claude-sonnet-4-5", "max_tokens": 1024}
+OPTS: dict[str, Any] = {"model": "claude-sonnet-4-5", "max_tokens": 1024}
 
 
 def tiny_png(width: int = 4, height: int = 3) -> bytes:
@@ -277,7 +291,7 @@ class TestHandle:
             ({"action": "left_click", "coordinate": [1024, 0]}, "outside the 1024x768 display"),
             ({"action": "left_click", "coordinate": ["1", 2]}, "coordinate"),
             ({"action": "type"}, "'text'"),
-            ({"action": "zoom", "region": [0, 0, 1, 1]}, "does not support the computer action"),
+            ({"action": "zoom", "region": [0, 0, 1, 1]}, "not an action of computer_20250124"),
         ],
     )
     def test_bad_actions_are_error_results(self, input: dict[str, Any], message: str) -> None:
@@ -430,3 +444,435 @@ def test_run_tools_answers_a_bad_action_as_an_error() -> None:
     assert result["is_error"] is True
     assert "outside the 640x480 display" in result["content"]
     assert env.actions == []
+
+
+# -- every action of every computer tool version ------------------------------------------
+
+
+class FullEnv(FakeEnv):
+    """An Environment with every optional method, its cursor at (5, 6)."""
+
+    def click(self, x: int, y: int, button: str = "left", keys: str | None = None) -> None:
+        self.actions.append(("click", x, y, button, keys))
+
+    def cursor_position(self) -> tuple[int, int]:
+        self.actions.append(("cursor_position",))
+        return (5, 6)
+
+    def mouse_move(self, x: int, y: int) -> None:
+        self.actions.append(("mouse_move", x, y))
+
+    def double_click(self, x: int, y: int, keys: str | None = None) -> None:
+        self.actions.append(("double_click", x, y, keys))
+
+    def triple_click(self, x: int, y: int, keys: str | None = None) -> None:
+        self.actions.append(("triple_click", x, y, keys))
+
+    def left_click_drag(self, x1: int, y1: int, x2: int, y2: int) -> None:
+        self.actions.append(("drag", x1, y1, x2, y2))
+
+    def left_mouse_down(self) -> None:
+        self.actions.append(("left_mouse_down",))
+
+    def left_mouse_up(self) -> None:
+        self.actions.append(("left_mouse_up",))
+
+    def scroll(self, x: int, y: int, direction: str, amount: int, keys: str | None = None) -> None:
+        self.actions.append(("scroll", x, y, direction, amount, keys))
+
+    def hold_key(self, keys: str, seconds: float) -> None:
+        self.actions.append(("hold_key", keys, seconds))
+
+    def wait(self, seconds: float) -> None:
+        self.actions.append(("wait", seconds))
+
+    def zoom(self, x1: int, y1: int, x2: int, y2: int) -> bytes:
+        self.actions.append(("zoom", x1, y1, x2, y2))
+        return tiny_png(x2 - x1, y2 - y1)
+
+
+Case = tuple[dict[str, Any], list[tuple[Any, ...]], Any]
+"""An action's input, what the environment is asked to do, and the result content."""
+
+IMAGE = object()  # the result is one Image block
+
+V1_CASES: dict[str, Case] = {
+    "key": ({"text": "ctrl+s"}, [("key", "ctrl+s")], "pressed ctrl+s"),
+    "type": ({"text": "hi"}, [("type", "hi")], "typed"),
+    "mouse_move": (
+        {"coordinate": [10, 20]},
+        [("mouse_move", 10, 20)],
+        "moved the mouse to (10, 20)",
+    ),
+    "left_click": (
+        {},
+        [("cursor_position",), ("click", 5, 6, "left", None)],
+        "left_click at (5, 6)",
+    ),
+    "right_click": (
+        {},
+        [("cursor_position",), ("click", 5, 6, "right", None)],
+        "right_click at (5, 6)",
+    ),
+    "middle_click": (
+        {},
+        [("cursor_position",), ("click", 5, 6, "middle", None)],
+        "middle_click at (5, 6)",
+    ),
+    "double_click": (
+        {},
+        [("cursor_position",), ("double_click", 5, 6, None)],
+        "double_click at (5, 6)",
+    ),
+    "left_click_drag": (
+        {"coordinate": [30, 40]},
+        [("cursor_position",), ("drag", 5, 6, 30, 40)],
+        "dragged from (5, 6) to (30, 40)",
+    ),
+    "screenshot": ({}, [("screenshot",)], IMAGE),
+    "cursor_position": ({}, [("cursor_position",)], "X=5,Y=6"),
+}
+
+V2_CASES: dict[str, Case] = {
+    **{k: V1_CASES[k] for k in ("key", "type", "mouse_move", "screenshot", "cursor_position")},
+    "left_click": (
+        {"coordinate": [10, 20], "text": "shift"},
+        [("click", 10, 20, "left", "shift")],
+        "left_click at (10, 20) holding shift",
+    ),
+    "right_click": (
+        {"coordinate": [1, 2]},
+        [("click", 1, 2, "right", None)],
+        "right_click at (1, 2)",
+    ),
+    "middle_click": (
+        {"coordinate": [3, 4]},
+        [("click", 3, 4, "middle", None)],
+        "middle_click at (3, 4)",
+    ),
+    "double_click": (
+        {"coordinate": [7, 8]},
+        [("double_click", 7, 8, None)],
+        "double_click at (7, 8)",
+    ),
+    "triple_click": (
+        {},
+        [("cursor_position",), ("triple_click", 5, 6, None)],
+        "triple_click at (5, 6)",
+    ),
+    "left_click_drag": (
+        {"start_coordinate": [1, 1], "coordinate": [50, 60]},
+        [("drag", 1, 1, 50, 60)],
+        "dragged from (1, 1) to (50, 60)",
+    ),
+    "left_mouse_down": ({}, [("left_mouse_down",)], "left mouse button down"),
+    "left_mouse_up": ({}, [("left_mouse_up",)], "left mouse button up"),
+    "scroll": (
+        {"scroll_direction": "down", "scroll_amount": 3, "coordinate": [100, 100], "text": "ctrl"},
+        [("scroll", 100, 100, "down", 3, "ctrl")],
+        "scrolled down by 3 at (100, 100) holding ctrl",
+    ),
+    "hold_key": (
+        {"text": "shift", "duration": 0.5},
+        [("hold_key", "shift", 0.5)],
+        "held shift for 0.5 s",
+    ),
+    "wait": ({"duration": 1}, [("wait", 1.0)], "waited 1 s"),
+}
+
+V3_CASES: dict[str, Case] = {
+    **V2_CASES,
+    "zoom": ({"region": [0, 0, 8, 4]}, [("zoom", 0, 0, 8, 4)], IMAGE),
+}
+
+CASES: dict[str, dict[str, Case]] = {
+    "computer_20241022": V1_CASES,
+    "computer_20250124": V2_CASES,
+    "computer_20251124": V3_CASES,
+}
+
+
+def test_cases_cover_every_action_of_every_version() -> None:
+    """The end-to-end cases below hold every action each computer tool version has."""
+    assert set(COMPUTER_ACTIONS) == {t for t in TOOL_VERSIONS if t.startswith("computer_")}
+    for version, actions in COMPUTER_ACTIONS.items():
+        assert set(CASES[version]) == actions, version
+    assert "zoom" in COMPUTER_ACTIONS["computer_20251124"]
+    assert "scroll" not in COMPUTER_ACTIONS["computer_20241022"]
+
+
+@pytest.mark.parametrize("version", sorted(TOOL_SETS))
+def test_every_action_of_the_version_runs_end_to_end(version: str) -> None:
+    """Each action of the version's computer tool, asked by the model, drives the environment."""
+    env = FullEnv()
+    kind = TOOL_SETS[version][0]
+    cases = CASES[kind]
+    zoom = "zoom" in cases
+    tools = computer_use_tools(
+        env, display_width_px=1024, display_height_px=768, version=version, enable_zoom=zoom
+    )
+    names = sorted(cases)
+    bot = ScriptedAdapter(
+        [
+            asking(
+                *(
+                    use(f"toolu_{i}", "computer", action=name, **cases[name][0])
+                    for i, name in enumerate(names)
+                )
+            ),
+            "Done.",
+        ]
+    )
+    run_tools(Conversation().user("Go."), bot, tools, **OPTS)
+    definition = bot.requests[0]["tools"][0]
+    assert definition["type"] == kind
+    assert definition.get("enable_zoom") is (True if zoom else None)
+    results = bot.requests[1]["messages"][-1]["content"]
+    expected_actions: list[tuple[Any, ...]] = []
+    for name, result in zip(names, results, strict=True):
+        _input, actions, content = cases[name]
+        expected_actions.extend(actions)
+        assert "is_error" not in result, (name, result)
+        if content is IMAGE:
+            assert result["content"][0]["type"] == "image", name
+        else:
+            assert result["content"] == content, name
+    assert env.actions == expected_actions
+
+
+def run_one(version: str, env: FakeEnv | None = None, **input: Any) -> ToolResult:
+    """The result of one computer call in ``version`` (a ComputerUse of 1024x768)."""
+    cu = ComputerUse(
+        env if env is not None else FullEnv(),
+        display_width_px=1024,
+        display_height_px=768,
+        version=version,
+        enable_zoom=version == "20251124",
+    )
+    return cu.handle(call("computer", **input))
+
+
+@pytest.mark.parametrize(
+    ("version", "action"),
+    [
+        ("20241022", "scroll"),
+        ("20241022", "triple_click"),
+        ("20241022", "hold_key"),
+        ("20241022", "wait"),
+        ("20241022", "left_mouse_down"),
+        ("20241022", "left_mouse_up"),
+        ("20241022", "zoom"),
+        ("20250124", "zoom"),
+        ("20250728", "zoom"),
+        ("20250124", "drag"),
+    ],
+)
+def test_an_action_not_in_the_version_is_an_error_naming_the_version(
+    version: str, action: str
+) -> None:
+    """The error names the action, the tool version, and the actions it does have."""
+    env = FullEnv()
+    result = run_one(version, env, action=action)
+    assert result.is_error is True
+    kind = TOOL_SETS[version][0]
+    assert f"'{action}' is not an action of {kind}" in str(result.content)
+    assert "screenshot" in str(result.content)
+    assert env.actions == []
+
+
+@pytest.mark.parametrize(
+    ("version", "input", "problems"),
+    [
+        (
+            "20241022",
+            {"action": "left_click", "coordinate": [1, 1]},
+            ["$.coordinate: left_click in computer_20241022 does not take 'coordinate'"],
+        ),
+        (
+            "20241022",
+            {"action": "left_click_drag", "start_coordinate": [1, 1], "coordinate": [2, 2]},
+            ["$.start_coordinate: left_click_drag in computer_20241022 does not take"],
+        ),
+        (
+            "20250124",
+            {"action": "left_mouse_down", "coordinate": [1, 1]},
+            ["$.coordinate: left_mouse_down in computer_20250124 does not take 'coordinate'"],
+        ),
+        ("20250124", {"action": "key", "text": ""}, ["$.text: expected key names"]),
+        ("20250124", {"action": "mouse_move"}, ["$.coordinate: mouse_move needs 'coordinate'"]),
+        (
+            "20250124",
+            {"action": "left_click_drag", "coordinate": [2, 2]},
+            ["$.start_coordinate: left_click_drag needs 'start_coordinate'"],
+        ),
+        (
+            "20250124",
+            {"action": "scroll", "scroll_direction": "sideways", "scroll_amount": -1},
+            [
+                "$.scroll_amount: expected a whole number of wheel clicks >= 0, got -1",
+                "$.scroll_direction: expected one of 'up', 'down', 'left', 'right', got 'sideways'",
+            ],
+        ),
+        (
+            "20250124",
+            {"action": "hold_key", "text": "a"},
+            ["$.duration: hold_key needs 'duration'"],
+        ),
+        (
+            "20250124",
+            {"action": "wait", "duration": 1000},
+            ["$.duration: expected seconds from 0 to 100, got 1000"],
+        ),
+        (
+            "20250124",
+            {"action": "wait", "duration": "1"},
+            ["$.duration: expected seconds from 0 to 100, got '1'"],
+        ),
+        (
+            "20250124",
+            {"action": "double_click", "coordinate": [5000, 1], "text": 3},
+            [
+                "$.coordinate: (5000, 1) is outside the 1024x768 display",
+                "$.text: expected a string, got 3",
+            ],
+        ),
+        (
+            "20251124",
+            {"action": "zoom", "region": [100, 100, 50, 50]},
+            ["$.region: [100, 100, 50, 50] is not a region of the 1024x768 display"],
+        ),
+        (
+            "20251124",
+            {"action": "zoom", "region": [0, 0, 1]},
+            ["$.region: expected [x1, y1, x2, y2], four integers"],
+        ),
+        ("20250124", {"text": "x"}, ["$.action: expected an action name, got None"]),
+    ],
+)
+def test_parameters_are_checked_per_version_every_problem_named(
+    version: str, input: dict[str, Any], problems: list[str]
+) -> None:
+    """Each bad field is named by its $.path, all at once; the environment is not touched."""
+    env = FullEnv()
+    result = run_one(version, env, **input)
+    assert result.is_error is True
+    content = str(result.content)
+    for problem in problems:
+        assert problem in content
+    assert content.count("$.") == len(problems)
+    assert env.actions == []
+
+
+@pytest.mark.parametrize(
+    ("action", "input", "method"),
+    [
+        ("mouse_move", {"coordinate": [1, 1]}, "mouse_move"),
+        ("double_click", {"coordinate": [1, 1]}, "double_click"),
+        ("triple_click", {"coordinate": [1, 1]}, "triple_click"),
+        ("left_click_drag", {"start_coordinate": [1, 1], "coordinate": [2, 2]}, "left_click_drag"),
+        ("left_mouse_down", {}, "left_mouse_down"),
+        ("left_mouse_up", {}, "left_mouse_up"),
+        ("scroll", {"scroll_direction": "up", "scroll_amount": 1, "coordinate": [1, 1]}, "scroll"),
+        ("hold_key", {"text": "a", "duration": 1}, "hold_key"),
+        ("cursor_position", {}, "cursor_position"),
+        ("left_click", {}, "cursor_position"),
+    ],
+)
+def test_an_environment_without_an_optional_method_answers_a_clear_error(
+    action: str, input: dict[str, Any], method: str
+) -> None:
+    """The minimal environment still works; an action it lacks names the method to write."""
+    env = FakeEnv()
+    result = run_one("20250124", env, action=action, **input)
+    assert result.is_error is True
+    assert f"it has no {method}() method" in str(result.content)
+    assert env.actions == []
+
+
+def test_wait_without_an_environment_method_sleeps() -> None:
+    """wait is the one optional action with a default (time.sleep)."""
+    result = run_one("20250124", FakeEnv(), action="wait", duration=0)
+    assert result == ToolResult("toolu_1", "waited 0 s")
+
+
+def test_held_keys_need_an_environment_that_takes_them() -> None:
+    """A click holding keys on an environment whose click() takes no keys is refused."""
+    env = FakeEnv()
+    result = run_one("20250124", env, action="left_click", coordinate=[1, 1], text="shift")
+    assert result.is_error is True
+    assert "cannot hold keys during left_click" in str(result.content)
+    assert env.actions == []
+
+
+def test_zoom_needs_enable_zoom() -> None:
+    """zoom is refused unless the tool was made with enable_zoom=True (which it sends)."""
+    env = FullEnv()
+    cu = ComputerUse(env, display_width_px=64, display_height_px=64, version="20251124")
+    result = cu.handle(call("computer", action="zoom", region=[0, 0, 8, 8]))
+    assert result.is_error is True
+    assert "enable_zoom=True" in str(result.content)
+    assert "enable_zoom" not in cu.definitions()[0].to_wire()
+    with pytest.raises(MalformedInputError, match="enable_zoom"):
+        ComputerUse(env, display_width_px=64, display_height_px=64, enable_zoom=True)
+
+
+def test_action_errors_stay_answers_with_raise_errors_but_environment_bugs_raise() -> None:
+    """raise_errors=True: the model's bad action is still an is_error result; an env bug raises."""
+    env = FullEnv()
+    tools = computer_use_tools(env, display_width_px=64, display_height_px=64)
+    bot = ScriptedAdapter(
+        [
+            asking(use("toolu_1", "computer", action="scroll", scroll_direction="x")),
+            asking(use("toolu_2", "bash", command="false")),
+        ]
+    )
+    with pytest.raises(ToolCallError) as info:
+        run_tools(Conversation().user("Go."), bot, tools, raise_errors=True, **OPTS)
+    answered = bot.requests[1]["messages"][-1]["content"][0]
+    assert answered["is_error"] is True
+    assert "$.scroll_direction" in answered["content"]
+    assert isinstance(info.value.__cause__, RuntimeError)
+    assert info.value.tool_use.name == "bash"
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            [
+                "action",
+                "coordinate",
+                "start_coordinate",
+                "text",
+                "duration",
+                "scroll_direction",
+                "scroll_amount",
+                "region",
+                "other",
+            ]
+        ),
+        st.one_of(
+            st.sampled_from(sorted(COMPUTER_ACTIONS["computer_20251124"])),
+            st.sampled_from(SCROLL_DIRECTIONS),
+            st.lists(st.integers(-5, 2000), max_size=5),
+            st.integers(-5, 200),
+            st.floats(),
+            st.text(max_size=3),
+            st.none(),
+            st.booleans(),
+        ),
+    ),
+    st.sampled_from(sorted(COMPUTER_ACTIONS)),
+)
+def test_any_input_is_an_action_or_an_action_error(input: dict[str, Any], version: str) -> None:
+    """read_action never raises anything but ActionError (a ConversationError)."""
+    problems: tuple[tuple[str, str], ...] = ()
+    try:
+        action = read_action(version, input, 1024, 768)
+    except ActionError as exc:
+        problems = exc.problems
+        error: ConversationError = exc
+    else:
+        assert action.name in COMPUTER_ACTIONS[version]
+        return
+    assert isinstance(error, ConversationError)
+    assert problems
