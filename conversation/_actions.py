@@ -68,7 +68,9 @@ _V20241022: Final[Mapping[str, _Fields]] = {
     "cursor_position": _NONE,
 }
 
-_CLICK = _fields(optional=["coordinate", "text"])
+# Clicks and scrolls may hold modifier keys: ``text`` in the published tool
+# definitions, ``key`` in Anthropic's reference implementation; both are read.
+_CLICK = _fields(optional=["coordinate", "text", "key"])
 _V20250124: Final[Mapping[str, _Fields]] = {
     **_V20241022,
     "hold_key": _fields(["text", "duration"]),
@@ -80,7 +82,7 @@ _V20250124: Final[Mapping[str, _Fields]] = {
     "middle_click": _CLICK,
     "double_click": _CLICK,
     "triple_click": _CLICK,
-    "scroll": _fields(["scroll_direction", "scroll_amount"], ["coordinate", "text"]),
+    "scroll": _fields(["scroll_direction", "scroll_amount"], ["coordinate", "text", "key"]),
     "wait": _fields(["duration"]),
 }
 
@@ -233,10 +235,15 @@ def read_action(version: str, input: Mapping[str, Any], width: int, height: int)
         "scroll_amount": reader.amount,
     }
     for field in sorted((fields.required | fields.optional) & set(input)):
-        if field == "text":
+        if field in ("text", "key"):
             values[field] = reader.text(field, name)
         else:
             values[field] = read[field](field)
+    if "key" in values:
+        held = values.pop("key")
+        if "text" in input:
+            reader.fail("key", "give the keys to hold once, as 'text' (or 'key'), not both")
+        values["text"] = held
     if reader.problems:
         raise ActionError(reader.problems)
     return Action(name, **values)

@@ -795,6 +795,20 @@ def test_wait_without_an_environment_method_sleeps() -> None:
     assert result == ToolResult("toolu_1", "waited 0 s")
 
 
+def test_modifier_keys_may_come_as_key_as_in_the_reference_implementation() -> None:
+    """A click holding keys given as 'key' works like 'text'; both at once is refused."""
+    env = FullEnv()
+    held = run_one("20250124", env, action="right_click", coordinate=[1, 1], key="ctrl")
+    assert held == ToolResult("toolu_1", "right_click at (1, 1) holding ctrl")
+    assert env.actions == [("click", 1, 1, "right", "ctrl")]
+    both = run_one("20250124", env, action="left_click", text="ctrl", key="alt")
+    assert both.is_error is True
+    assert "$.key: give the keys to hold once" in str(both.content)
+    old = run_one("20241022", env, action="left_click", key="ctrl")
+    assert old.is_error is True
+    assert "does not take 'key'" in str(old.content)
+
+
 def test_held_keys_need_an_environment_that_takes_them() -> None:
     """A click holding keys on an environment whose click() takes no keys is refused."""
     env = FakeEnv()
