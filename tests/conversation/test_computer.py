@@ -34,7 +34,7 @@ from conversation.computer import (
 )
 from conversation.tools import Tool, run_tools
 
-OPTS = {"model": "claude-sonnet-4-5", "max_tokens": 1024}
+OPTS: dict[str, Any] = {"model": "claude-sonnet-4-5", "max_tokens": 1024}
 
 
 def tiny_png(width: int = 4, height: int = 3) -> bytes:
@@ -217,7 +217,7 @@ class TestBetasFor:
         assert betas_for([BASH_20250124, TEXT_EDITOR_20250728, custom, web]) == ()
         assert betas_for([]) == ()
         assert betas_for(None) == ()
-        assert betas_for("computer_20250124") == ()  # type: ignore[arg-type]
+        assert betas_for("computer_20250124") == ()
 
     def test_wire_dicts_of_known_types(self) -> None:
         """run_tools sends definitions as dicts; their betas are still found."""
