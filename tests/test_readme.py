@@ -84,6 +84,13 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert ci[-1] == _commands()[1]
 
 
+def test_ci_type_checks_the_tests_and_the_examples_first() -> None:
+    """Before the tests run, CI checks the tests and the README's examples with mypy --strict."""
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()
+    assert ".venv/bin/mypy --strict tests" in ci[:-1]
+    assert ".venv/bin/python -m pytest -q tests/test_typing.py" in ci[:-1]
+
+
 def test_install_note_comes_before_the_examples() -> None:
     """An installer meets the note about the unrelated ``adapters`` distribution early."""
     install = README.index("## Install")
