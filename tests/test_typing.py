@@ -19,6 +19,7 @@ from tests.test_readme import EXAMPLES
 HERE = Path(__file__).resolve().parent
 
 
+@pytest.mark.timeout(600)  # a first, cold run analyses the SDK and httpx too
 def test_user_code_type_checks_strict(tmp_path: Path, pytestconfig: pytest.Config) -> None:
     """mypy --strict reports nothing for the README's examples and the typed usage file."""
     project = tmp_path / "project"
