@@ -6,6 +6,8 @@
 {'role': 'assistant', 'content': 'Hello!'}
 """
 
+from importlib import metadata as _metadata
+
 from ._blocks import (
     Base64Source,
     Block,
@@ -42,6 +44,11 @@ from .errors import (
     UnsupportedVersionError,
     Violation,
 )
+
+try:
+    __version__ = _metadata.version("conversation-state")
+except _metadata.PackageNotFoundError:  # a source tree used without being installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "AdapterError",

@@ -94,15 +94,19 @@ def _is(
     return check
 
 
-def _json_object_at(value: Any, path: str) -> FrozenDict:
-    """Freeze a JSON object; errors name ``path``."""
-    if not isinstance(value, dict):
+def _json_object_at(value: Mapping[str, Any], path: str) -> FrozenDict:
+    """Freeze a JSON object (any mapping); errors name ``path``."""
+    if not isinstance(value, Mapping):
         raise MalformedInputError(f"expected a JSON object, got {type(value).__name__}", path)
+    if not isinstance(value, dict):
+        value = dict(value)
     return freeze(value, path)  # type: ignore[no-any-return]
 
 
-# One converter per free-form JSON field, so that an error names the field.
-def as_cache_control(value: Any) -> FrozenDict | None:
+# The converters below are named directly in each ``attrs.field(converter=...)``:
+# mypy's attrs plugin reads a constructor's parameter types from its converters'
+# parameters, so each one states exactly what a caller may pass.
+def as_cache_control(value: Mapping[str, Any] | None) -> FrozenDict | None:
     """A ``cache_control`` marker, frozen (None stays None): for blocks, tools and system."""
     if value is None:
         return None
@@ -113,29 +117,32 @@ def as_cache_control(value: Any) -> FrozenDict | None:
     return freeze(dict(value), "$.cache_control")  # type: ignore[no-any-return]
 
 
-def _citations_config(value: Any) -> FrozenDict | None:
+def _citations_config(value: Mapping[str, Any] | None) -> FrozenDict | None:
     return None if value is None else _json_object_at(value, "$.citations")
 
 
-def _citations_list(value: Any) -> FrozenList | None:
-    if value is None:
+def _citations_list(value: Sequence[Mapping[str, Any]] | None) -> FrozenList | None:
+    items: object = value  # checked as the object it is, whatever the annotation says
+    if items is None:
         return None
-    if not isinstance(value, list | tuple):
+    if isinstance(items, str) or not isinstance(items, Sequence):
         raise MalformedInputError(
-            f"expected a JSON array, got {type(value).__name__}", "$.citations"
+            f"expected a JSON array, got {type(items).__name__}", "$.citations"
         )
-    return freeze(value, "$.citations")  # type: ignore[no-any-return]
+    if not isinstance(items, list | tuple):
+        items = list(items)
+    return freeze(items, "$.citations")  # type: ignore[no-any-return]
 
 
-def _input(value: Any) -> FrozenDict:
+def _input(value: Mapping[str, Any]) -> FrozenDict:
     return _json_object_at(value, "$.input")
 
 
-def _extra(value: Any) -> FrozenDict:
+def _extra(value: Mapping[str, Any]) -> FrozenDict:
     return _json_object_at(value, "$.extra")
 
 
-def _raw(value: Any) -> FrozenDict:
+def _raw(value: Mapping[str, Any]) -> FrozenDict:
     return _json_object_at(value, "$")
 
 
@@ -143,27 +150,30 @@ def _content_json(value: Any) -> Any:
     return freeze(value, "$.content")
 
 
-def _blocks(value: Any) -> tuple[Block, ...]:
+# What a field of blocks takes: a str, a block, a wire dict, or a sequence of those.
+_BlockItem: TypeAlias = "Block | Mapping[str, Any] | str"
+_BlocksInput: TypeAlias = "str | Block | Mapping[str, Any] | Sequence[_BlockItem]"
+
+
+def _blocks(value: _BlocksInput) -> tuple[Block, ...]:
     """Coerce a sequence of blocks or wire dicts to a tuple of blocks."""
     from ._wire import coerce_blocks  # the converter module imports this one
 
+    if isinstance(value, Sequence) and not isinstance(value, str | list | tuple):
+        value = tuple(value)
     return coerce_blocks(value, "$")
 
 
-def _opt_blocks_or_str(value: Any) -> str | tuple[Block, ...] | None:
+def _opt_blocks_or_str(value: _BlocksInput | None) -> str | tuple[Block, ...] | None:
     if value is None or isinstance(value, str):
         return value
     return _blocks(value)
 
 
-def _blocks_or_str(value: Any) -> str | tuple[Block, ...]:
+def _blocks_or_str(value: _BlocksInput) -> str | tuple[Block, ...]:
     if isinstance(value, str):
         return value
     return _blocks(value)
-
-
-def _cache_field() -> Any:
-    return attrs.field(default=None, converter=as_cache_control, kw_only=True)
 
 
 def _no_known_keys(instance: Any, attribute: attrs.Attribute[Any], value: FrozenDict) -> None:
@@ -178,12 +188,6 @@ def _no_known_keys(instance: Any, attribute: attrs.Attribute[Any], value: Frozen
             f"has; set the field itself",
             f"$.extra.{clash[0]}",
         )
-
-
-def _extra_field() -> Any:
-    return attrs.field(
-        default=EMPTY, converter=_extra, validator=_no_known_keys, kw_only=True, repr=False
-    )
 
 
 # --- sources -------------------------------------------------------------------
@@ -237,7 +241,9 @@ class Base64Source:
     data: str = attrs.field(
         validator=_is(str, "a base64 string"), repr=lambda d: f"<{len(d)} chars>"
     )
-    extra: FrozenDict = _extra_field()
+    extra: FrozenDict = attrs.field(
+        default=EMPTY, converter=_extra, validator=_no_known_keys, kw_only=True, repr=False
+    )
     # The image's pixel size, read once from the header and kept: a cache, not a
     # field (never compared, hashed, shown, saved or sent).
     _size: tuple[int, int] | _Unread | None = attrs.field(
@@ -268,7 +274,9 @@ class URLSource:
 
     type: ClassVar[str] = "url"
     url: str = attrs.field(validator=_is(str, "a URL string"))
-    extra: FrozenDict = _extra_field()
+    extra: FrozenDict = attrs.field(
+        default=EMPTY, converter=_extra, validator=_no_known_keys, kw_only=True, repr=False
+    )
 
 
 @attrs.frozen
@@ -277,7 +285,9 @@ class FileSource:
 
     type: ClassVar[str] = "file"
     file_id: str = attrs.field(validator=_is(str, "a file id string"))
-    extra: FrozenDict = _extra_field()
+    extra: FrozenDict = attrs.field(
+        default=EMPTY, converter=_extra, validator=_no_known_keys, kw_only=True, repr=False
+    )
 
 
 @attrs.frozen
@@ -287,7 +297,9 @@ class TextSource:
     type: ClassVar[str] = "text"
     data: str = attrs.field(validator=_is(str, "a string"))
     media_type: str = attrs.field(default="text/plain", validator=_is(str, "a media type string"))
-    extra: FrozenDict = _extra_field()
+    extra: FrozenDict = attrs.field(
+        default=EMPTY, converter=_extra, validator=_no_known_keys, kw_only=True, repr=False
+    )
 
 
 @attrs.frozen
@@ -296,7 +308,9 @@ class ContentSource:
 
     type: ClassVar[str] = "content"
     content: str | tuple[Block, ...] = attrs.field(converter=_blocks_or_str)
-    extra: FrozenDict = _extra_field()
+    extra: FrozenDict = attrs.field(
+        default=EMPTY, converter=_extra, validator=_no_known_keys, kw_only=True, repr=False
+    )
 
 
 @attrs.frozen
@@ -327,8 +341,12 @@ class Text:
     citations: FrozenList | None = attrs.field(
         default=None, converter=_citations_list, kw_only=True
     )
-    cache_control: FrozenDict | None = _cache_field()
-    extra: FrozenDict = _extra_field()
+    cache_control: FrozenDict | None = attrs.field(
+        default=None, converter=as_cache_control, kw_only=True
+    )
+    extra: FrozenDict = attrs.field(
+        default=EMPTY, converter=_extra, validator=_no_known_keys, kw_only=True, repr=False
+    )
 
 
 def _read_file(path: str | os.PathLike[str]) -> bytes:
@@ -349,8 +367,12 @@ class Image:
 
     type: ClassVar[str] = "image"
     source: Source = attrs.field(validator=_is(Source.__args__, "an image source"))
-    cache_control: FrozenDict | None = _cache_field()
-    extra: FrozenDict = _extra_field()
+    cache_control: FrozenDict | None = attrs.field(
+        default=None, converter=as_cache_control, kw_only=True
+    )
+    extra: FrozenDict = attrs.field(
+        default=EMPTY, converter=_extra, validator=_no_known_keys, kw_only=True, repr=False
+    )
 
     @classmethod
     def from_bytes(cls, data: bytes, media_type: str | None = None, **kw: Any) -> Image:
@@ -419,8 +441,12 @@ class Document:
     citations: FrozenDict | None = attrs.field(
         default=None, converter=_citations_config, kw_only=True
     )
-    cache_control: FrozenDict | None = _cache_field()
-    extra: FrozenDict = _extra_field()
+    cache_control: FrozenDict | None = attrs.field(
+        default=None, converter=as_cache_control, kw_only=True
+    )
+    extra: FrozenDict = attrs.field(
+        default=EMPTY, converter=_extra, validator=_no_known_keys, kw_only=True, repr=False
+    )
 
     @classmethod
     def from_bytes(cls, data: bytes, **kw: Any) -> Document:
@@ -480,8 +506,12 @@ class SearchResult:
     citations: FrozenDict | None = attrs.field(
         default=None, converter=_citations_config, kw_only=True
     )
-    cache_control: FrozenDict | None = _cache_field()
-    extra: FrozenDict = _extra_field()
+    cache_control: FrozenDict | None = attrs.field(
+        default=None, converter=as_cache_control, kw_only=True
+    )
+    extra: FrozenDict = attrs.field(
+        default=EMPTY, converter=_extra, validator=_no_known_keys, kw_only=True, repr=False
+    )
 
 
 @attrs.frozen
@@ -492,8 +522,12 @@ class ToolUse:
     id: str = attrs.field(validator=_is(str, "a string"))
     name: str = attrs.field(validator=_is(str, "a string"))
     input: FrozenDict = attrs.field(factory=FrozenDict, converter=_input)
-    cache_control: FrozenDict | None = _cache_field()
-    extra: FrozenDict = _extra_field()
+    cache_control: FrozenDict | None = attrs.field(
+        default=None, converter=as_cache_control, kw_only=True
+    )
+    extra: FrozenDict = attrs.field(
+        default=EMPTY, converter=_extra, validator=_no_known_keys, kw_only=True, repr=False
+    )
 
 
 @attrs.frozen
@@ -510,8 +544,12 @@ class ToolResult:
         kw_only=True,
         validator=attrs.validators.optional(_is(bool, "a bool")),
     )
-    cache_control: FrozenDict | None = _cache_field()
-    extra: FrozenDict = _extra_field()
+    cache_control: FrozenDict | None = attrs.field(
+        default=None, converter=as_cache_control, kw_only=True
+    )
+    extra: FrozenDict = attrs.field(
+        default=EMPTY, converter=_extra, validator=_no_known_keys, kw_only=True, repr=False
+    )
 
 
 @attrs.frozen
@@ -521,7 +559,9 @@ class Thinking:
     type: ClassVar[str] = "thinking"
     thinking: str = attrs.field(validator=_is(str, "a string"))
     signature: str = attrs.field(validator=_is(str, "a string"), repr=lambda s: f"<{len(s)} chars>")
-    extra: FrozenDict = _extra_field()
+    extra: FrozenDict = attrs.field(
+        default=EMPTY, converter=_extra, validator=_no_known_keys, kw_only=True, repr=False
+    )
 
 
 @attrs.frozen
@@ -530,7 +570,9 @@ class RedactedThinking:
 
     type: ClassVar[str] = "redacted_thinking"
     data: str = attrs.field(validator=_is(str, "a string"), repr=lambda s: f"<{len(s)} chars>")
-    extra: FrozenDict = _extra_field()
+    extra: FrozenDict = attrs.field(
+        default=EMPTY, converter=_extra, validator=_no_known_keys, kw_only=True, repr=False
+    )
 
 
 @attrs.frozen
@@ -541,8 +583,12 @@ class ServerToolUse:
     id: str = attrs.field(validator=_is(str, "a string"))
     name: str = attrs.field(validator=_is(str, "a string"))
     input: FrozenDict = attrs.field(factory=FrozenDict, converter=_input)
-    cache_control: FrozenDict | None = _cache_field()
-    extra: FrozenDict = _extra_field()
+    cache_control: FrozenDict | None = attrs.field(
+        default=None, converter=as_cache_control, kw_only=True
+    )
+    extra: FrozenDict = attrs.field(
+        default=EMPTY, converter=_extra, validator=_no_known_keys, kw_only=True, repr=False
+    )
 
 
 def _server_result_type(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -561,8 +607,12 @@ class ServerToolResult:
     type: str = attrs.field(validator=_server_result_type)
     tool_use_id: str = attrs.field(validator=_is(str, "a string"))
     content: Any = attrs.field(default=None, converter=_content_json)
-    cache_control: FrozenDict | None = _cache_field()
-    extra: FrozenDict = _extra_field()
+    cache_control: FrozenDict | None = attrs.field(
+        default=None, converter=as_cache_control, kw_only=True
+    )
+    extra: FrozenDict = attrs.field(
+        default=EMPTY, converter=_extra, validator=_no_known_keys, kw_only=True, repr=False
+    )
 
 
 def _unknown_raw(instance: Any, attribute: attrs.Attribute[Any], value: FrozenDict) -> None:

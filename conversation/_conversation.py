@@ -52,7 +52,7 @@ class Conversation:
 
     def __init__(
         self,
-        system: str | Text | Iterable[Text | Mapping[str, Any]] | None = None,
+        system: str | Text | Iterable[str | Text | Mapping[str, Any]] | None = None,
         turns: Iterable[Turn] = (),
         *,
         metadata: Mapping[str, Any] | None = None,
@@ -103,7 +103,7 @@ class Conversation:
         return result
 
     def with_system(
-        self, system: str | Text | Iterable[Text | Mapping[str, Any]] | None
+        self, system: str | Text | Iterable[str | Text | Mapping[str, Any]] | None
     ) -> Conversation:
         """The same turns (shared, not copied) under another system prompt."""
         return _make(self._head, _Header(system_from_wire(system), self._header.metadata))
@@ -318,7 +318,10 @@ class Conversation:
         return split_payload(body)[0]
 
     def fold(
-        self, reply: Reply | Mapping[str, Any] | bytes | str, *, interrupted: bool = False
+        self,
+        reply: Reply | Mapping[str, Any] | bytes | bytearray | memoryview | str,
+        *,
+        interrupted: bool = False,
     ) -> Conversation:
         """A new Conversation with a model's reply appended as an assistant turn.
 

@@ -20,7 +20,7 @@ from .errors import RuleViolationError
 
 __all__ = ["main"]
 
-MODEL = "claude-3-5-sonnet-20241022"
+MODEL = "claude-sonnet-4-5"
 
 
 def _reply(

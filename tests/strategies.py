@@ -509,6 +509,8 @@ def tool_result_cases(
     """A ``tool_result``: content a string, blocks or absent; maybe ``is_error``."""
     tool_use_id = tool_use_id if tool_use_id is not None else draw(_tool_use_ids)
     shape = draw(st.sampled_from(["none", "str", "blocks"]))
+    content_wire: str | list[dict[str, Any]] | None
+    content: str | list[Any] | None
     if shape == "none":
         content_wire = content = None
     elif shape == "str":
@@ -601,14 +603,14 @@ def server_tool_result_cases(
     """One of the server tool result blocks, its content kept as sent."""
     kind = kind if kind is not None else draw(st.sampled_from(SERVER_RESULT_TYPES))
     tool_use_id = "srvtoolu_" + draw(_tokens)
+    content: Any  # any JSON value: the API's own shapes, or whatever a future one sends
     if kind == "web_search_tool_result":
         content = draw(st.lists(_web_search_result, max_size=3) | _web_search_error)
     else:
+        prefix = kind[: -len("_tool_result")]  # e.g. web_fetch_tool_result_error's stem
         content = draw(
             st.none()
-            | json_objects(max_size=3).map(
-                lambda d, k=kind: {**d, "type": k[: -len("_tool_result")]}
-            )
+            | json_objects(max_size=3).map(lambda d: {**d, "type": prefix})
             | json_values(6)
         )
     cache_control = _cache(draw, budget)
@@ -1076,7 +1078,7 @@ def mutations(draw: st.DrawFn, doc: Any) -> tuple[Any, str, tuple[Any, ...]]:
         else:
             parent[last] = {"role": "system", "content": "x"}
     else:
-        junk = draw(
+        junk: Any = draw(
             st.sampled_from(
                 [
                     {},

@@ -1,4 +1,4 @@
-"""README.md opens with the two set-up commands, and they stay true."""
+"""README.md opens with the two set-up commands, and every example in it runs as written."""
 
 from __future__ import annotations
 
@@ -7,27 +7,110 @@ import subprocess
 import sys
 from pathlib import Path
 
+import attrs
+import pytest
+
 from conversation import Conversation
 from conversation.__main__ import run
+from tests.adapters.fake_api import FakeMessagesAPI
 
 ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+@attrs.frozen
+class Fence:
+    """One fenced code block of the README."""
+
+    lang: str  # what follows the opening ```, e.g. "python" ("" for none)
+    line: int  # the README line of its first line of code
+    heading: str  # the section it is in
+    code: str
+
+    @property
+    def id(self) -> str:
+        """A readable test id: line and section, e.g. ``L85-a-tour``."""
+        slug = re.sub(r"[^a-z0-9]+", "-", self.heading.lower()).strip("-")
+        return f"L{self.line}-{slug}"
+
+
+def fences(text: str = README) -> list[Fence]:
+    """Every fenced code block of ``text``, in order (headings read outside them only)."""
+    found: list[Fence] = []
+    heading = "top"
+    opened: tuple[str, int] | None = None  # the open block's language and first line
+    body: list[str] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if opened is None:
+            if line.startswith("```"):
+                opened, body = (line[3:].strip(), number + 1), []
+            elif line.startswith("#"):
+                heading = line.lstrip("#").strip()
+        elif line.startswith("```"):
+            found.append(Fence(opened[0], opened[1], heading, "\n".join(body)))
+            opened = None
+        else:
+            body.append(line)
+    assert opened is None, f"README.md: the code block opened at line {opened[1] - 1} never closes"
+    return found
+
+
+FENCES = fences()
+EXAMPLES = [f for f in FENCES if f.lang == "python"]
 
 
 def _commands() -> list[str]:
-    return re.findall(r"```sh\n(.+?)\n```", (ROOT / "README.md").read_text(encoding="utf-8"))
+    return [f.code for f in FENCES if f.lang == "sh"]
 
 
 def test_readme_opens_with_demo_then_tests() -> None:
     """The first two code blocks of the README run the demo, then the tests."""
+    assert [f.lang for f in FENCES[:2]] == ["sh", "sh"]
     demo, tests = _commands()[:2]
     assert demo.endswith("python -m conversation demo")
     assert "pytest" in tests
+
+
+def test_readme_opens_with_a_title_and_one_paragraph() -> None:
+    """Before the commands: a title and one paragraph saying what the library is."""
+    before = README[: README.index("```")].strip().split("\n\n")
+    assert before[0].startswith("# ")
+    assert len(before) == 3  # the title, the paragraph, "Run the offline demo ..."
 
 
 def test_ci_runs_the_readme_test_command() -> None:
     """.ci/run ends by running the README's test command, character for character."""
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()
     assert ci[-1] == _commands()[1]
+
+
+def test_ci_type_checks_the_tests_and_the_examples_first() -> None:
+    """Before the tests run, CI checks the tests and the README's examples with mypy --strict."""
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()
+    assert ".venv/bin/mypy --strict tests" in ci[:-1]
+    assert ".venv/bin/python -m pytest -q tests/test_typing.py" in ci[:-1]
+
+
+def test_install_note_comes_before_the_examples() -> None:
+    """An installer meets the note about the unrelated ``adapters`` distribution early."""
+    install = README.index("## Install")
+    note = README.index("unrelated PyPI distribution")
+    assert install < note < README.index("```python")
+
+
+def test_every_code_block_is_python_sh_or_plain() -> None:
+    """No example hides from the tests below under another fence name (py, python3...)."""
+    assert {f.lang for f in FENCES} <= {"python", "sh", ""}
+    assert len(EXAMPLES) >= 8
+
+
+def test_one_model_name_across_the_examples() -> None:
+    """Every example, and the demo, names the same model."""
+    from conversation import _demo
+
+    models = set(re.findall(r"claude-[a-z0-9.-]+", README))
+    assert models == {"claude-sonnet-4-5"}
+    assert _demo.MODEL == "claude-sonnet-4-5"
 
 
 def test_demo_runs_offline_and_shows_each_example() -> None:
@@ -54,12 +137,21 @@ def test_module_entry_point() -> None:
     assert "loads(dumps(c)) == c: True" in done.stdout
 
 
-def test_offline_examples_run() -> None:
-    """Every README snippet that plays the model with a ScriptedAdapter runs as written."""
-    blocks = re.findall(
-        r"```python\n(.+?)\n```", (ROOT / "README.md").read_text(encoding="utf-8"), re.S
-    )
-    offline = [b for b in blocks if "ScriptedAdapter(" in b]
-    assert len(offline) >= 4
-    for block in offline:
-        exec(compile(block, "README.md", "exec"), {"__name__": "readme_example"})
+@pytest.mark.parametrize("example", EXAMPLES, ids=[e.id for e in EXAMPLES])
+def test_python_example_runs_as_written(
+    example: Fence, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each ```python block runs on its own, as a file of a user's would.
+
+    It runs in an empty directory (a file it needs, it writes), with a fake
+    Messages API on 127.0.0.1 standing in for the real one through the
+    variables the adapter and the official SDK both read.
+    """
+    monkeypatch.chdir(tmp_path)
+    with FakeMessagesAPI() as api:
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", api.base_url)
+        monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-readme-example")
+        # Padded so that a traceback names the README's own line numbers.
+        source = "\n" * (example.line - 1) + example.code
+        exec(compile(source, str(ROOT / "README.md"), "exec"), {"__name__": "__main__"})
+    assert not api.errors

@@ -231,7 +231,7 @@ class TestBetasFor:
         assert betas_for([BASH_20250124, TEXT_EDITOR_20250728, custom, web]) == ()
         assert betas_for([]) == ()
         assert betas_for(None) == ()
-        assert betas_for("computer_20250124") == ()  # type: ignore[arg-type]
+        assert betas_for("computer_20250124") == ()
 
     def test_wire_dicts_of_known_types(self) -> None:
         """run_tools sends definitions as dicts; their betas are still found."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import copy
+from typing import Any
 
 import orjson
 import pytest
@@ -17,6 +18,7 @@ from conversation import (
     FrozenList,
     Image,
     MalformedInputError,
+    Provenance,
     Text,
     ToolResult,
     ToolUse,
@@ -44,6 +46,13 @@ def reply(text: str | None, **fields: object) -> dict[str, object]:
     }
     body.update(fields)
     return body
+
+
+def provenance_of(turn: Turn | None) -> Provenance:
+    """An assistant turn's provenance (only a user turn has none)."""
+    assert turn is not None
+    assert turn.provenance is not None
+    return turn.provenance
 
 
 def three_turns() -> Conversation:
@@ -162,7 +171,7 @@ class TestImmutability:
         with pytest.raises(AttributeError):
             c._head = None
         with pytest.raises(AttributeError):
-            c.anything = 1  # type: ignore[attr-defined]
+            c.anything = 1
         with pytest.raises(AttributeError):
             del c._head
         assert len(c) == 3
@@ -265,7 +274,7 @@ class TestSequence:
         assert c[1].content == (Text("a"), Text("b"))
         assert c[1].blocks == (Text("a"), Text("b"))
         assert c[0].provenance is None
-        assert c.assistant("x")[-1].provenance.synthetic
+        assert provenance_of(c.assistant("x")[-1]).synthetic
 
 
 class TestEquality:
@@ -426,7 +435,7 @@ class TestMetadata:
 
     def test_metadata_copied_from_caller_dict(self) -> None:
         """Mutating the dict given as metadata later does not change the conversation."""
-        given = {"tags": ["a"]}
+        given: dict[str, Any] = {"tags": ["a"]}
         c = Conversation(metadata=given)
         given["tags"].append("b")
         given["new"] = 1
@@ -523,8 +532,8 @@ class TestGuideExamples:
         """The guide's basic response folds into a model-written assistant turn "Hello!"."""
         c = Conversation().user("Hello, Claude").fold(reply("Hello!"))
         assert c.to_payload()["messages"][-1] == {"role": "assistant", "content": "Hello!"}
-        assert c.last.provenance.id == "msg_01XFDUDYJgAACzvnptvVoYEL"
-        assert not c.last.provenance.synthetic
+        assert provenance_of(c.last).id == "msg_01XFDUDYJgAACzvnptvVoYEL"
+        assert not provenance_of(c.last).synthetic
 
     def test_prefill_example(self) -> None:
         """A prefill "The best answer is (" plus a reply "B)" is ONE assistant turn on the wire."""
@@ -546,7 +555,7 @@ class TestGuideExamples:
             {"role": "user", "content": question},
             {"role": "assistant", "content": "The best answer is (B)"},
         ]
-        assert done[-1].provenance.prefill == (Text("The best answer is ("),)
+        assert provenance_of(done[-1]).prefill == (Text("The best answer is ("),)
         follow = done.user("Why?")
         assert follow.to_payload()["messages"][1] == {
             "role": "assistant",
@@ -562,7 +571,7 @@ class TestGuideExamples:
             {"role": "user", "content": question},
             {"role": "assistant", "content": "The answer is (C"},
         ]
-        assert done.last.provenance.stop_reason == "max_tokens"
+        assert provenance_of(done.last).stop_reason == "max_tokens"
 
     def test_vision_example(self) -> None:
         """A base64 image followed by text produces the guide's vision request exactly."""

@@ -19,6 +19,7 @@ from conversation import (
     Text,
     Thinking,
     ToolUse,
+    Turn,
     UnknownBlock,
     Usage,
 )
@@ -59,6 +60,12 @@ FULL_USAGE = {
     "server_tool_use": {"web_search_requests": 1},
     "service_tier": "standard",
 }
+
+
+def provenance_of(turn: Turn) -> Provenance:
+    """An assistant turn's provenance (only a user turn has none)."""
+    assert turn.provenance is not None
+    return turn.provenance
 
 
 def question() -> Conversation:
@@ -104,7 +111,9 @@ class TestInputForms:
         c = question().fold(body)
         assert body == before
         body["content"][1]["input"]["location"] = "Rome"
-        assert c[-1].blocks[1].input == {"location": "Paris"}
+        block = c[-1].blocks[1]
+        assert isinstance(block, ToolUse)
+        assert block.input == {"location": "Paris"}
 
     def test_multi_block_reply_kept_as_list(self) -> None:
         """A reply with text and tool_use becomes a turn with both blocks in order."""
@@ -146,7 +155,7 @@ class TestProvenance:
                 usage=FULL_USAGE,
             )
         )
-        provenance = c[-1].provenance
+        provenance = provenance_of(c[-1])
         assert isinstance(provenance, Provenance)
         assert not provenance.synthetic
         assert not c[-1].synthetic
@@ -173,7 +182,9 @@ class TestProvenance:
     def test_extra_reply_fields_kept(self) -> None:
         """Reply fields this library does not model (container...) are kept in extra."""
         c = question().fold(reply(text("x"), container={"id": "c1", "expires_at": "t"}))
-        assert c[-1].provenance.last.extra == {"container": {"id": "c1", "expires_at": "t"}}
+        last = provenance_of(c[-1]).last
+        assert last is not None
+        assert last.extra == {"container": {"id": "c1", "expires_at": "t"}}
 
     def test_null_usage_counters_are_zero(self) -> None:
         """null cache counters read as zero."""
@@ -184,7 +195,7 @@ class TestProvenance:
             "cache_read_input_tokens": None,
         }
         c = question().fold(reply(text("x"), usage=usage))
-        assert c[-1].provenance.usage == Usage(input_tokens=5, output_tokens=1)
+        assert provenance_of(c[-1]).usage == Usage(input_tokens=5, output_tokens=1)
 
     def test_provenance_never_on_wire_but_saved(self) -> None:
         """Provenance is not in the payload but survives dumps/loads."""
@@ -198,10 +209,10 @@ class TestProvenance:
     def test_synthetic_turn_has_no_replies(self) -> None:
         """An assistant turn written by the program is synthetic, with zero usage."""
         c = question().assistant("Hi")
-        assert c[-1].provenance.synthetic
+        assert provenance_of(c[-1]).synthetic
         assert c[-1].synthetic
-        assert c[-1].provenance.replies == ()
-        assert c[-1].provenance.usage == Usage()
+        assert provenance_of(c[-1]).replies == ()
+        assert provenance_of(c[-1]).usage == Usage()
         assert c.usage == Usage()
 
 
@@ -212,7 +223,7 @@ class TestPrefill:
         folded = c.fold(reply(text("B)"), stop_reason="max_tokens"))
         assert len(folded) == len(c) == 2
         assert folded[-1].content == "The best answer is (B)"
-        provenance = folded[-1].provenance
+        provenance = provenance_of(folded[-1])
         assert provenance.prefill == (Text("The best answer is ("),)
         assert provenance.stop_reason == "max_tokens"
         assert len(provenance.replies) == 1
@@ -227,7 +238,7 @@ class TestPrefill:
         c = Conversation().user("q").assistant(["Intro.", "Answer: "])
         folded = c.fold(reply(text("42."), text("More.")))
         assert folded[-1].blocks == (Text("Intro."), Text("Answer: 42."), Text("More."))
-        assert folded[-1].provenance.prefill == (Text("Intro."), Text("Answer: "))
+        assert provenance_of(folded[-1]).prefill == (Text("Intro."), Text("Answer: "))
 
     def test_empty_reply_onto_prefill(self) -> None:
         """An empty reply folded onto a prefill keeps the prefill text, recording the reply."""
@@ -237,8 +248,8 @@ class TestPrefill:
         )
         assert len(folded) == 2
         assert folded[-1].content == "The answer is ("
-        assert folded[-1].provenance.prefill == (Text("The answer is ("),)
-        assert len(folded[-1].provenance.replies) == 1
+        assert provenance_of(folded[-1]).prefill == (Text("The answer is ("),)
+        assert len(provenance_of(folded[-1]).replies) == 1
         assert folded.usage.input_tokens == 9
         assert folded.to_payload()["messages"][-1] == {
             "role": "assistant",
@@ -281,7 +292,7 @@ class TestPrefill:
         twice = once.fold(second)
         assert len(twice) == len(once) == 2
         assert twice[-1].content == "The quick brown fox."
-        provenance = twice[-1].provenance
+        provenance = provenance_of(twice[-1])
         assert [r.id for r in provenance.replies] == ["msg_1", "msg_2"]
         assert provenance.id == "msg_2"
         assert provenance.stop_reason == "end_turn"
@@ -302,8 +313,8 @@ class TestPrefill:
             reply(text(" 3."), id="b")
         )
         assert folded[-1].content == "1, 2, 3."
-        assert folded[-1].provenance.prefill == (Text("1,"),)
-        assert [r.id for r in folded[-1].provenance.replies] == ["a", "b"]
+        assert provenance_of(folded[-1]).prefill == (Text("1,"),)
+        assert [r.id for r in provenance_of(folded[-1]).replies] == ["a", "b"]
 
 
 class TestUsage:

@@ -12,9 +12,10 @@ checked, encoded, saved and loaded back without any other exception.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, cast
 
 import orjson
 import pytest
@@ -47,6 +48,9 @@ from tests.strategies import (
     stored_conversations,
 )
 
+# The union of block classes, as the class cattrs structures a block dict to.
+BLOCK = cast("type[Block]", Block)
+
 # --- helpers ------------------------------------------------------------------------------
 
 
@@ -69,6 +73,7 @@ def attempt(
 
     Any other exception propagates and fails the test.
     """
+    error: ConversationError | None
     try:
         result = call()
     except allowed as exc:
@@ -104,7 +109,7 @@ READERS: dict[str, tuple[Callable[[Any], Any], type[ConversationError]]] = {
     "assistant": (lambda v: Conversation().user("q").assistant(v), MalformedInputError),
     "system": (lambda v: Conversation(system=v), MalformedInputError),
     "metadata": (lambda v: Conversation(metadata=v), MalformedInputError),
-    "structure": (lambda v: converter.structure(v, Block), MalformedInputError),
+    "structure": (lambda v: converter.structure(v, BLOCK), MalformedInputError),
     "turn": (lambda v: Turn("user", v), MalformedInputError),
 }
 """Every reader, and the narrowest error class it is documented to raise."""
@@ -305,7 +310,7 @@ class TestArbitraryInput:
         for reader, (read, allowed) in READERS.items():
             if reader == "loads" and isinstance(value, bytes):
                 continue  # bytes are a legitimate input to loads; tested below
-            attempt(lambda read=read: read(value), allowed)
+            attempt(functools.partial(read, value), allowed)
 
 
 # --- valid documents broken in one place ---------------------------------------------------
@@ -429,14 +434,14 @@ def block_locations(content: Any, path: str) -> Iterator[tuple[str, dict[str, An
 
 
 def payload_locations(payload: dict[str, Any]) -> list[tuple[str, dict[str, Any], str]]:
-    found = []
+    found: list[tuple[str, dict[str, Any], str]] = []
     for i, message in enumerate(payload["messages"]):
         found.extend(block_locations(message["content"], f"$.messages[{i}].content"))
     return found
 
 
 def save_locations(doc: dict[str, Any]) -> list[tuple[str, dict[str, Any], str]]:
-    found = []
+    found: list[tuple[str, dict[str, Any], str]] = []
     for i, turn in enumerate(doc["turns"]):
         found.extend(block_locations(turn["content"], f"$.turns[{i}].content"))
         prefill = turn.get("provenance", {}).get("prefill")
@@ -851,7 +856,7 @@ class TestErrorPaths:
         self,
         read: Callable[[Any], Any],
         value: Any,
-        error: type[ConversationError],
+        error: type[MalformedInputError],
         path: str,
         words: list[str],
     ) -> None:

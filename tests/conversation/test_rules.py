@@ -70,7 +70,9 @@ def tool_result(tool_id: str = "toolu_A", content: Any = "15C") -> dict[str, Any
     return {"type": "tool_result", "tool_use_id": tool_id, "content": content}
 
 
-def image(media_type: str = "image/png", data: str = "iVBORw0KGgo=", **extra: Any) -> dict:
+def image(
+    media_type: str = "image/png", data: str = "iVBORw0KGgo=", **extra: Any
+) -> dict[str, Any]:
     return {
         "type": "image",
         "source": {"type": "base64", "media_type": media_type, "data": data},

@@ -45,8 +45,9 @@ REPLY_FIELDS = {"id", "type", "role", "content", "model", "stop_reason", "stop_s
 
 def expected_usage(usage: dict[str, Any]) -> Usage:
     """The Usage a reply's usage dict means: null or absent counters are 0, the rest extra."""
-    counts = [usage.get(k) or 0 for k in COUNTERS]
-    return Usage(*counts, extra={k: v for k, v in usage.items() if k not in COUNTERS})
+    inputs, outputs, cache_writes, cache_reads = [usage.get(k) or 0 for k in COUNTERS]
+    extra = {k: v for k, v in usage.items() if k not in COUNTERS}
+    return Usage(inputs, outputs, cache_writes, cache_reads, extra=extra)
 
 
 def check_info(info: ReplyInfo, reply: dict[str, Any]) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 import attrs
 import orjson
@@ -50,6 +50,9 @@ from tests.strategies import (
     request_options,
     unknown_block_cases,
 )
+
+# The union of block classes, as the class cattrs structures a block dict to.
+BLOCK = cast("type[Block]", Block)
 
 ASSISTANT_ONLY = (ToolUse, Thinking, RedactedThinking, ServerToolUse, ServerToolResult)
 
@@ -277,7 +280,7 @@ class TestBlocks:
     ) -> None:
         """Every block type reads from its wire dict and writes the same dict back."""
         case: Case = data.draw(BLOCK_KINDS[kind]())
-        block = converter.structure(case.wire, Block)
+        block = converter.structure(case.wire, BLOCK)
         assert block == case.obj
         assert type(block) is type(case.obj)
         assert converter.unstructure(block) == case.wire
@@ -293,10 +296,10 @@ class TestBlocks:
         loose = dict(case.wire)
         for key in OPTIONAL_FIELDS.get(loose["type"], ()):
             loose.setdefault(key, None)
-        block = converter.structure(loose, Block)
+        block = converter.structure(loose, BLOCK)
         assert block == case.obj
         assert converter.unstructure(block) == case.wire
-        assert converter.unstructure(converter.structure(case.loose, Block)) == case.wire
+        assert converter.unstructure(converter.structure(case.loose, BLOCK)) == case.wire
 
     @pytest.mark.parametrize("kind", sorted(BLOCK_KINDS))
     @given(data=st.data())
@@ -327,7 +330,7 @@ class TestBlocks:
     def test_unknown_block_goes_back_exactly(self, case: Case) -> None:
         """A block of an unknown type is kept as an UnknownBlock and written back unchanged,
         nulls and all."""
-        block = converter.structure(case.wire, Block)
+        block = converter.structure(case.wire, BLOCK)
         assert isinstance(block, UnknownBlock)
         assert block.raw == case.wire
         assert block.type == case.wire["type"]
@@ -351,7 +354,8 @@ class TestBlocks:
             )
         )
         wire = {**case.wire, **extra}
-        block = converter.structure(wire, Block)
+        block = converter.structure(wire, BLOCK)
+        assert not isinstance(block, UnknownBlock)  # a known type, so it has .extra
         assert dict(block.extra) == {**case.obj.extra, **extra}
         assert converter.unstructure(block) == wire
         assert orjson.loads(orjson.dumps(converter.unstructure(block))) == wire
@@ -359,11 +363,11 @@ class TestBlocks:
     @pytest.mark.parametrize("wire", REFERENCE_EXAMPLES, ids=REFERENCE_IDS)
     def test_reference_examples_round_trip(self, wire: dict[str, Any]) -> None:
         """Each block example of the API reference reads and writes back unchanged."""
-        assert converter.unstructure(converter.structure(wire, Block)) == wire
+        assert converter.unstructure(converter.structure(wire, BLOCK)) == wire
 
     def test_response_text_with_null_citations_is_a_plain_text_block(self) -> None:
         """A reply's {"type": "text", "text": ..., "citations": null} reads as plain text."""
-        block = converter.structure({"type": "text", "text": "Hi", "citations": None}, Block)
+        block = converter.structure({"type": "text", "text": "Hi", "citations": None}, BLOCK)
         assert block == Text("Hi")
         assert converter.unstructure(block) == {"type": "text", "text": "Hi"}
 
@@ -785,7 +789,7 @@ class TestImmutability:
                 for item in value:
                     check(item)
 
-        check(converter.structure(case.loose, Block))
+        check(converter.structure(case.loose, BLOCK))
         check(case.obj)
 
     @given(block_objects())
@@ -823,9 +827,15 @@ class TestImmutability:
 
     def test_changing_the_input_dict_afterwards_changes_nothing(self) -> None:
         """A conversation built from dicts copies them: later edits of the dicts don't leak in."""
-        tool_input = {"a": [1, {"b": 2}]}
-        block = {"type": "tool_use", "id": "t", "name": "f", "input": tool_input, "x": [1]}
-        unknown = {"type": "future", "v": {"w": [1]}}
+        tool_input: dict[str, Any] = {"a": [1, {"b": 2}]}
+        block: dict[str, Any] = {
+            "type": "tool_use",
+            "id": "t",
+            "name": "f",
+            "input": tool_input,
+            "x": [1],
+        }
+        unknown: dict[str, Any] = {"type": "future", "v": {"w": [1]}}
         c = Conversation().user("q").assistant([block, unknown])
         before = c.to_json()
         tool_input["a"].append(3)
