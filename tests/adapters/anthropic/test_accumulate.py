@@ -228,13 +228,16 @@ class TestPartial:
         accumulator = Accumulator()
         assert accumulator.partial() is None
         stopped = 0
+        ended = False
         for name, data in events[:-1]:  # every point before message_stop
             accumulator.feed(name, data)
             stopped += name == "content_block_stop"
+            ended = ended or name == "message_delta"
             partial = accumulator.partial()
             assert partial is not None
-            assert partial["stop_reason"] is None
-            assert partial["stop_sequence"] is None
+            # The stop reason is known once message_delta gave it, not before.
+            assert partial["stop_reason"] == (message["stop_reason"] if ended else None)
+            assert partial["stop_sequence"] == (message["stop_sequence"] if ended else None)
             content = partial["content"]
             assert content[:stopped] == final[:stopped]
             assert len(content) <= stopped + 1
@@ -297,8 +300,8 @@ class TestPartial:
         assert isinstance(resumed.last.blocks[1], Text)
         assert "Paris is the capital.".startswith(resumed.last.blocks[1].text)
 
-    def test_tool_call_cut_inside_its_input_is_dropped(self) -> None:
-        """Arguments cut off are unknown arguments: the call is left out of the partial."""
+    def test_tool_call_cut_inside_its_input_keeps_what_arrived(self) -> None:
+        """Arguments cut off are kept as the JSON text that arrived, as ``partial_json``."""
         message = {
             **make_message(),
             "content": [
@@ -312,7 +315,31 @@ class TestPartial:
         accumulator, _ = feed_all(events[: stop_at - 1])  # the last fragment never came
         partial = accumulator.partial()
         assert partial is not None
-        assert partial["content"] == [{"type": "text", "text": "Checking."}]
+        fragments = "".join(
+            data["delta"]["partial_json"]
+            for name, data in events[: stop_at - 1]
+            if name == "content_block_delta" and data["index"] == 1
+        )
+        assert '{"city": "Paris"}'.startswith(fragments)
+        assert fragments != '{"city": "Paris"}'
+        assert partial["content"] == [
+            {"type": "text", "text": "Checking."},
+            {
+                "type": "tool_use",
+                "id": "toolu_1",
+                "name": "w",
+                "input": {},
+                "partial_json": fragments,
+            },
+        ]
+        folded = CHAT.fold(partial, interrupted=True)
+        assert folded.last is not None
+        assert folded.last.blocks[1] == ToolUse(
+            "toolu_1", "w", {}, extra={"partial_json": fragments}
+        )
+        assert Conversation.loads(folded.dumps()) == folded
+        assert folded.resumable().last is not None
+        assert folded.resumable().last.blocks == (Text("Checking."),)  # type: ignore[union-attr]
         accumulator.feed(*events[stop_at - 1])  # now the JSON is whole, the stop still missing
         partial = accumulator.partial()
         assert partial is not None
@@ -337,6 +364,11 @@ def _check_in_progress(partial: dict[str, Any], final: dict[str, Any]) -> None:
     elif final["type"] == "thinking":
         assert final["thinking"].startswith(partial["thinking"])
         assert partial["signature"] in ("", final["signature"])
+    elif "partial_json" in partial:  # a tool call cut inside its input: the text that arrived
+        arrived = partial.pop("partial_json")
+        assert isinstance(arrived, str)
+        assert partial == {**final, "input": {}}
+        assert orjson.dumps(final["input"]).decode().startswith(arrived) or not final["input"]
     else:
         assert partial == final
 
@@ -556,8 +588,12 @@ class TestProtocolErrors:
         with pytest.raises(MalformedReplyError, match="malformed stream"):
             accumulator.feed("message_stop", {"type": "message_stop"})
 
-    def test_unknown_events_and_deltas_are_skipped(self) -> None:
-        """The API may add event and delta types; a stream with them still reads."""
+    def test_unknown_events_are_skipped_and_unknown_deltas_applied(self) -> None:
+        """The API may add event and delta types; a stream with them still reads.
+
+        A delta type this library does not know is applied by the generic rule
+        (its non-``type`` fields: a string appends, anything else replaces).
+        """
         accumulator = _started()
         assert accumulator.feed("ping", {"type": "ping"}) is None
         assert accumulator.feed("x_new_event", {"type": "x_new_event"}) is None
@@ -567,7 +603,7 @@ class TestProtocolErrors:
         accumulator.feed(*_stop(0))
         stop = accumulator.feed("message_stop", {"type": "message_stop"})
         assert isinstance(stop, MessageStop)
-        assert stop.reply.content == (Text("ok"),)
+        assert stop.reply.content == (Text("ok", extra={"v": 1}),)
 
     def test_tool_without_arguments(self) -> None:
         """No input_json_delta (or only empty ones): the input stays {}."""
