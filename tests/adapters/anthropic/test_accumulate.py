@@ -618,3 +618,90 @@ class TestProtocolErrors:
         accumulator.feed(*_delta(0, {"type": "input_json_delta", "partial_json": ""}))
         stop = accumulator.feed(*_stop(0))
         assert stop == BlockStop(0, ToolUse("t", "n", {}))
+
+
+# --- the generic delta rule -----------------------------------------------------------------
+
+_SCALARS = st.none() | st.booleans() | st.integers() | st.text(max_size=5)
+
+
+@st.composite
+def generic_blocks(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any], list[Any]]:
+    """A block of a type this library does not know, its start, and newer deltas that spell it.
+
+    Its string fields start empty or null and arrive in pieces, its lists
+    start empty and arrive in chunks, its other fields arrive whole in one delta.
+    """
+    kind = "x_" + draw(st.text("abcdefgh", min_size=1, max_size=6))
+    strings = draw(st.dictionaries(st.sampled_from(["body", "note"]), st.text(max_size=20)))
+    lists = draw(
+        st.dictionaries(st.sampled_from(["items", "refs"]), st.lists(_SCALARS, max_size=5))
+    )
+    others = draw(
+        st.dictionaries(
+            st.sampled_from(["meta", "n"]),
+            _SCALARS | st.dictionaries(st.text(max_size=3), _SCALARS, max_size=2),
+        )
+    )
+    block = {"type": kind, **strings, **lists, **others}
+    start: dict[str, Any] = {"type": kind, **{key: [] for key in lists}}
+    start.update((key, draw(st.sampled_from(["", None]))) for key in strings)
+    parts: dict[str, list[Any]] = {key: _cut(draw, text) for key, text in strings.items()}
+    for key, items in lists.items():
+        cuts = sorted(draw(st.lists(st.integers(0, len(items)), max_size=3)))
+        points = [0, *cuts, len(items)]
+        parts[key] = [items[a:b] for a, b in itertools.pairwise(points)]
+    count = max([1, *(len(p) for p in parts.values())])
+    deltas: list[dict[str, Any]] = [{"type": f"{kind}_delta"} for _ in range(count)]
+    for key, pieces in parts.items():
+        for delta, piece in zip(deltas, pieces, strict=False):
+            delta[key] = piece
+    for key, value in others.items():
+        deltas[draw(st.integers(0, count - 1))][key] = value
+    return block, start, deltas
+
+
+class TestGenericDeltaRule:
+    @given(generic_blocks())
+    def test_newer_deltas_spell_their_block(
+        self, case: tuple[dict[str, Any], dict[str, Any], list[Any]]
+    ) -> None:
+        """Strings append, lists extend, other values replace: the block comes back whole."""
+        block, start, deltas = case
+        accumulator = _started()
+        accumulator.feed(*_start(0, start))
+        for delta in deltas:
+            assert accumulator.feed(*_delta(0, delta)) is None
+        accumulator.feed(*_stop(0))
+        accumulator.feed("message_stop", {"type": "message_stop"})
+        final = accumulator.final()
+        assert final["content"] == [block]
+        assert CHAT.fold(final) == CHAT.fold({**final, "content": [copy.deepcopy(block)]})
+
+    def test_newer_delta_on_a_text_block(self) -> None:
+        """A newer delta that carries ``text`` appends to the text like a text_delta."""
+        accumulator = _started()
+        accumulator.feed(*TEXT_START)
+        accumulator.feed(*_delta(0, {"type": "text_delta", "text": "Hel"}))
+        accumulator.feed(*_delta(0, {"type": "x_text_delta", "text": "lo", "tags": ["a"]}))
+        accumulator.feed(*_delta(0, {"type": "x_text_delta", "tags": ["b"]}))
+        stop = accumulator.feed(*_stop(0))
+        assert isinstance(stop, BlockStop)
+        assert converter.unstructure(stop.block) == {
+            "type": "text",
+            "text": "Hello",
+            "tags": ["a", "b"],
+        }
+        started = _started()
+        started.feed(*_start(0, {"type": "thinking", "thinking": "", "signature": ""}))
+        with pytest.raises(MalformedReplyError, match="sets its 'thinking' to a non-string"):
+            started.feed(*_delta(0, {"type": "x_delta", "thinking": 5}))
+
+    def test_compaction_delta_replaces(self) -> None:
+        """compaction_delta sets the fields it carries (as the SDK does); others stay."""
+        accumulator = _started()
+        accumulator.feed(*_start(0, {"type": "compaction", "content": None}))
+        accumulator.feed(*_delta(0, {"type": "compaction_delta", "content": "Summary."}))
+        stop = accumulator.feed(*_stop(0))
+        assert isinstance(stop, BlockStop)
+        assert converter.unstructure(stop.block) == {"type": "compaction", "content": "Summary."}

@@ -133,12 +133,16 @@ async def stream_async(api: FakeMessagesAPI, answer: Stream | Malformed) -> Conv
 
 
 def interrupted_sync(api: FakeMessagesAPI, answer: Stream | Malformed) -> Conversation:
+    return interruption_sync(api, answer).conversation
+
+
+def interruption_sync(api: FakeMessagesAPI, answer: Stream | Malformed) -> StreamInterruptedError:
     api.queue(answer)
     with AnthropicAdapter(api_key="test", base_url=api.base_url) as adapter:
         stream = adapter.stream(CHAT, **OPTIONS)
         with pytest.raises(StreamInterruptedError) as info:
             _drain(stream)
-    return info.value.conversation
+    return info.value
 
 
 def _drain(stream: Iterable[object]) -> None:
@@ -147,12 +151,18 @@ def _drain(stream: Iterable[object]) -> None:
 
 
 async def interrupted_async(api: FakeMessagesAPI, answer: Stream | Malformed) -> Conversation:
+    return (await interruption_async(api, answer)).conversation
+
+
+async def interruption_async(
+    api: FakeMessagesAPI, answer: Stream | Malformed
+) -> StreamInterruptedError:
     api.queue(answer)
     async with AnthropicAdapter(api_key="test", base_url=api.base_url) as adapter:
         stream = adapter.astream(CHAT, **OPTIONS)
         with pytest.raises(StreamInterruptedError) as info:
             await _adrain(stream)
-    return info.value.conversation
+    return info.value
 
 
 async def _adrain(stream: AsyncIterable[object]) -> None:
@@ -555,11 +565,14 @@ class TestInlineFixtures:
         ]
         answer = Stream(events=events)
         if sync:
-            folded = interrupted_sync(fake_api, answer)
+            error = interruption_sync(fake_api, answer)
         else:
             import anyio
 
-            folded = anyio.run(interrupted_async, fake_api, answer)
+            error = anyio.run(interruption_async, fake_api, answer)
+        assert "message_stop came while block 1 was still open" in str(error)
+        assert "stop_reason 'max_tokens'" in str(error)
+        folded = error.conversation
         assert folded == expected_cut(events)
         last = folded.last
         assert last is not None
