@@ -16,9 +16,10 @@ from anthropic._models import construct_type
 from anthropic.types import Message
 from anthropic.types.beta import BetaMessage
 from hypothesis import given
+from hypothesis import strategies as st
 
 from conversation import Conversation, MalformedReplyError, Reply, UnknownBlock
-from tests.strategies import reply_dicts
+from tests.strategies import json_values, reply_dicts
 
 CHAT = Conversation().user("Hello")
 REPLY: dict[str, Any] = {
@@ -94,6 +95,29 @@ class TestSdkObjects:
         bad = sdk_object(Message, {**REPLY, "content": [{"type": 5}]})
         with pytest.raises(MalformedReplyError, match=r"\$\.content\[0\]"):
             CHAT.fold(bad)
+
+
+class _Dumps:
+    """A pydantic-like object whose ``model_dump`` gives ``value`` (or raises it)."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def model_dump(self, **options: Any) -> Any:
+        if isinstance(self.value, Exception):
+            raise self.value
+        return copy.deepcopy(self.value)
+
+
+class TestMalformedObjects:
+    @given(json_values() | st.builds(dict, content=json_values()) | st.just(ValueError("x")))
+    def test_any_dump_folds_or_is_refused(self, value: Any) -> None:
+        """Whatever a model_dump gives, the fold reads it or raises MalformedReplyError."""
+        try:
+            folded = CHAT.fold(_Dumps(value))
+        except MalformedReplyError:
+            return
+        assert folded == CHAT.fold(value)
 
 
 class TestFallback:
