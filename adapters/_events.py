@@ -12,8 +12,8 @@ reacts to; every streaming adapter yields these same classes::
     MessageStop      the reply is complete: the whole :class:`~conversation.Reply`
 
 ``ping`` is not an event; ``message_delta`` (stop reason, final usage) arrives
-folded into the Reply of :class:`MessageStop`, and signature or citation
-deltas into the finished block of :class:`BlockStop`. Each class has a
+folded into the Reply of :class:`MessageStop`, and signature, citation,
+compaction and newer deltas into the finished block of :class:`BlockStop`. Each class has a
 ``type`` class attribute naming it, as the content blocks do.
 """
 

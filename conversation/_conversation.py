@@ -8,10 +8,10 @@ from typing import Any, NoReturn, overload
 import attrs
 import orjson
 
-from ._blocks import Block, Text, Thinking
+from ._blocks import Block, Text
 from ._chain import Ledger, Node, chain_equal, chain_hash, make_node, node_of
 from ._json import EMPTY, FrozenDict, check_json, freeze
-from ._reply import SYNTHETIC, Provenance, Reply, Usage, make_provenance
+from ._reply import SYNTHETIC, Provenance, Reply, ReplyModel, Usage, make_provenance, unfinished
 from ._rules import INITIAL, finish, in_payload_order
 from ._turn import Turn, canonical
 from ._wire import (
@@ -319,7 +319,7 @@ class Conversation:
 
     def fold(
         self,
-        reply: Reply | Mapping[str, Any] | bytes | bytearray | memoryview | str,
+        reply: Reply | Mapping[str, Any] | bytes | bytearray | memoryview | str | ReplyModel,
         *,
         interrupted: bool = False,
     ) -> Conversation:
@@ -328,6 +328,9 @@ class Conversation:
         If this conversation ends with an assistant turn (a prefill), the reply
         continues it: the two become ONE assistant turn, the reply's first text
         joined to the prefill's last text, exactly as the model saw it.
+
+        ``reply`` may also be the official SDK's ``Message`` (or ``BetaMessage``):
+        any pydantic model, read through its ``model_dump`` as the JSON the API sent.
 
         ``interrupted=True`` folds what arrived of a reply that was cut off; the
         turn's provenance says so (see :meth:`resumable`).
@@ -357,7 +360,8 @@ class Conversation:
 
         A reply cut off mid-stream may end in a thinking block whose signature
         never arrived; the API rejects such a block (and any history holding
-        it), so it is dropped here on purpose, as is trailing whitespace that
+        it), so it is dropped here on purpose, as is a tool call cut inside its
+        input (its arguments are unknown) and trailing whitespace that
         would make the turn an invalid prefill. Any other conversation comes
         back unchanged.
         """
@@ -465,8 +469,8 @@ def _continue(prefill: tuple[Block, ...], reply: tuple[Block, ...]) -> tuple[Blo
 
 
 def _signed_only(blocks: tuple[Block, ...]) -> tuple[Block, ...]:
-    """``blocks`` without thinking blocks whose signature never arrived."""
-    return tuple(b for b in blocks if not (type(b) is Thinking and not b.signature))
+    """``blocks`` without what a cut reply left unfinished (see :func:`._reply.unfinished`)."""
+    return tuple(b for b in blocks if not unfinished(b))
 
 
 def _option_default(value: Any) -> Any:

@@ -3,19 +3,38 @@
 Provenance never goes on the wire; it is kept by the save format so that a
 stored dialogue still says which turns a model wrote, which model, why it
 stopped and what it cost.
+
+Two rules of the fold live here, so that a streamed reply and the same reply
+sent whole fold alike: a ``fallback`` block (the API handed the reply to
+another model) makes the reply's ``model`` the one that answered, its
+``to.model``, as the official SDK does; and a reply given as an object of
+the official SDK (``anthropic.types.Message``, ``BetaMessage``: pydantic
+models) is read through its ``model_dump``, without importing the SDK.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 
-from ._blocks import Block
+from ._blocks import Block, ServerToolUse, Thinking, ToolUse, UnknownBlock
 from ._json import EMPTY, FrozenDict, freeze
 
 __all__ = ["Provenance", "Reply", "ReplyInfo", "Usage"]
+
+
+class ReplyModel(Protocol):
+    """A reply as a pydantic model: the official SDK's ``Message``, ``BetaMessage``."""
+
+    def model_dump(self) -> dict[str, Any]:
+        """The model as a dict (pydantic's method; called with wire options, see sdk_reply_dict)."""
+        ...
+
+
+PARTIAL_JSON = "partial_json"
+"""The field of a tool call cut inside its input: the JSON text that had arrived."""
 
 
 def _add_json(a: Any, b: Any) -> Any:
@@ -246,3 +265,62 @@ def make_info(meta: list[str | None], usage: Usage, extra: FrozenDict) -> ReplyI
     _i_usage(info, usage)
     _i_extra(info, extra)
     return info
+
+
+# -- rules of the fold -----------------------------------------------------------------
+
+
+def served_model(content: tuple[Block, ...], info: ReplyInfo) -> ReplyInfo:
+    """``info`` naming the model that answered: the ``to.model`` of the last ``fallback`` block.
+
+    A reply with no fallback block (or one whose ``to.model`` is not a
+    string) keeps its ``model``; the blocks stay in the content either way.
+    """
+    model = None
+    for block in content:
+        if type(block) is UnknownBlock and block.raw["type"] == "fallback":
+            target = block.raw.get("to")
+            named = target.get("model") if isinstance(target, dict) else None
+            if type(named) is str:
+                model = named
+    if model is None or model == info.model:
+        return info
+    return attrs.evolve(info, model=model)
+
+
+def unfinished(block: Block) -> bool:
+    """True for a block a cut reply left unfinished, which cannot be sent back.
+
+    A thinking block whose signature never arrived, and a tool call cut inside
+    its input (the JSON that arrived kept as its ``partial_json`` field).
+    """
+    kind = type(block)
+    if kind is Thinking:
+        return not block.signature  # type: ignore[union-attr]
+    if kind is ToolUse or kind is ServerToolUse:
+        return PARTIAL_JSON in block.extra  # type: ignore[union-attr]
+    if kind is UnknownBlock:
+        return PARTIAL_JSON in block.raw  # type: ignore[union-attr]
+    return False
+
+
+def sdk_reply_dict(reply: Any) -> Any:
+    """The wire dict of a reply given as a pydantic model (the official SDK's ``Message``).
+
+    Anything without a ``model_dump`` method comes back as it is. The dump is
+    the one that gives the API's JSON back exactly: JSON mode, wire names
+    (``from``, not ``from_``), only the fields that were set (an SDK object
+    holds every field the API sent, unknown ones included, and no others),
+    and no serializer warnings for blocks newer than the SDK's types.
+    Raises ``ValueError`` if the dump fails.
+    """
+    dump = getattr(type(reply), "model_dump", None)
+    if dump is None or not callable(dump):
+        return reply
+    try:
+        return reply.model_dump(mode="json", by_alias=True, exclude_unset=True, warnings=False)
+    except Exception as exc:  # a third-party model's own failure, whatever it is
+        raise ValueError(
+            f"could not read the {type(reply).__name__} object as a reply: its "
+            f"model_dump() failed ({type(exc).__name__}: {str(exc)[:200]})"
+        ) from None

@@ -55,7 +55,17 @@ from ._blocks import (
     plain_text,
 )
 from ._json import EMPTY, FrozenDict, freeze
-from ._reply import SYNTHETIC, Provenance, Reply, ReplyInfo, Usage, make_info, make_usage
+from ._reply import (
+    SYNTHETIC,
+    Provenance,
+    Reply,
+    ReplyInfo,
+    Usage,
+    make_info,
+    make_usage,
+    sdk_reply_dict,
+    served_model,
+)
 from ._turn import ROLES, Turn, TurnData, canonical, make_turn
 from .errors import MalformedInputError, MalformedReplyError
 
@@ -596,10 +606,15 @@ def _reply_info(data: dict[str, Any], path: str) -> ReplyInfo:
 def parse_reply(data: Any) -> tuple[tuple[Block, ...], ReplyInfo]:
     """Read a Messages API response (dict, JSON bytes or str, or a Reply) into parts."""
     if isinstance(data, Reply):
-        return data.content, data.info
+        return data.content, served_model(data.content, data.info)
     try:
         if isinstance(data, bytes | bytearray | memoryview | str):
             data = load_json(data, "the reply")
+        elif not isinstance(data, dict):
+            try:
+                data = sdk_reply_dict(data)  # the official SDK's Message (a pydantic model)
+            except ValueError as exc:
+                raise MalformedInputError(str(exc)) from None
         if not isinstance(data, dict):
             raise MalformedInputError(f"a reply must be a JSON object, got {_type_name(data)}")
         kind = data.get("type", "message")
@@ -633,7 +648,7 @@ def parse_reply(data: Any) -> tuple[tuple[Block, ...], ReplyInfo]:
                 except MalformedInputError as exc:
                     raise MalformedInputError(exc.reason, f"$.content[{index}]{exc.path}") from None
             raise
-        return blocks, _reply_info(data, "$")
+        return blocks, served_model(blocks, _reply_info(data, "$"))
     except MalformedReplyError:
         raise
     except MalformedInputError as exc:

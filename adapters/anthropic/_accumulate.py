@@ -3,19 +3,36 @@
 :class:`Accumulator` takes the raw ``(event name, data)`` pairs of a stream
 (see :mod:`._sse`) one at a time. For each it returns the typed event of
 :mod:`adapters._events` to hand to the caller (or ``None``: ``ping``,
-``message_delta`` and signature/citation deltas have none of their own), and it
-keeps the reply so far, following the accumulation rules of the API reference
-(§7.2, what the official SDK does):
+``message_delta`` and signature/citation/compaction deltas have none of their
+own), and it keeps the reply so far, following the accumulation rules of the
+API reference (§7.2, what the official SDK does), so that the final message
+equals the one the API sends whole for the same reply:
 
 - ``message_start``: the snapshot is the event's ``message``;
-- ``content_block_start``: the block is appended (its ``index`` must be its position);
+- ``content_block_start``: the block is appended (its ``index`` must be its
+  position). A ``fallback`` block names the model that answered from here on:
+  the snapshot's ``model`` becomes its ``to.model``, as the official SDK does
+  (a reply sent whole already names that model);
 - ``content_block_delta``: ``text_delta`` and ``thinking_delta`` append,
   ``input_json_delta`` appends to the block's JSON buffer (parsed at
   ``content_block_stop``), ``signature_delta`` replaces the signature,
-  ``citations_delta`` appends one citation;
+  ``citations_delta`` appends one citation, ``compaction_delta`` replaces each
+  field it carries (``content``, ``encrypted_content``);
+- a delta type this library does not know is applied to its block by the
+  **generic delta rule**, so that a newer delta type survives: for each field
+  of the delta other than ``type``, a string is appended to the block's field
+  of the same name if that is a string, and becomes its value otherwise
+  (absent or null); a list extends the block's list of the same name, or
+  becomes its value; any other value (object, number, boolean, null) replaces
+  the field. Every known delta but ``input_json_delta`` and
+  ``citations_delta`` (whose field names differ from the block's) obeys this
+  same rule on the blocks the API starts;
 - ``message_delta``: overwrites ``stop_reason``, ``stop_sequence`` (and any
-  newer field of its ``delta``) and each usage count it carries (counts are
-  cumulative totals, not increments);
+  newer field of its ``delta``; a null ``container`` keeps the known one) and
+  each usage count it carries (counts are cumulative totals, not
+  increments). Its other top-level fields (``context_management``,
+  ``input_transformations``, ...) are the message's fields of the same name: a
+  value replaces the known one, a null is kept only where none is known;
 - ``message_stop``: the snapshot is the final Message.
 
 Text is kept as a list of pieces and joined when its block stops (appending to
@@ -28,10 +45,20 @@ parsed events of a 10,000-delta reply are fed and the reply folded in about
 takes some 130 ms).
 
 A stream that breaks the protocol (an event before ``message_start``, a delta
-for a block that is not open, tool input that is not JSON, a block the
-library cannot read) raises :class:`~conversation.MalformedReplyError`. Event
-and delta types this library does not know are skipped: the API documents
-that it may add new ones.
+for a block that is not open, ``message_stop`` while a block is open, tool
+input that is not JSON, a block the library cannot read) raises
+:class:`~conversation.MalformedReplyError`; :meth:`Accumulator.partial` still
+holds what arrived (the stream folds it as an interrupted turn). Event types
+this library does not know are skipped: the API documents that it may add
+new ones.
+
+A tool call cut off inside its input (a reply stopped at ``max_tokens``
+mid-arguments, or a broken connection) keeps what arrived, losslessly: the
+block's ``input`` stays what ``content_block_start`` gave (``{}``) and the
+JSON fragments received, joined, are the block's ``partial_json`` field (the
+name of the delta field that carried them; on a :class:`~conversation.ToolUse`
+it is in ``extra``). :meth:`~conversation.Conversation.resumable` leaves such
+a call out, as its arguments are unknown.
 """
 
 from __future__ import annotations
@@ -66,6 +93,12 @@ _Handler = Callable[[dict[str, Any]], StreamEvent | None]
 
 # Keys of a message_delta's ``delta`` that may not overwrite the snapshot's own.
 _NOT_DELTA_FIELDS = frozenset({"type", "role", "content", "usage"})
+
+# Top-level keys of a message_delta that are not fields of the message.
+_NOT_MESSAGE_FIELDS = frozenset({"type", "delta", "usage", "role", "content"})
+
+PARTIAL_JSON = "partial_json"
+"""The field of a tool call cut inside its input: the JSON fragments that arrived, joined."""
 
 
 def _malformed(reason: str) -> NoReturn:
@@ -240,6 +273,12 @@ class Accumulator:
         elif "input" in block:
             # tool_use, server_tool_use, and any newer block that streams its input.
             self._json[index] = []
+        elif kind == "fallback":
+            served_by = block.get("to")
+            model = served_by.get("model") if type(served_by) is dict else None
+            message = self._message
+            if type(model) is str and message is not None:
+                message["model"] = model
         started = _structure(block, f"content_block_start {index}")
         self._content.append(block)
         self._objects.append(None)
@@ -289,9 +328,38 @@ class Accumulator:
                 return None
             if index not in self._open:
                 self._bad_delta(data)
-            return None  # a delta type newer than this library: skipped
+            if kind == "compaction_delta":
+                block = self._content[index]
+                for key, value in delta.items():
+                    if key != "type":
+                        block[key] = value  # each field replaces (as the SDK does)
+                return None
+            self._apply_generic(index, kind, delta)  # a delta type newer than this library
+            return None
         except (KeyError, TypeError, AttributeError):
             self._bad_delta(data)
+
+    def _apply_generic(self, index: int, kind: str, delta: dict[str, Any]) -> None:
+        """Apply a delta of a type this library does not know, by the generic rule (see above)."""
+        block = self._content[index]
+        pieces_of = {"text": self._text.get(index), "thinking": self._thinking.get(index)}
+        for key, value in delta.items():
+            if key == "type":
+                continue
+            pieces = pieces_of.get(key)
+            if pieces is not None and block.get("type") == key:
+                # The block's text (or thinking) lives in its pieces while it is open.
+                if type(value) is not str:
+                    _malformed(f"a {kind} for block {index} sets its {key!r} to a non-string")
+                pieces.append(value)
+                continue
+            current = block.get(key)
+            if type(value) is str:
+                block[key] = current + value if type(current) is str else value
+            elif type(value) is list:
+                block[key] = [*current, *value] if type(current) is list else list(value)
+            else:
+                block[key] = value
 
     def _bad_delta(self, data: dict[str, Any]) -> NoReturn:
         """Say what is wrong with a content_block_delta (only on the error path)."""
@@ -349,6 +417,9 @@ class Accumulator:
                 if key in _NOT_DELTA_FIELDS or (key == "container" and value is None):
                     continue  # a null container keeps the one already known (as the SDK does)
                 message[key] = value
+        for key, value in data.items():
+            if key not in _NOT_MESSAGE_FIELDS and (value is not None or key not in message):
+                message[key] = value  # context_management...: a null keeps the known value
         usage = data.get("usage")
         if type(usage) is dict:
             counts = message.get("usage")
@@ -389,18 +460,21 @@ class Accumulator:
         """What arrived so far, as a Message dict to fold with ``interrupted=True``.
 
         None if not even ``message_start`` arrived. Otherwise a new dict: the
-        message as known, its ``stop_reason`` and ``stop_sequence`` None (the
-        reply did not end), its content the completed blocks plus the block in
-        progress, as far as it got:
+        message as known (its ``stop_reason`` and ``stop_sequence`` null until a
+        ``message_delta`` gave them: a reply cut at ``max_tokens`` says so even
+        when its ``message_stop`` came too early or never), its content the
+        completed blocks plus the blocks in progress, as far as they got:
 
         - text: the text so far (a text block still empty is left out);
         - thinking: the thinking so far, with the signature if it arrived and
           ``""`` if not. Such an unsigned block is kept so that the interrupted
           turn records it; ``Conversation.resumable()`` drops it before the
           turn is sent again, since the API rejects unsigned thinking;
-        - a tool call (``tool_use``, ``server_tool_use``): kept only if its
-          JSON input is complete (a JSON object that parses); a call cut off
-          inside its input is dropped, as its arguments are unknown;
+        - a tool call (``tool_use``, ``server_tool_use``): with its input if the
+          JSON that arrived is a whole object; otherwise, losslessly, with the
+          input of its start (``{}``) and the JSON text that arrived (maybe
+          ``""``) as its ``partial_json`` field. ``Conversation.resumable()``
+          drops such a call before the turn is sent again;
         - any other block arrived whole at its start, and is kept.
         """
         message = self._message
@@ -425,18 +499,19 @@ class Accumulator:
                 continue
             pieces = self._json.get(index)
             if pieces is not None:
+                buffer = "".join(pieces)
                 try:
-                    parsed = orjson.loads("".join(pieces))
+                    parsed = orjson.loads(buffer) if buffer else None
                 except orjson.JSONDecodeError:
-                    continue  # cut inside its input (or none of it came yet)
+                    parsed = None  # cut inside its input
                 if type(parsed) is dict:
                     content.append({**block, "input": parsed})
+                else:
+                    content.append({**block, PARTIAL_JSON: buffer})
                 continue
             content.append(block)
         partial = dict(message)
         partial["content"] = content
-        partial["stop_reason"] = None
-        partial["stop_sequence"] = None
         return partial
 
 

@@ -25,7 +25,14 @@ and the cause says what did:
   (:class:`._errors.APITimeoutError` for a timeout), itself caused by the
   ``httpx`` exception when there was one;
 - an event that breaks the protocol (data that is not JSON, a delta for a
-  block that never started): the :class:`~conversation.MalformedReplyError`.
+  block that never started, ``message_stop`` while a block is still open):
+  the :class:`~conversation.MalformedReplyError`.
+
+What arrived is kept as :meth:`._accumulate.Accumulator.partial` says: the
+blocks so far, a tool call cut inside its input with the JSON text received
+as its ``partial_json``, and the ``stop_reason`` once ``message_delta`` gave
+it, so that a reply cut at ``max_tokens`` mid-arguments says so (and
+``continue_reply`` can act on it).
 
 If no content had arrived, the error's ``conversation`` is the caller's,
 unchanged. Errors before the answer began (an error status, a refused
@@ -137,6 +144,7 @@ class _AnthropicState(StreamState):
         self._interrupted = True
         partial = accumulator.partial()
         conversation = self._before
+        stop_reason = partial.get("stop_reason") if partial is not None else None
         blocks = 0
         if partial is not None and partial["content"]:
             try:
@@ -152,6 +160,8 @@ class _AnthropicState(StreamState):
             else "no content had arrived; error.conversation is the conversation as it was"
         )
         reason = str(cause).rstrip(". ") or type(cause).__name__
+        if blocks and type(stop_reason) is str:
+            kept += f"; the reply had stopped with stop_reason {stop_reason!r}"
         return StreamInterruptedError(
             f"the stream was cut off before the reply ended: {reason}; {kept}",
             conversation=conversation,

@@ -228,13 +228,16 @@ class TestPartial:
         accumulator = Accumulator()
         assert accumulator.partial() is None
         stopped = 0
+        ended = False
         for name, data in events[:-1]:  # every point before message_stop
             accumulator.feed(name, data)
             stopped += name == "content_block_stop"
+            ended = ended or name == "message_delta"
             partial = accumulator.partial()
             assert partial is not None
-            assert partial["stop_reason"] is None
-            assert partial["stop_sequence"] is None
+            # The stop reason is known once message_delta gave it, not before.
+            assert partial["stop_reason"] == (message["stop_reason"] if ended else None)
+            assert partial["stop_sequence"] == (message["stop_sequence"] if ended else None)
             content = partial["content"]
             assert content[:stopped] == final[:stopped]
             assert len(content) <= stopped + 1
@@ -297,8 +300,8 @@ class TestPartial:
         assert isinstance(resumed.last.blocks[1], Text)
         assert "Paris is the capital.".startswith(resumed.last.blocks[1].text)
 
-    def test_tool_call_cut_inside_its_input_is_dropped(self) -> None:
-        """Arguments cut off are unknown arguments: the call is left out of the partial."""
+    def test_tool_call_cut_inside_its_input_keeps_what_arrived(self) -> None:
+        """Arguments cut off are kept as the JSON text that arrived, as ``partial_json``."""
         message = {
             **make_message(),
             "content": [
@@ -312,7 +315,35 @@ class TestPartial:
         accumulator, _ = feed_all(events[: stop_at - 1])  # the last fragment never came
         partial = accumulator.partial()
         assert partial is not None
-        assert partial["content"] == [{"type": "text", "text": "Checking."}]
+        fragments = "".join(
+            data["delta"]["partial_json"]
+            for name, data in events[: stop_at - 1]
+            if name == "content_block_delta" and data["index"] == 1
+        )
+        assert '{"city": "Paris"}'.startswith(fragments)
+        assert fragments != '{"city": "Paris"}'
+        assert partial["content"] == [
+            {"type": "text", "text": "Checking."},
+            {
+                "type": "tool_use",
+                "id": "toolu_1",
+                "name": "w",
+                "input": {},
+                "partial_json": fragments,
+            },
+        ]
+        folded = CHAT.fold(partial, interrupted=True)
+        assert folded.last is not None
+        assert converter.unstructure(folded.last.blocks[1]) == {
+            "type": "tool_use",
+            "id": "toolu_1",
+            "name": "w",
+            "input": {},
+            "partial_json": fragments,
+        }
+        assert Conversation.loads(folded.dumps()) == folded
+        assert folded.resumable().last is not None
+        assert folded.resumable().last.blocks == (Text("Checking."),)  # type: ignore[union-attr]
         accumulator.feed(*events[stop_at - 1])  # now the JSON is whole, the stop still missing
         partial = accumulator.partial()
         assert partial is not None
@@ -337,6 +368,11 @@ def _check_in_progress(partial: dict[str, Any], final: dict[str, Any]) -> None:
     elif final["type"] == "thinking":
         assert final["thinking"].startswith(partial["thinking"])
         assert partial["signature"] in ("", final["signature"])
+    elif "partial_json" in partial:  # a tool call cut inside its input: the text that arrived
+        arrived = partial.pop("partial_json")
+        assert isinstance(arrived, str)
+        assert partial == {**final, "input": {}}
+        assert orjson.dumps(final["input"]).decode().startswith(arrived) or not final["input"]
     else:
         assert partial == final
 
@@ -556,8 +592,12 @@ class TestProtocolErrors:
         with pytest.raises(MalformedReplyError, match="malformed stream"):
             accumulator.feed("message_stop", {"type": "message_stop"})
 
-    def test_unknown_events_and_deltas_are_skipped(self) -> None:
-        """The API may add event and delta types; a stream with them still reads."""
+    def test_unknown_events_are_skipped_and_unknown_deltas_applied(self) -> None:
+        """The API may add event and delta types; a stream with them still reads.
+
+        A delta type this library does not know is applied by the generic rule
+        (its non-``type`` fields: a string appends, anything else replaces).
+        """
         accumulator = _started()
         assert accumulator.feed("ping", {"type": "ping"}) is None
         assert accumulator.feed("x_new_event", {"type": "x_new_event"}) is None
@@ -567,7 +607,9 @@ class TestProtocolErrors:
         accumulator.feed(*_stop(0))
         stop = accumulator.feed("message_stop", {"type": "message_stop"})
         assert isinstance(stop, MessageStop)
-        assert stop.reply.content == (Text("ok"),)
+        assert [converter.unstructure(b) for b in stop.reply.content] == [
+            {"type": "text", "text": "ok", "v": 1}
+        ]
 
     def test_tool_without_arguments(self) -> None:
         """No input_json_delta (or only empty ones): the input stays {}."""
@@ -576,3 +618,90 @@ class TestProtocolErrors:
         accumulator.feed(*_delta(0, {"type": "input_json_delta", "partial_json": ""}))
         stop = accumulator.feed(*_stop(0))
         assert stop == BlockStop(0, ToolUse("t", "n", {}))
+
+
+# --- the generic delta rule -----------------------------------------------------------------
+
+_SCALARS = st.none() | st.booleans() | st.integers() | st.text(max_size=5)
+
+
+@st.composite
+def generic_blocks(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any], list[Any]]:
+    """A block of a type this library does not know, its start, and newer deltas that spell it.
+
+    Its string fields start empty or null and arrive in pieces, its lists
+    start empty and arrive in chunks, its other fields arrive whole in one delta.
+    """
+    kind = "x_" + draw(st.text("abcdefgh", min_size=1, max_size=6))
+    strings = draw(st.dictionaries(st.sampled_from(["body", "note"]), st.text(max_size=20)))
+    lists = draw(
+        st.dictionaries(st.sampled_from(["items", "refs"]), st.lists(_SCALARS, max_size=5))
+    )
+    others = draw(
+        st.dictionaries(
+            st.sampled_from(["meta", "n"]),
+            _SCALARS | st.dictionaries(st.text(max_size=3), _SCALARS, max_size=2),
+        )
+    )
+    block = {"type": kind, **strings, **lists, **others}
+    start: dict[str, Any] = {"type": kind, **{key: [] for key in lists}}
+    start.update((key, draw(st.sampled_from(["", None]))) for key in strings)
+    parts: dict[str, list[Any]] = {key: _cut(draw, text) for key, text in strings.items()}
+    for key, items in lists.items():
+        cuts = sorted(draw(st.lists(st.integers(0, len(items)), max_size=3)))
+        points = [0, *cuts, len(items)]
+        parts[key] = [items[a:b] for a, b in itertools.pairwise(points)]
+    count = max([1, *(len(p) for p in parts.values())])
+    deltas: list[dict[str, Any]] = [{"type": f"{kind}_delta"} for _ in range(count)]
+    for key, pieces in parts.items():
+        for delta, piece in zip(deltas, pieces, strict=False):
+            delta[key] = piece
+    for key, value in others.items():
+        deltas[draw(st.integers(0, count - 1))][key] = value
+    return block, start, deltas
+
+
+class TestGenericDeltaRule:
+    @given(generic_blocks())
+    def test_newer_deltas_spell_their_block(
+        self, case: tuple[dict[str, Any], dict[str, Any], list[Any]]
+    ) -> None:
+        """Strings append, lists extend, other values replace: the block comes back whole."""
+        block, start, deltas = case
+        accumulator = _started()
+        accumulator.feed(*_start(0, start))
+        for delta in deltas:
+            assert accumulator.feed(*_delta(0, delta)) is None
+        accumulator.feed(*_stop(0))
+        accumulator.feed("message_stop", {"type": "message_stop"})
+        final = accumulator.final()
+        assert final["content"] == [block]
+        assert CHAT.fold(final) == CHAT.fold({**final, "content": [copy.deepcopy(block)]})
+
+    def test_newer_delta_on_a_text_block(self) -> None:
+        """A newer delta that carries ``text`` appends to the text like a text_delta."""
+        accumulator = _started()
+        accumulator.feed(*TEXT_START)
+        accumulator.feed(*_delta(0, {"type": "text_delta", "text": "Hel"}))
+        accumulator.feed(*_delta(0, {"type": "x_text_delta", "text": "lo", "tags": ["a"]}))
+        accumulator.feed(*_delta(0, {"type": "x_text_delta", "tags": ["b"]}))
+        stop = accumulator.feed(*_stop(0))
+        assert isinstance(stop, BlockStop)
+        assert converter.unstructure(stop.block) == {
+            "type": "text",
+            "text": "Hello",
+            "tags": ["a", "b"],
+        }
+        started = _started()
+        started.feed(*_start(0, {"type": "thinking", "thinking": "", "signature": ""}))
+        with pytest.raises(MalformedReplyError, match="sets its 'thinking' to a non-string"):
+            started.feed(*_delta(0, {"type": "x_delta", "thinking": 5}))
+
+    def test_compaction_delta_replaces(self) -> None:
+        """compaction_delta sets the fields it carries (as the SDK does); others stay."""
+        accumulator = _started()
+        accumulator.feed(*_start(0, {"type": "compaction", "content": None}))
+        accumulator.feed(*_delta(0, {"type": "compaction_delta", "content": "Summary."}))
+        stop = accumulator.feed(*_stop(0))
+        assert isinstance(stop, BlockStop)
+        assert converter.unstructure(stop.block) == {"type": "compaction", "content": "Summary."}
