@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, NoReturn, overload
+from typing import Any, Final, NoReturn, overload
 
 import attrs
 import orjson
@@ -13,6 +13,7 @@ from ._chain import Ledger, Node, chain_equal, chain_hash, make_node, node_of
 from ._json import EMPTY, FrozenDict, check_json, freeze
 from ._reply import SYNTHETIC, Provenance, Reply, Usage, make_provenance
 from ._rules import INITIAL, finish, in_payload_order
+from ._suggest import misspelling_of
 from ._turn import Turn, canonical
 from ._wire import (
     coerce_blocks,
@@ -25,10 +26,46 @@ from ._wire import (
 )
 from .errors import MalformedInputError, RuleViolationError, Violation
 
-__all__ = ["Conversation", "split_payload"]
+__all__ = ["REQUEST_FIELDS", "Conversation", "split_payload"]
 
 _new = object.__new__
 _NOT_OPTIONS = ("messages", "system")
+
+REQUEST_FIELDS: Final = (
+    "model",
+    "max_tokens",
+    "messages",
+    "system",
+    "metadata",
+    "stop_sequences",
+    "stream",
+    "temperature",
+    "top_p",
+    "top_k",
+    "tools",
+    "tool_choice",
+    "thinking",
+    "service_tier",
+    "container",
+    "mcp_servers",
+    "cache_control",
+    "output_config",
+    "output_format",
+    "inference_geo",
+    "speed",
+    "diagnostics",
+    "context_management",
+    # Not a body field: the Anthropic adapter sends it as the anthropic-beta header.
+    "betas",
+)
+"""The Messages API request fields this library knows (its wire reference, section 1.2).
+
+An option that is none of these still passes (a field newer than the library),
+unless it misspells one of them by the rule of :mod:`._suggest` (``sytem``,
+``max_token``, ``temprature``): then it is refused before anything is sent.
+"""
+
+_REQUEST_FIELD_SET: Final = frozenset(REQUEST_FIELDS)
 
 
 class Conversation:
@@ -288,6 +325,9 @@ class Conversation:
                     f"{name!r} is not an option: it comes from the conversation ({where})",
                     f"$.{name}",
                 )
+        for name in options:
+            if name not in _REQUEST_FIELD_SET:
+                _refuse_misspelt_option(name)
         check_json(options)
         header = self._header
         fields = options
@@ -466,6 +506,23 @@ def _signed_only(blocks: tuple[Block, ...]) -> tuple[Block, ...]:
     return tuple(b for b in blocks if not (type(b) is Thinking and not b.signature))
 
 
+def _refuse_misspelt_option(name: str) -> None:
+    """Raise if the option ``name``, which is no known request field, misspells one."""
+    meant = misspelling_of(name, REQUEST_FIELDS)
+    if meant is None:
+        return
+    hint = {
+        "system": " (the system prompt is set by Conversation(system=...) or with_system())",
+        "messages": " (the messages are the conversation's turns)",
+    }.get(meant, "")
+    raise MalformedInputError(
+        f"{name[:80]!r} is not a request field: did you mean {meant!r}{hint}? An option this "
+        "close to a field the API defines is taken for a typo; fields it does not resemble "
+        "pass through as they are",
+        f"$.{name[:80]}",
+    )
+
+
 def _option_default(value: Any) -> Any:
     """Let orjson write library values given as options (blocks, tools with to_wire())."""
     to_wire = getattr(value, "to_wire", None)
@@ -501,7 +558,7 @@ def split_payload(body: Mapping[str, Any] | bytes | str) -> tuple[Conversation, 
     nodes: list[Node] = []
     head = None
     for i, message in enumerate(messages):
-        head = node_of(turn_from_wire(message, f"$.messages[{i}]"), head)
+        head = node_of(turn_from_wire(message, f"$.messages[{i}]", written=True), head)
         nodes.append(head)
     if head is not None:
         head.ledger.adopt(nodes)
