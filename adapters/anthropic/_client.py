@@ -42,6 +42,8 @@ from ._errors import (
     MissingAPIKeyError,
     error_from_response,
     redact,
+    scrub_exception,
+    scrub_request,
 )
 from ._retry import RetryPolicy
 
@@ -318,17 +320,22 @@ class _Core:
     @contextmanager
     def _transport_errors(self, call: _Call) -> Iterator[None]:
         """Turn an httpx failure with no answer into APIConnectionError / APITimeoutError."""
+        secrets = (self._key.value,)
         try:
             yield
         except httpx.TimeoutException as exc:
+            # The request the httpx error carries holds the key (x-api-key); chained as
+            # it was, the key would be an attribute away (err.__cause__.request.headers).
+            scrub_exception(exc, secrets)
             raise APITimeoutError(
                 f"{call.what} to {self._base_url}: no answer in time "
-                f"({type(exc).__name__}: {redact(str(exc), (self._key.value,))})"
+                f"({type(exc).__name__}: {redact(str(exc), secrets)})"
             ) from exc
         except httpx.RequestError as exc:
+            scrub_exception(exc, secrets)
             raise APIConnectionError(
                 f"{call.what} to {self._base_url} failed before an answer arrived "
-                f"({type(exc).__name__}: {redact(str(exc), (self._key.value,))})"
+                f"({type(exc).__name__}: {redact(str(exc), secrets)})"
             ) from exc
 
     def _check_status(self, response: httpx.Response) -> None:
@@ -497,6 +504,9 @@ class AnthropicAdapter(_Core):
         request = self._request(client, call)
         with self._transport_errors(call):
             response = client.send(request, stream=True)
+        # An error while the body is read carries response.request (httpx attaches it):
+        # a copy with the key masked, so that the error chains no key.
+        response.request = scrub_request(response.request, (self._key.value,))
         if not response.is_success:
             try:
                 with self._transport_errors(call):
@@ -511,6 +521,7 @@ class AnthropicAdapter(_Core):
         request = self._request(client, call)
         with self._transport_errors(call):
             response = await client.send(request, stream=True)
+        response.request = scrub_request(response.request, (self._key.value,))
         if not response.is_success:
             try:
                 with self._transport_errors(call):
