@@ -196,7 +196,7 @@ def test_fetchable_urls_pass(make: Callable[[Any], object], url: str) -> None:
 def test_a_file_id_that_cannot_be_one_is_refused(
     make: Callable[[Any], object], file_id: Any
 ) -> None:
-    with pytest.raises(MalformedInputError, match="file id|id the Files API gave"):
+    with pytest.raises(MalformedInputError, match=r"file id|id the Files API gave"):
         make(file_id)
 
 
