@@ -113,6 +113,8 @@ class Conversation:
 
         ``content`` is a str, a content block, a wire-format block dict, or a
         sequence of them (``[Image.from_path("cat.jpg"), "What is this?"]``).
+        A block dict whose type misspells a known one (``"txt"``) is refused
+        with a suggestion; other unknown types are kept as :class:`UnknownBlock`.
         """
         stored = content if type(content) is str else canonical(coerce_blocks(content, "$"))
         return self._push("user", stored, None)
@@ -300,7 +302,9 @@ class Conversation:
         """The request body as compact JSON bytes (``orjson.dumps(self.to_payload(...))``).
 
         Raises :class:`RuleViolationError` listing every problem the API would
-        reject, before anything is sent. Already-encoded turns are reused, so
+        reject, before anything is sent, and :class:`MalformedInputError` for an
+        option that misspells a request field (``sytem=``; see :data:`REQUEST_FIELDS`:
+        names that resemble none pass through). Already-encoded turns are reused, so
         sending a long history again after one more turn costs about one turn.
         """
         body, found = self._encode(options)
@@ -354,6 +358,8 @@ class Conversation:
 
         The system prompt and messages are read; other request fields are
         options, not part of a conversation (:func:`split_payload` returns both).
+        A request body is the program's own input: a block type that misspells
+        a known one is refused, as in :meth:`user` (``fold`` and ``loads`` keep it).
         """
         return split_payload(body)[0]
 

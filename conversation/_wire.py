@@ -11,8 +11,8 @@ hooks registered on a single ``cattrs.Converter``. Wire decisions:
   read by ``from_payload``), where a type a letter or two from one the API
   defines is refused as a typo with a suggestion (the rule of
   :mod:`._suggest`). What the API sent (``fold``) and what was saved
-  (``loads``) are read as they are; an :class:`UnknownBlock` built on purpose
-  is never refused.
+  (``loads``) are read as they are, as is what the public ``converter``
+  structures; an :class:`UnknownBlock` built on purpose is never refused.
 - A field the API added after this library was written is kept in the block's
   ``extra`` and written back after the known fields.
 - ``null`` for an optional field means the same as its absence (responses send

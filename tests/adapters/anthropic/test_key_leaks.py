@@ -28,7 +28,7 @@ import pytest
 from adapters.anthropic import AnthropicAdapter
 from adapters.anthropic._errors import scrub_request
 from conversation import Conversation, ConversationError
-from tests.adapters.fake_api import Error, FakeMessagesAPI, Reply, Reset, Stream
+from tests.adapters.fake_api import Error, FakeMessagesAPI, Malformed, Reply, Reset, Stream
 
 KEY = "sk-ant-api03-LEAK-CANARY-k3y-0123456789abcdef"
 FRAGMENTS = (KEY, KEY[12:40])  # the key, and a stretch of it (a clipped text would hold one)
@@ -149,6 +149,7 @@ PRE_ANSWER: dict[str, tuple[Answers, dict[str, Any], bool]] = {
     "reset": ([Reset()], {}, True),
     "reset retried": ([Reset(), Reset()], {"max_retries": 1}, True),
     "timeout": ([Reply(delay=2.0)], {"timeout": 0.05}, True),
+    "malformed 200": ([Malformed(status=200)], {}, False),
 }
 
 MID_STREAM: dict[str, tuple[Answers, dict[str, Any], bool]] = {
