@@ -13,7 +13,7 @@ from ._chain import Ledger, Node, chain_equal, chain_hash, make_node, node_of
 from ._json import EMPTY, FrozenDict, check_json, freeze
 from ._reply import SYNTHETIC, Provenance, Reply, Usage, make_provenance
 from ._rules import INITIAL, finish, in_payload_order
-from ._suggest import misspelling_of
+from ._suggest import Vocabulary
 from ._turn import Turn, canonical
 from ._wire import (
     coerce_blocks,
@@ -66,6 +66,7 @@ unless it misspells one of them by the rule of :mod:`._suggest` (``sytem``,
 """
 
 _REQUEST_FIELD_SET: Final = frozenset(REQUEST_FIELDS)
+_REQUEST_VOCABULARY: Final = Vocabulary(REQUEST_FIELDS)
 
 
 class Conversation:
@@ -514,7 +515,7 @@ def _signed_only(blocks: tuple[Block, ...]) -> tuple[Block, ...]:
 
 def _refuse_misspelt_option(name: str) -> None:
     """Raise if the option ``name``, which is no known request field, misspells one."""
-    meant = misspelling_of(name, REQUEST_FIELDS)
+    meant = _REQUEST_VOCABULARY.misspelling_of(name)
     if meant is None:
         return
     hint = {

@@ -22,7 +22,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-__all__ = ["misspelling_of", "osa_distance"]
+import attrs
+
+__all__ = ["Vocabulary", "misspelling_of", "osa_distance"]
 
 _SHORT = 5
 """Known names up to this long allow one edit; longer ones two."""
@@ -62,19 +64,60 @@ def _family(a: str, b: str) -> bool:
     return all(word in words for word in short)  # a subsequence, in order
 
 
+def _names(names: Iterable[str]) -> tuple[str, ...]:
+    return tuple(names)
+
+
+@attrs.frozen
+class Vocabulary:
+    """A set of known names, ready to tell a misspelling of one of them (see the module).
+
+    Built once per set of names: each name's length and letters are kept, so
+    that most names a typed one cannot be close to are passed over without
+    computing a distance.
+    """
+
+    names: tuple[str, ...] = attrs.field(converter=_names)
+    _exact: frozenset[str] = attrs.field(init=False, repr=False)
+    _entries: tuple[tuple[str, int, frozenset[str], int], ...] = attrs.field(init=False, repr=False)
+    _longest: int = attrs.field(init=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "_exact", frozenset(self.names))
+        entries = tuple(
+            (name, len(name), frozenset(name), 1 if len(name) <= _SHORT else 2)
+            for name in self.names
+        )
+        object.__setattr__(self, "_entries", entries)
+        object.__setattr__(self, "_longest", max((len(name) for name in self.names), default=0))
+
+    def misspelling_of(self, name: str) -> str | None:
+        """The known name ``name`` is taken to be a misspelling of, or None."""
+        if name in self._exact:
+            return None
+        normal = name.strip().lower().replace("-", "_").replace(" ", "_")
+        if normal in self._exact:
+            return normal
+        size = len(normal)
+        if size > self._longest + 2:
+            return None  # no known name is within two edits
+        letters = frozenset(normal)
+        best: str | None = None
+        best_distance = 3
+        for candidate, length, candidate_letters, budget in self._entries:
+            # One edit changes the length by at most 1 and brings or takes at most
+            # one letter each way: cheap bounds before the distance itself.
+            if abs(size - length) > budget or len(letters ^ candidate_letters) > 2 * budget:
+                continue
+            found = osa_distance(normal, candidate, budget)
+            if found <= budget and found < best_distance and not _family(normal, candidate):
+                best, best_distance = candidate, found
+        return best
+
+
 def misspelling_of(name: str, known: Iterable[str]) -> str | None:
-    """The known name ``name`` is taken to be a misspelling of, or None (see the module)."""
-    names = tuple(known)
-    if name in names:
-        return None
-    normal = name.strip().lower().replace("-", "_").replace(" ", "_")
-    if normal in names:
-        return normal
-    best: str | None = None
-    best_distance = 3
-    for candidate in names:
-        budget = 1 if len(candidate) <= _SHORT else 2
-        found = osa_distance(normal, candidate, budget)
-        if found <= budget and found < best_distance and not _family(normal, candidate):
-            best, best_distance = candidate, found
-    return best
+    """The known name ``name`` is taken to be a misspelling of, or None (see the module).
+
+    Builds a :class:`Vocabulary` of ``known``; keep one to check many names.
+    """
+    return Vocabulary(tuple(known)).misspelling_of(name)

@@ -65,7 +65,7 @@ from ._blocks import (
 )
 from ._json import EMPTY, FrozenDict, freeze
 from ._reply import SYNTHETIC, Provenance, Reply, ReplyInfo, Usage, make_info, make_usage
-from ._suggest import misspelling_of
+from ._suggest import Vocabulary
 from ._turn import ROLES, Turn, TurnData, canonical, make_turn
 from .errors import MalformedInputError, MalformedReplyError
 
@@ -284,10 +284,12 @@ BLOCK_TYPE_NAMES: Final = (
 )
 """Every block type a typo is checked against, in a fixed order (it breaks ties)."""
 
+_BLOCK_TYPES: Final = Vocabulary(BLOCK_TYPE_NAMES)
+
 
 def block_type_typo(kind: str) -> str | None:
     """The known block type ``kind`` misspells, or None (the rule of :mod:`._suggest`)."""
-    return misspelling_of(kind, BLOCK_TYPE_NAMES)
+    return _BLOCK_TYPES.misspelling_of(kind)
 
 
 _Plan = tuple[tuple[str, Callable[[Any, str], Any], bool, Callable[[Any, Any], None], Any], ...]

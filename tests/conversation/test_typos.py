@@ -31,7 +31,7 @@ from conversation import (
     UnknownBlock,
 )
 from conversation._conversation import REQUEST_FIELDS
-from conversation._suggest import misspelling_of, osa_distance
+from conversation._suggest import _family, misspelling_of, osa_distance
 from conversation._wire import BLOCK_TYPE_NAMES, block_type_typo
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
@@ -132,6 +132,38 @@ def test_one_edit_of_a_known_type_is_caught(known: str, data: st.DataObject) -> 
         if typed in BLOCK_TYPE_NAMES or "__" in typed or typed.startswith("_"):
             continue
         assert block_type_typo(typed) is not None, typed
+
+
+def _naive_misspelling_of(name: str, known: tuple[str, ...]) -> str | None:
+    """The rule of the module, spelt out with no shortcut (full distances, no bounds)."""
+    if name in known:
+        return None
+    normal = name.strip().lower().replace("-", "_").replace(" ", "_")
+    if normal in known:
+        return normal
+    close = [
+        (_reference_distance(normal, k), i, k)
+        for i, k in enumerate(known)
+        if _reference_distance(normal, k) <= (1 if len(k) <= 5 else 2) and not _family(normal, k)
+    ]
+    return min(close)[2] if close else None
+
+
+_near_names = st.sampled_from(BLOCK_TYPE_NAMES + REQUEST_FIELDS).flatmap(
+    lambda known: (
+        st.lists(st.sampled_from(["", "x", "_", "-", "e", "s", "T"]), max_size=3).map(
+            lambda bits: (known + "".join(bits))[: len(known) + 2]
+        )
+        | st.integers(0, max(len(known) - 1, 0)).map(lambda i: known[:i] + known[i + 1 :])
+    )
+)
+
+
+@given(_near_names | _names)
+def test_the_shortcuts_do_not_change_the_answer(name: str) -> None:
+    """Length and letter bounds skip only names the full rule would skip too."""
+    assert block_type_typo(name) == _naive_misspelling_of(name, BLOCK_TYPE_NAMES)
+    assert misspelling_of(name, REQUEST_FIELDS) == _naive_misspelling_of(name, REQUEST_FIELDS)
 
 
 @given(st.text(max_size=30))
