@@ -251,3 +251,14 @@ def test_every_cut_of_a_pdf_is_refused() -> None:
     for length in range(len(PDF) - 6):
         with pytest.raises(MalformedInputError):
             Document.from_bytes(PDF[:length])
+
+
+@given(st.text(max_size=40) | st.from_regex(r"https?://[a-z0-9.\[\]:@%/?#-]{0,30}", fullmatch=True))
+def test_any_url_is_refused_with_our_error_or_accepted_whole(url: str) -> None:
+    try:
+        image = Image.from_url(url)
+    except ConversationError:
+        return
+    assert url.startswith(("http://", "https://"))
+    c = Conversation().user([image, "?"])
+    assert Conversation.from_payload(c.to_payload(**OPTS)) == c

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from adapters import ScriptedAdapter
-from adapters.anthropic import AnthropicAdapter
+from adapters.anthropic import AnthropicAdapter, continue_reply
 from conversation import Conversation, RuleViolationError
 from tests.adapters.fake_api import FakeMessagesAPI
 
@@ -131,3 +131,13 @@ def test_every_problem_is_listed_at_once(fake_api: FakeMessagesAPI) -> None:
 def test_the_offline_adapter_stays_permissive() -> None:
     """ScriptedAdapter sends nothing anywhere: a test need not name a model."""
     assert ScriptedAdapter(["Hi!"]).send(CHAT).last is not None
+
+
+def test_continue_reply_is_refused_before_any_request(fake_api: FakeMessagesAPI) -> None:
+    """The helper that sends more than once goes through send: the first send is refused."""
+    cut = CHAT.fold(
+        {"content": [{"type": "text", "text": "Once upon"}], "stop_reason": "max_tokens"}
+    )
+    with _adapter(fake_api) as adapter, pytest.raises(RuleViolationError, match="missing_model"):
+        continue_reply(adapter, cut, max_tokens=64)
+    assert fake_api.requests == []
