@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import base64
 import os
+import urllib.parse
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 import attrs
 
 from ._json import EMPTY, FrozenDict, FrozenList, freeze
-from ._media import IMAGE_MEDIA_TYPES, image_size, sniff_media_type
+from ._media import IMAGE_MEDIA_TYPES, image_size, pdf_problem, sniff_media_type
 from .errors import MalformedInputError
 
 if TYPE_CHECKING:
@@ -361,6 +362,43 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
+def _checked_url(url: Any, where: str, kind: str) -> str:
+    """``url`` if the API can fetch it (an http or https URL with a host), else raise.
+
+    ``where`` names the constructor and ``kind`` what it makes, for the message.
+    """
+    if not isinstance(url, str):
+        raise MalformedInputError(f"{where} takes a URL string, got {type(url).__name__}")
+    try:
+        parts = urllib.parse.urlsplit(url) if url.isprintable() and url == url.strip() else None
+        host = parts.hostname if parts is not None else None
+    except ValueError:  # a malformed authority, such as "http://[::1"
+        parts = host = None
+    if parts is None or parts.scheme not in ("http", "https") or not host or " " in url:
+        hint = (
+            f"pass the decoded bytes to {kind}.from_bytes instead"
+            if url.startswith("data:")
+            else f"for a file on disk use {kind}.from_path, for bytes {kind}.from_bytes"
+        )
+        raise MalformedInputError(
+            f"{where} needs an http:// or https:// URL the API can fetch "
+            f"(such as 'https://example.com/file'), got {url!r:.100}; {hint}"
+        )
+    return url
+
+
+def _checked_file_id(file_id: Any, where: str) -> str:
+    """``file_id`` if it can name an uploaded file (non-empty, no whitespace), else raise."""
+    if not isinstance(file_id, str):
+        raise MalformedInputError(f"{where} takes a file id string, got {type(file_id).__name__}")
+    if not file_id or not file_id.isprintable() or any(c.isspace() for c in file_id):
+        raise MalformedInputError(
+            f"{where} needs the id the Files API gave the upload (such as 'file_011C...'), "
+            f"got {file_id!r:.100}"
+        )
+    return file_id
+
+
 @attrs.frozen
 class Image:
     """An image in a user turn: inline base64, a URL, or an uploaded file."""
@@ -379,7 +417,8 @@ class Image:
         """An inline image; the media type is read from the magic bytes.
 
         Raises :class:`MalformedInputError` for anything but JPEG, PNG, GIF or
-        WebP, or when ``media_type`` contradicts the bytes.
+        WebP, when ``media_type`` contradicts the bytes, or when the header is
+        cut short or damaged so that the image's pixel size cannot be read.
         """
         if not isinstance(data, bytes | bytearray | memoryview):
             raise MalformedInputError(f"image data must be bytes, got {type(data).__name__}")
@@ -395,9 +434,17 @@ class Image:
                 f"media_type {media_type!r} was given but the bytes are {sniffed}; "
                 "omit media_type to use what the bytes say"
             )
+        size = image_size(data, sniffed)
+        if size is None:
+            kind = sniffed.removeprefix("image/").upper()
+            raise MalformedInputError(
+                f"Image.from_bytes: this {kind} image is cut short or damaged: its header does "
+                f"not give its size in pixels ({len(data):,} bytes given), and the API refuses "
+                "an image it cannot decode; pass the whole file"
+            )
         source = Base64Source(sniffed, _b64(data))
-        # The raw bytes are at hand: read the size now rather than decode again later.
-        object.__setattr__(source, "_size", image_size(data, sniffed))
+        # The raw bytes are at hand: keep the size rather than decode again later.
+        object.__setattr__(source, "_size", size)
         return cls(source, **kw)
 
     @property
@@ -417,13 +464,13 @@ class Image:
 
     @classmethod
     def from_url(cls, url: str, **kw: Any) -> Image:
-        """An image the API fetches from ``url``."""
-        return cls(URLSource(url), **kw)
+        """An image the API fetches from ``url`` (an http:// or https:// URL; else refused)."""
+        return cls(URLSource(_checked_url(url, "Image.from_url", "Image")), **kw)
 
     @classmethod
     def from_file_id(cls, file_id: str, **kw: Any) -> Image:
         """An image uploaded with the Files API (needs its beta header)."""
-        return cls(FileSource(file_id), **kw)
+        return cls(FileSource(_checked_file_id(file_id, "Image.from_file_id")), **kw)
 
 
 @attrs.frozen
@@ -450,7 +497,11 @@ class Document:
 
     @classmethod
     def from_bytes(cls, data: bytes, **kw: Any) -> Document:
-        """An inline PDF; anything that is not a PDF is refused."""
+        """An inline PDF; anything that is not a whole PDF is refused.
+
+        Whole means its ``%PDF-x.y`` header and its closing ``%%EOF`` are there
+        (see :func:`~conversation._media.pdf_problem`).
+        """
         if not isinstance(data, bytes | bytearray | memoryview):
             raise MalformedInputError(f"document data must be bytes, got {type(data).__name__}")
         data = bytes(data)
@@ -458,11 +509,22 @@ class Document:
             raise MalformedInputError(
                 f"not a PDF (starts with {data[:8]!r}); use Document.from_text for plain text"
             )
+        problem = pdf_problem(data)
+        if problem is not None:
+            raise MalformedInputError(
+                f"Document.from_bytes: not a whole PDF: {problem} ({len(data):,} bytes given), "
+                "and the API refuses a PDF it cannot read; pass the whole file"
+            )
         return cls(Base64Source("application/pdf", _b64(data)), **kw)
 
     @classmethod
     def from_text(cls, text: str, **kw: Any) -> Document:
-        """A plain-text document."""
+        """A plain-text document; empty or whitespace-only text is refused."""
+        if isinstance(text, str) and not text.strip():
+            raise MalformedInputError(
+                f"Document.from_text needs some text, got {text!r:.40}: the API refuses an "
+                "empty document; leave the document out, or give it its text"
+            )
         return cls(TextSource(text), **kw)
 
     @classmethod
@@ -477,21 +539,33 @@ class Document:
             raise MalformedInputError(
                 f"{os.fspath(path)!r} is neither a PDF nor UTF-8 text"
             ) from exc
+        if not text.strip():
+            raise MalformedInputError(
+                f"{os.fspath(path)!r} is empty (or only whitespace): the API refuses an empty "
+                "document; leave it out, or check that the file was written"
+            )
         return cls.from_text(text, **kw)
 
     @classmethod
     def from_url(cls, url: str, **kw: Any) -> Document:
-        """A PDF the API fetches from ``url``."""
-        return cls(URLSource(url), **kw)
+        """A PDF the API fetches from ``url`` (an http:// or https:// URL; else refused)."""
+        return cls(URLSource(_checked_url(url, "Document.from_url", "Document")), **kw)
 
     @classmethod
     def from_file_id(cls, file_id: str, **kw: Any) -> Document:
         """A document uploaded with the Files API."""
-        return cls(FileSource(file_id), **kw)
+        return cls(FileSource(_checked_file_id(file_id, "Document.from_file_id")), **kw)
 
     @classmethod
     def from_blocks(cls, content: str | Sequence[Any], **kw: Any) -> Document:
-        """A document made of content blocks, each one citable on its own."""
+        """A document made of content blocks, each one citable on its own (at least one)."""
+        if isinstance(content, str | list | tuple) and not (
+            content.strip() if isinstance(content, str) else content
+        ):
+            raise MalformedInputError(
+                f"Document.from_blocks needs some content, got {content!r:.40}: the API refuses "
+                "an empty document; give it at least one text block"
+            )
         return cls(ContentSource(content), **kw)
 
 

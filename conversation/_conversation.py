@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, NoReturn, overload
+from typing import Any, Final, NoReturn, overload
 
 import attrs
 import orjson
@@ -13,6 +13,7 @@ from ._chain import Ledger, Node, chain_equal, chain_hash, make_node, node_of
 from ._json import EMPTY, FrozenDict, check_json, freeze
 from ._reply import SYNTHETIC, Provenance, Reply, ReplyModel, Usage, make_provenance, unfinished
 from ._rules import INITIAL, finish, in_payload_order
+from ._suggest import Vocabulary
 from ._turn import Turn, canonical
 from ._wire import (
     coerce_blocks,
@@ -25,10 +26,47 @@ from ._wire import (
 )
 from .errors import MalformedInputError, RuleViolationError, Violation
 
-__all__ = ["Conversation", "split_payload"]
+__all__ = ["REQUEST_FIELDS", "Conversation", "split_payload"]
 
 _new = object.__new__
 _NOT_OPTIONS = ("messages", "system")
+
+REQUEST_FIELDS: Final = (
+    "model",
+    "max_tokens",
+    "messages",
+    "system",
+    "metadata",
+    "stop_sequences",
+    "stream",
+    "temperature",
+    "top_p",
+    "top_k",
+    "tools",
+    "tool_choice",
+    "thinking",
+    "service_tier",
+    "container",
+    "mcp_servers",
+    "cache_control",
+    "output_config",
+    "output_format",
+    "inference_geo",
+    "speed",
+    "diagnostics",
+    "context_management",
+    # Not a body field: the Anthropic adapter sends it as the anthropic-beta header.
+    "betas",
+)
+"""The Messages API request fields this library knows (its wire reference, section 1.2).
+
+An option that is none of these still passes (a field newer than the library),
+unless it misspells one of them by the rule of :mod:`._suggest` (``sytem``,
+``max_token``, ``temprature``): then it is refused before anything is sent.
+"""
+
+_REQUEST_FIELD_SET: Final = frozenset(REQUEST_FIELDS)
+_REQUEST_VOCABULARY: Final = Vocabulary(REQUEST_FIELDS)
 
 
 class Conversation:
@@ -76,6 +114,8 @@ class Conversation:
 
         ``content`` is a str, a content block, a wire-format block dict, or a
         sequence of them (``[Image.from_path("cat.jpg"), "What is this?"]``).
+        A block dict whose type misspells a known one (``"txt"``) is refused
+        with a suggestion; other unknown types are kept as :class:`UnknownBlock`.
         """
         stored = content if type(content) is str else canonical(coerce_blocks(content, "$"))
         return self._push("user", stored, None)
@@ -263,7 +303,9 @@ class Conversation:
         """The request body as compact JSON bytes (``orjson.dumps(self.to_payload(...))``).
 
         Raises :class:`RuleViolationError` listing every problem the API would
-        reject, before anything is sent. Already-encoded turns are reused, so
+        reject, before anything is sent, and :class:`MalformedInputError` for an
+        option that misspells a request field (``sytem=``; see :data:`REQUEST_FIELDS`:
+        names that resemble none pass through). Already-encoded turns are reused, so
         sending a long history again after one more turn costs about one turn.
         """
         body, found = self._encode(options)
@@ -288,6 +330,9 @@ class Conversation:
                     f"{name!r} is not an option: it comes from the conversation ({where})",
                     f"$.{name}",
                 )
+        for name in options:
+            if name not in _REQUEST_FIELD_SET:
+                _refuse_misspelt_option(name)
         check_json(options)
         header = self._header
         fields = options
@@ -314,6 +359,8 @@ class Conversation:
 
         The system prompt and messages are read; other request fields are
         options, not part of a conversation (:func:`split_payload` returns both).
+        A request body is the program's own input: a block type that misspells
+        a known one is refused, as in :meth:`user` (``fold`` and ``loads`` keep it).
         """
         return split_payload(body)[0]
 
@@ -473,6 +520,23 @@ def _signed_only(blocks: tuple[Block, ...]) -> tuple[Block, ...]:
     return tuple(b for b in blocks if not unfinished(b))
 
 
+def _refuse_misspelt_option(name: str) -> None:
+    """Raise if the option ``name``, which is no known request field, misspells one."""
+    meant = _REQUEST_VOCABULARY.misspelling_of(name)
+    if meant is None:
+        return
+    hint = {
+        "system": " (the system prompt is set by Conversation(system=...) or with_system())",
+        "messages": " (the messages are the conversation's turns)",
+    }.get(meant, "")
+    raise MalformedInputError(
+        f"{name[:80]!r} is not a request field: did you mean {meant!r}{hint}? An option this "
+        "close to a field the API defines is taken for a typo; fields it does not resemble "
+        "pass through as they are",
+        f"$.{name[:80]}",
+    )
+
+
 def _option_default(value: Any) -> Any:
     """Let orjson write library values given as options (blocks, tools with to_wire())."""
     to_wire = getattr(value, "to_wire", None)
@@ -508,7 +572,7 @@ def split_payload(body: Mapping[str, Any] | bytes | str) -> tuple[Conversation, 
     nodes: list[Node] = []
     head = None
     for i, message in enumerate(messages):
-        head = node_of(turn_from_wire(message, f"$.messages[{i}]"), head)
+        head = node_of(turn_from_wire(message, f"$.messages[{i}]", written=True), head)
         nodes.append(head)
     if head is not None:
         head.ledger.adopt(nodes)

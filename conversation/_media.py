@@ -9,7 +9,7 @@ anything it does not understand and never raises for any ``bytes`` input.
 
 from typing import Final
 
-__all__ = ["IMAGE_MEDIA_TYPES", "image_size", "sniff_media_type"]
+__all__ = ["IMAGE_MEDIA_TYPES", "image_size", "pdf_problem", "sniff_media_type"]
 
 IMAGE_MEDIA_TYPES: Final = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
 
@@ -42,6 +42,31 @@ def sniff_media_type(data: bytes) -> str | None:
         return "image/webp"
     if data.startswith(b"%PDF-"):
         return "application/pdf"
+    return None
+
+
+_PDF_EOF: Final = b"%%EOF"
+# PDF readers look for the end-of-file marker within the last 1024 bytes (PDF 1.7, 7.5.5).
+_PDF_TAIL: Final = 1024
+
+
+def pdf_problem(data: bytes) -> str | None:
+    """What makes ``data`` not a whole PDF, or None when it looks whole.
+
+    A PDF starts with ``%PDF-`` and a ``major.minor`` version and ends with
+    ``%%EOF`` (within its last 1024 bytes, after which readers stop looking);
+    a file cut short in transfer or on disk has no such end. Only these two
+    marks are checked, not the body.
+    """
+    if not data.startswith(b"%PDF-"):
+        return "it does not start with %PDF-"
+    version = data[5:8]
+    if len(version) < 3 or not (
+        version[:1].isdigit() and version[1:2] == b"." and version[2:3].isdigit()
+    ):
+        return "its header has no version after %PDF- (such as %PDF-1.7)"
+    if _PDF_EOF not in data[-_PDF_TAIL:]:
+        return "it is cut short: there is no %%EOF marker at its end"
     return None
 
 

@@ -18,6 +18,10 @@ Rule names (stable, in ``Violation.rule``):
 - ``image_too_large``: a base64 image over 5 MB.
 - ``image_too_large_dimensions``: a base64 image whose header says a side is
   over 8000 px.
+- ``image_unreadable``: a base64 image whose header gives no size: cut short,
+  damaged, not base64, or not a JPEG/PNG/GIF/WebP at all (only checked when the
+  whole header was read: a JPEG over 1.5 MB whose frame header lies beyond that
+  is given the benefit of the doubt).
 - ``image_over_2000px_in_many``: a request with more than 20 images holds a
   base64 image over 2000 px a side (each must then be at most 2000 x 2000).
 - ``tool_result_unmatched``: a tool_result whose id matches no tool_use of the
@@ -45,6 +49,7 @@ from typing import Any, NamedTuple
 import attrs
 
 from ._blocks import (
+    _MAX_HEAD_CHARS,
     Base64Source,
     Block,
     ContentSource,
@@ -286,6 +291,18 @@ def _check_block(
             size = source.image_size
             if size is not None:
                 _check_size(size, turn, index, found, wide)
+            elif source.media_type in IMAGE_MEDIA_TYPES and len(source.data) <= _MAX_HEAD_CHARS:
+                found.append(
+                    Violation(
+                        "image_unreadable",
+                        f"the base64 image ({len(source.data):,} characters) has no readable "
+                        f"{source.media_type} header: it is cut short, damaged or not that kind "
+                        "of image, and the API refuses an image it cannot decode; send the "
+                        "whole file (Image.from_bytes / from_path check it)",
+                        turn,
+                        index,
+                    )
+                )
     elif isinstance(block, Document):
         source = block.source
         if type(source) is Base64Source and source.media_type != "application/pdf":

@@ -5,6 +5,14 @@ hooks registered on a single ``cattrs.Converter``. Wire decisions:
 
 - A block is read by its ``type``; an unknown type becomes :class:`UnknownBlock`
   holding the dict as it came, and goes back out unchanged.
+- Except in block dicts the program wrote (``written=True``: content given to
+  ``user()``, ``assistant()``, ``Turn``, block constructors such as
+  ``ToolResult(content=...)`` / ``Document.from_blocks``, and request bodies
+  read by ``from_payload``), where a type a letter or two from one the API
+  defines is refused as a typo with a suggestion (the rule of
+  :mod:`._suggest`). What the API sent (``fold``) and what was saved
+  (``loads``) are read as they are, as is what the public ``converter``
+  structures; an :class:`UnknownBlock` built on purpose is never refused.
 - A field the API added after this library was written is kept in the block's
   ``extra`` and written back after the known fields.
 - ``null`` for an optional field means the same as its absence (responses send
@@ -24,6 +32,7 @@ definition of each shape.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any, Final, cast
 
 import attrs
@@ -66,10 +75,14 @@ from ._reply import (
     sdk_reply_dict,
     served_model,
 )
+from ._suggest import Vocabulary
 from ._turn import ROLES, Turn, TurnData, canonical, make_turn
 from .errors import MalformedInputError, MalformedReplyError
 
 __all__ = [
+    "BLOCK_TYPE_NAMES",
+    "DOCUMENTED_BLOCK_TYPES",
+    "block_type_typo",
     "coerce_blocks",
     "converter",
     "encode_messages",
@@ -126,21 +139,21 @@ def _any(value: Any, path: str) -> Any:
     return freeze(value, path)
 
 
-def _block_list(value: Any, path: str) -> tuple[Block, ...]:
+def _block_list(value: Any, path: str, *, written: bool = False) -> tuple[Block, ...]:
     if not isinstance(value, list | tuple):
         raise MalformedInputError(
             f"expected a list of content blocks, got {_type_name(value)}", path
         )
-    return tuple(_block_item(item, f"{path}[{i}]") for i, item in enumerate(value))
+    return tuple(_block_item(item, f"{path}[{i}]", written) for i, item in enumerate(value))
 
 
-def _str_or_blocks(value: Any, path: str) -> str | tuple[Block, ...]:
+def _str_or_blocks(value: Any, path: str, *, written: bool = False) -> str | tuple[Block, ...]:
     if isinstance(value, str):
         return value
-    return _block_list(value, path)
+    return _block_list(value, path, written=written)
 
 
-def _source(value: Any, path: str) -> Source:
+def _source(value: Any, path: str, *, written: bool = False) -> Source:
     if not isinstance(value, dict):
         if isinstance(value, Source.__args__):
             return value  # type: ignore[no-any-return]
@@ -151,7 +164,7 @@ def _source(value: Any, path: str) -> Source:
         if not isinstance(kind, str):
             raise MalformedInputError("a source needs a string 'type'", path)
         return UnknownSource(freeze(value, path))
-    return _structure_fields(cls, value, path)  # type: ignore[no-any-return]
+    return _structure_fields(cls, value, path, written)  # type: ignore[no-any-return]
 
 
 # --- writers: value -> wire -------------------------------------------------------
@@ -198,42 +211,53 @@ def _req(attr: str, read: Callable[[Any, str], Any], write: Callable[[Any], Any]
 
 
 _CACHE = _Field("cache_control", _object)
-_BLOCKS = (_block_list, _write_blocks)
 
-_FIELDS: dict[type, tuple[_Field, ...]] = {
-    Base64Source: (_req("media_type", _str), _req("data", _str)),
-    URLSource: (_req("url", _str),),
-    FileSource: (_req("file_id", _str),),
-    TextSource: (_req("media_type", _str), _req("data", _str)),
-    ContentSource: (_req("content", _str_or_blocks, _write_str_or_blocks),),
-    Text: (_req("text", _str), _Field("citations", _array), _CACHE),
-    Image: (_req("source", _source, _write_source), _CACHE),
-    Document: (
-        _req("source", _source, _write_source),
-        _Field("title", _str),
-        _Field("context", _str),
-        _Field("citations", _object),
-        _CACHE,
-    ),
-    SearchResult: (
-        _req("source", _str),
-        _req("title", _str),
-        _req("content", *_BLOCKS),
-        _Field("citations", _object),
-        _CACHE,
-    ),
-    ToolUse: (_req("id", _str), _req("name", _str), _req("input", _object), _CACHE),
-    ToolResult: (
-        _req("tool_use_id", _str),
-        _Field("content", _str_or_blocks, _write_str_or_blocks),
-        _Field("is_error", _bool),
-        _CACHE,
-    ),
-    Thinking: (_req("thinking", _str), _req("signature", _str)),
-    RedactedThinking: (_req("data", _str),),
-    ServerToolUse: (_req("id", _str), _req("name", _str), _req("input", _object), _CACHE),
-    ServerToolResult: (_req("tool_use_id", _str), _Field("content", _any), _CACHE),
-}
+
+def _field_table(written: bool) -> dict[type, tuple[_Field, ...]]:
+    """The field table; ``written`` picks the readers that refuse typo'd nested block types."""
+    if written:
+        blocks: Callable[[Any, str], Any] = partial(_block_list, written=True)
+        str_or_blocks: Callable[[Any, str], Any] = partial(_str_or_blocks, written=True)
+        source: Callable[[Any, str], Any] = partial(_source, written=True)
+    else:
+        blocks, str_or_blocks, source = _block_list, _str_or_blocks, _source
+    return {
+        Base64Source: (_req("media_type", _str), _req("data", _str)),
+        URLSource: (_req("url", _str),),
+        FileSource: (_req("file_id", _str),),
+        TextSource: (_req("media_type", _str), _req("data", _str)),
+        ContentSource: (_req("content", str_or_blocks, _write_str_or_blocks),),
+        Text: (_req("text", _str), _Field("citations", _array), _CACHE),
+        Image: (_req("source", source, _write_source), _CACHE),
+        Document: (
+            _req("source", source, _write_source),
+            _Field("title", _str),
+            _Field("context", _str),
+            _Field("citations", _object),
+            _CACHE,
+        ),
+        SearchResult: (
+            _req("source", _str),
+            _req("title", _str),
+            _req("content", blocks, _write_blocks),
+            _Field("citations", _object),
+            _CACHE,
+        ),
+        ToolUse: (_req("id", _str), _req("name", _str), _req("input", _object), _CACHE),
+        ToolResult: (
+            _req("tool_use_id", _str),
+            _Field("content", str_or_blocks, _write_str_or_blocks),
+            _Field("is_error", _bool),
+            _CACHE,
+        ),
+        Thinking: (_req("thinking", _str), _req("signature", _str)),
+        RedactedThinking: (_req("data", _str),),
+        ServerToolUse: (_req("id", _str), _req("name", _str), _req("input", _object), _CACHE),
+        ServerToolResult: (_req("tool_use_id", _str), _Field("content", _any), _CACHE),
+    }
+
+
+_FIELDS = _field_table(written=False)
 _KNOWN_KEYS = {cls: frozenset({"type", *(f.wire for f in fs)}) for cls, fs in _FIELDS.items()}
 
 _SOURCE_BY_TYPE: dict[str, type] = {
@@ -255,18 +279,40 @@ _BLOCK_BY_TYPE: dict[str, type] = {
 }
 _BLOCK_BY_TYPE.update(dict.fromkeys(SERVER_TOOL_RESULT_TYPES, ServerToolResult))
 
+DOCUMENTED_BLOCK_TYPES: Final = (
+    "mcp_tool_use",
+    "mcp_tool_result",
+    "container_upload",
+    "compaction",
+)
+"""Block types the API documents that have no class here (they stay UnknownBlock)."""
+
+BLOCK_TYPE_NAMES: Final = (
+    *(kind for kind in _BLOCK_BY_TYPE if kind not in SERVER_TOOL_RESULT_TYPES),
+    *sorted(SERVER_TOOL_RESULT_TYPES),
+    *DOCUMENTED_BLOCK_TYPES,
+)
+"""Every block type a typo is checked against, in a fixed order (it breaks ties)."""
+
+_BLOCK_TYPES: Final = Vocabulary(BLOCK_TYPE_NAMES)
+
+
+def block_type_typo(kind: str) -> str | None:
+    """The known block type ``kind`` misspells, or None (the rule of :mod:`._suggest`)."""
+    return _BLOCK_TYPES.misspelling_of(kind)
+
 
 _Plan = tuple[tuple[str, Callable[[Any, str], Any], bool, Callable[[Any, Any], None], Any], ...]
 
 
-def _plan(cls: type) -> _Plan:
+def _plan(cls: type, fields: tuple[_Field, ...]) -> _Plan:
     """How to build ``cls`` from a wire dict through its slots, field by field.
 
     One row per attrs field: (wire key or "", reader, required, slot setter,
     default). Fields with no wire key (``extra``, a ServerToolResult's
     ``type``) are filled by :func:`_structure_fields` itself.
     """
-    table = {f.attr: f for f in _FIELDS[cls]}
+    table = {f.attr: f for f in fields}
     rows: list[tuple[str, Callable[[Any, str], Any], bool, Callable[[Any, Any], None], Any]] = []
     for field in attrs.fields(cls):
         default = field.default
@@ -287,18 +333,20 @@ def _plan(cls: type) -> _Plan:
     return tuple(rows)
 
 
-_PLANS = {cls: _plan(cls) for cls in _FIELDS}
+_PLANS = {cls: _plan(cls, fields) for cls, fields in _FIELDS.items()}
+_WRITTEN_PLANS = {cls: _plan(cls, fields) for cls, fields in _field_table(written=True).items()}
 _new = object.__new__
 
 
-def _structure_fields(cls: type, data: dict[str, Any], path: str) -> Any:
+def _structure_fields(cls: type, data: dict[str, Any], path: str, written: bool = False) -> Any:
     """Read ``data`` into ``cls`` by its field table; unknown keys go to ``extra``.
 
     Every field is checked by its reader, so the object is built through its
     slots rather than its ``__init__`` (which would check everything again).
+    ``written`` reads nested blocks as the program's own (typos refused).
     """
     obj: Any = _new(cls)
-    for wire, read, required, setter, default in _PLANS[cls]:
+    for wire, read, required, setter, default in (_WRITTEN_PLANS if written else _PLANS)[cls]:
         value = data.get(wire) if wire else None
         if value is None:
             if required:
@@ -341,17 +389,22 @@ def _unstructure_fields(obj: Any) -> dict[str, Any]:
 # --- blocks -----------------------------------------------------------------------
 
 
-def structure_block(data: Any, path: str = "$") -> Block:
-    """Read one content block from its wire dict."""
+def structure_block(data: Any, path: str = "$", *, written: bool = False) -> Block:
+    """Read one content block from its wire dict.
+
+    ``written=True`` for a dict the program wrote: a type that misspells a
+    known one is refused (see the module docstring); else it is kept as an
+    :class:`UnknownBlock`.
+    """
     try:
-        return _structure_block(data, path)
+        return _structure_block(data, path, written)
     except RecursionError:
         # Blocks hold blocks (a tool_result's content); absurd nesting must end
         # in our own error, not the interpreter's.
         raise MalformedInputError("content blocks are nested too deeply to read", path) from None
 
 
-def _structure_block(data: Any, path: str) -> Block:
+def _structure_block(data: Any, path: str, written: bool) -> Block:
     if not isinstance(data, dict):
         raise MalformedInputError(f"expected a content block object, got {_type_name(data)}", path)
     kind = data.get("type")
@@ -378,28 +431,45 @@ def _structure_block(data: Any, path: str) -> Block:
     if cls is None:
         if not isinstance(kind, str):
             raise MalformedInputError("a content block needs a string 'type'", path)
+        if written:
+            _refuse_typo(kind, path)
         return UnknownBlock(freeze(data, path))
-    return _structure_fields(cls, data, path)  # type: ignore[no-any-return]
+    return _structure_fields(cls, data, path, written)  # type: ignore[no-any-return]
 
 
-def _block_item(item: Any, path: str) -> Block:
+def _refuse_typo(kind: str, path: str) -> None:
+    """Raise if the block type ``kind``, which has no class, misspells a known one."""
+    meant = block_type_typo(kind)
+    if meant is not None:
+        raise MalformedInputError(
+            f"unknown block type {kind[:80]!r}: did you mean {meant!r}? A type this close to "
+            "one the API defines is taken for a typo; to send it as it is, pass "
+            "UnknownBlock({...}) instead of the dict",
+            f"{path}.type",
+        )
+
+
+def _block_item(item: Any, path: str, written: bool = False) -> Block:
     if isinstance(item, BLOCK_CLASSES):
         return cast(Block, item)
     if type(item) is str:
         return plain_text(item)
-    return structure_block(item, path)
+    return structure_block(item, path, written=written)
 
 
 def coerce_blocks(value: Any, path: str = "$") -> tuple[Block, ...]:
-    """Content as users give it (a str, a block, a wire dict, or a sequence) as a tuple."""
+    """Content as users give it (a str, a block, a wire dict, or a sequence) as a tuple.
+
+    Block dicts here are the program's own: a misspelt block type is refused.
+    """
     if type(value) is str:
         return (plain_text(value),)
     if type(value) is tuple and all(isinstance(b, BLOCK_CLASSES) for b in value):
         return value
     if isinstance(value, (*BLOCK_CLASSES, dict, str)):
-        return (_block_item(value, path),)
+        return (_block_item(value, path, True),)
     if isinstance(value, list | tuple):
-        return tuple(_block_item(item, f"{path}[{i}]") for i, item in enumerate(value))
+        return tuple(_block_item(item, f"{path}[{i}]", True) for i, item in enumerate(value))
     raise MalformedInputError(
         f"content must be a str, a content block, a block dict, or a list of them; "
         f"got {_type_name(value)}",
@@ -460,19 +530,29 @@ def encode_messages(turns: Sequence[TurnData], start: int = 0) -> bytes:
         raise
 
 
-def content_from_wire(content: Any, path: str) -> tuple[Block, ...]:
-    """Read a message's ``content``: a bare string or a list of block dicts."""
+def content_from_wire(content: Any, path: str, *, written: bool = False) -> tuple[Block, ...]:
+    """Read a message's ``content``: a bare string or a list of block dicts.
+
+    ``written=True`` refuses misspelt block types (a request body the program wrote).
+    """
     if type(content) is str:
         return (plain_text(content),)
     if isinstance(content, list):
-        return tuple(structure_block(b, f"{path}[{i}]") for i, b in enumerate(content))
+        return tuple(
+            structure_block(b, f"{path}[{i}]", written=written) for i, b in enumerate(content)
+        )
     raise MalformedInputError(
         f"content must be a string or a list of content blocks, got {_type_name(content)}", path
     )
 
 
-def turn_from_wire(message: Any, path: str, provenance: Provenance | None = None) -> Turn:
-    """Read one wire message into a Turn (assistant turns default to synthetic)."""
+def turn_from_wire(
+    message: Any, path: str, provenance: Provenance | None = None, *, written: bool = False
+) -> Turn:
+    """Read one wire message into a Turn (assistant turns default to synthetic).
+
+    ``written=True`` refuses misspelt block types (see :func:`structure_block`).
+    """
     if not isinstance(message, dict):
         raise MalformedInputError(f"expected a message object, got {_type_name(message)}", path)
     role = message.get("role", _MISSING)
@@ -495,7 +575,7 @@ def turn_from_wire(message: Any, path: str, provenance: Provenance | None = None
     stored = (
         content
         if type(content) is str
-        else canonical(content_from_wire(content, f"{path}.content"))
+        else canonical(content_from_wire(content, f"{path}.content", written=written))
     )
     if role == "assistant" and provenance is None:
         provenance = SYNTHETIC

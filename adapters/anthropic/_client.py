@@ -27,7 +27,13 @@ import httpx
 import orjson
 
 from adapters._base import build_body, check_defaults, merge_options
-from conversation import Conversation, MalformedInputError, MalformedReplyError
+from conversation import (
+    Conversation,
+    MalformedInputError,
+    MalformedReplyError,
+    RuleViolationError,
+    Violation,
+)
 from conversation.computer import betas_for
 
 from ._errors import (
@@ -36,6 +42,8 @@ from ._errors import (
     MissingAPIKeyError,
     error_from_response,
     redact,
+    scrub_exception,
+    scrub_request,
 )
 from ._retry import RetryPolicy
 
@@ -159,6 +167,42 @@ def _header_map(headers: Mapping[str, str] | None) -> dict[str, str]:
     return {name.lower(): value for name, value in headers.items()}
 
 
+def _missing_fields(
+    merged: Mapping[str, Any], required: tuple[str, ...], method: str
+) -> list[Violation]:
+    """A violation for each field of ``required`` that neither the call nor the defaults set.
+
+    The API answers a request without ``model`` or ``max_tokens`` with a 400;
+    saying so here costs no request and names both places to set them.
+    """
+    examples = {"model": '"claude-sonnet-4-5"', "max_tokens": "1024"}
+    return [
+        Violation(
+            f"missing_{name}",
+            f"no {name}: the API requires it; pass it to the call "
+            f"({method}(c, {name}={examples[name]})) or set it once for every call "
+            f"(AnthropicAdapter(default_options={{{name!r}: {examples[name]}}}))",
+        )
+        for name in required
+        if name not in merged
+    ]
+
+
+def _checked_body(
+    conversation: Conversation, merged: dict[str, Any], missing: list[Violation]
+) -> bytes:
+    """The request body, refusing with every violation at once: missing fields first."""
+    try:
+        body = build_body(conversation, merged)
+    except RuleViolationError as exc:
+        if missing:
+            raise RuleViolationError([*missing, *exc.violations]) from None
+        raise
+    if missing:
+        raise RuleViolationError(missing)
+    return body
+
+
 def _input_tokens(content: bytes) -> int:
     """The count of a count_tokens answer (``{"input_tokens": 2095}``)."""
     try:
@@ -246,18 +290,22 @@ class _Core:
     def _message_call(
         self, conversation: Conversation, options: Mapping[str, Any], *, stream: bool = False
     ) -> _Call:
-        """The request for a reply to ``conversation``; raises RuleViolationError first."""
+        """The request for a reply to ``conversation``; raises RuleViolationError first,
+        also when ``model`` or ``max_tokens`` is set neither by the call nor the defaults."""
         merged = merge_options(self._defaults, options, stream=stream)
         betas = self._split_betas(merged)
-        body = build_body(conversation, merged)
+        missing = _missing_fields(merged, ("model", "max_tokens"), "stream" if stream else "send")
+        body = _checked_body(conversation, merged, missing)
         return _Call(MESSAGES_PATH, self._headers(betas, stream=stream), body)
 
     def _count_call(self, conversation: Conversation, options: Mapping[str, Any]) -> _Call:
-        """The count_tokens request: the send body without the generation-only fields."""
+        """The count_tokens request: the send body without the generation-only fields
+        (it needs ``model``, not ``max_tokens``)."""
         merged = merge_options(self._defaults, options)
         betas = self._split_betas(merged)
         prompt = {name: value for name, value in merged.items() if name not in GENERATION_ONLY}
-        body = build_body(conversation, prompt)
+        missing = _missing_fields(prompt, ("model",), "count_tokens")
+        body = _checked_body(conversation, prompt, missing)
         return _Call(COUNT_TOKENS_PATH, self._headers(betas, stream=False), body)
 
     def _request(self, client: httpx.Client | httpx.AsyncClient, call: _Call) -> httpx.Request:
@@ -272,17 +320,22 @@ class _Core:
     @contextmanager
     def _transport_errors(self, call: _Call) -> Iterator[None]:
         """Turn an httpx failure with no answer into APIConnectionError / APITimeoutError."""
+        secrets = (self._key.value,)
         try:
             yield
         except httpx.TimeoutException as exc:
+            # The request the httpx error carries holds the key (x-api-key); chained as
+            # it was, the key would be an attribute away (err.__cause__.request.headers).
+            scrub_exception(exc, secrets)
             raise APITimeoutError(
                 f"{call.what} to {self._base_url}: no answer in time "
-                f"({type(exc).__name__}: {redact(str(exc), (self._key.value,))})"
+                f"({type(exc).__name__}: {redact(str(exc), secrets)})"
             ) from exc
         except httpx.RequestError as exc:
+            scrub_exception(exc, secrets)
             raise APIConnectionError(
                 f"{call.what} to {self._base_url} failed before an answer arrived "
-                f"({type(exc).__name__}: {redact(str(exc), (self._key.value,))})"
+                f"({type(exc).__name__}: {redact(str(exc), secrets)})"
             ) from exc
 
     def _check_status(self, response: httpx.Response) -> None:
@@ -451,6 +504,9 @@ class AnthropicAdapter(_Core):
         request = self._request(client, call)
         with self._transport_errors(call):
             response = client.send(request, stream=True)
+        # An error while the body is read carries response.request (httpx attaches it):
+        # a copy with the key masked, so that the error chains no key.
+        response.request = scrub_request(response.request, (self._key.value,))
         if not response.is_success:
             try:
                 with self._transport_errors(call):
@@ -465,6 +521,7 @@ class AnthropicAdapter(_Core):
         request = self._request(client, call)
         with self._transport_errors(call):
             response = await client.send(request, stream=True)
+        response.request = scrub_request(response.request, (self._key.value,))
         if not response.is_success:
             try:
                 with self._transport_errors(call):
@@ -496,7 +553,9 @@ class AnthropicAdapter(_Core):
     def send(self, conversation: Conversation, /, **options: Any) -> Conversation:
         """``conversation`` with the model's reply folded in (POST /v1/messages).
 
-        Raises :class:`~conversation.RuleViolationError` before sending, an
+        Raises :class:`~conversation.RuleViolationError` before sending (also
+        when ``model`` or ``max_tokens`` is given neither here nor in
+        ``default_options``: rules ``missing_model``, ``missing_max_tokens``), an
         :class:`AnthropicError` subclass when the request fails after its
         retries, :class:`~conversation.MalformedReplyError` for a 200 that is
         not a reply (not retried). ``conversation`` is never changed.

@@ -24,7 +24,12 @@ Every message names the HTTP status, the API's error type and message, and
 the request id (quote it to Anthropic support). An API key never appears in
 one: text that came from the server is scrubbed of the adapter's key and of
 anything shaped like an Anthropic key before it is kept, and sensitive
-response headers are masked.
+response headers are masked. Nor is it reachable through what an error chains
+(``__cause__`` / ``__context__``): the ``httpx`` exceptions there carry a copy
+of the request whose sensitive headers are masked (:func:`scrub_request`).
+The one place the key still lives is the adapter itself, so the local
+variables of a traceback's frames (what a debugger or a "show locals" logger
+prints) can hold it, as they can for any client.
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
+
+import httpx
 
 from conversation import AdapterError
 
@@ -56,6 +63,8 @@ __all__ = [
     "error_from_event",
     "error_from_response",
     "redact",
+    "scrub_exception",
+    "scrub_request",
 ]
 
 REDACTED: Final = "[redacted]"
@@ -73,6 +82,63 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
         if len(secret) >= _MIN_SECRET:
             text = text.replace(secret, REDACTED)
     return _KEY_SHAPE.sub(REDACTED, text)
+
+
+def scrub_request(request: httpx.Request, secrets: Iterable[str] = ()) -> httpx.Request:
+    """A copy of ``request`` with sensitive headers masked and ``secrets`` scrubbed.
+
+    Method, URL, the other headers and the body (when it is in memory) are
+    kept, so that an error's request still says what was sent.
+    """
+    hidden = tuple(secrets)
+    headers = [
+        (name, "[secure]" if name.lower() in _SENSITIVE_HEADERS else redact(value, hidden))
+        for name, value in request.headers.items()
+    ]
+    try:
+        content: bytes | None = request.content
+    except httpx.RequestNotRead:
+        content = None
+    return httpx.Request(
+        request.method, redact(str(request.url), hidden), headers=headers, content=content
+    )
+
+
+def scrub_exception(exc: BaseException, secrets: Iterable[str] = ()) -> None:
+    """Mask the key in every ``httpx`` request reachable from ``exc`` and its chain.
+
+    Each ``httpx.RequestError`` / ``HTTPStatusError`` in the ``__cause__`` /
+    ``__context__`` chain gets a scrubbed copy of its request (and its
+    response's request), and its message is scrubbed. The exceptions are
+    changed in place, since the adapter chains them as they are.
+    """
+    hidden = tuple(secrets)
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    pending: list[BaseException] = []
+    while current is not None or pending:
+        if current is None:
+            current = pending.pop()
+        if id(current) not in seen:
+            seen.add(id(current))
+            _scrub_one(current, hidden)
+            for linked in (current.__cause__, current.__context__):
+                if linked is not None:
+                    pending.append(linked)
+        current = None
+
+
+def _scrub_one(exc: BaseException, secrets: tuple[str, ...]) -> None:
+    if isinstance(exc, httpx.RequestError | httpx.HTTPStatusError):
+        try:
+            request = exc.request
+        except RuntimeError:  # a RequestError raised without a request
+            request = None
+        if request is not None:
+            exc.request = scrub_request(request, secrets)
+        if isinstance(exc, httpx.HTTPStatusError):
+            exc.response.request = exc.request
+        exc.args = tuple(redact(a, secrets) if isinstance(a, str) else a for a in exc.args)
 
 
 class AnthropicError(AdapterError):

@@ -27,8 +27,14 @@ from conversation import (
 
 MODEL = "claude-3-5-sonnet-20241022"
 
-# A few bytes that start like a JPEG file (the library sniffs the magic bytes).
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + bytes(range(64))
+# The start of a 16 x 16 JPEG file: its header up to the frame size (the library sniffs
+# the magic bytes and reads the size, refusing an image whose size cannot be read).
+JPEG = (
+    b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+    + b"\xff\xc0\x00\x11\x08\x00\x10\x00\x10\x03"
+    + bytes(9)
+    + bytes(range(64))
+)
 JPEG_B64 = base64.b64encode(JPEG).decode("ascii")
 
 

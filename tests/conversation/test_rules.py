@@ -70,9 +70,11 @@ def tool_result(tool_id: str = "toolu_A", content: Any = "15C") -> dict[str, Any
     return {"type": "tool_result", "tool_use_id": tool_id, "content": content}
 
 
-def image(
-    media_type: str = "image/png", data: str = "iVBORw0KGgo=", **extra: Any
-) -> dict[str, Any]:
+# The header of a 16 x 16 PNG: the rules read an image's size from it.
+PNG_16 = "iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAIAAAA="
+
+
+def image(media_type: str = "image/png", data: str = PNG_16, **extra: Any) -> dict[str, Any]:
     return {
         "type": "image",
         "source": {"type": "base64", "media_type": media_type, "data": data},
