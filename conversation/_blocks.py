@@ -15,14 +15,15 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 import attrs
 
-from ._json import EMPTY, FrozenDict, FrozenList, freeze
+from ._json import EMPTY, FrozenDict, FrozenList, freeze, plain
 from ._media import IMAGE_MEDIA_TYPES, image_size, sniff_media_type
-from .errors import MalformedInputError
+from .errors import MalformedInputError, quote, type_name
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
 __all__ = [
+    "MAX_BLOCK_DEPTH",
     "SERVER_TOOL_RESULT_TYPES",
     "Base64Source",
     "Block",
@@ -87,11 +88,22 @@ def _is(
         if not isinstance(value, kind):
             raise MalformedInputError(
                 f"{type(instance).__name__}.{attribute.name} must be {what}, "
-                f"got {type(value).__name__} {value!r:.80}",
+                f"got {type_name(value)} {quote(value)}",
                 f"$.{attribute.name}",
             )
 
     return check
+
+
+def _text(value: str) -> str:
+    """A string field as a plain ``str`` (a ``StrEnum`` member becomes its value), so
+    that what is kept is what is written and read back; the validator refuses non-strings."""
+    return plain(value)  # type: ignore[no-any-return]
+
+
+def _opt_text(value: str | None) -> str | None:
+    """:func:`_text` for an optional string field."""
+    return plain(value)  # type: ignore[no-any-return]
 
 
 def _json_object_at(value: Any, path: str) -> FrozenDict:
@@ -144,22 +156,65 @@ def _content_json(value: Any) -> Any:
 
 
 def _blocks(value: Any) -> tuple[Block, ...]:
-    """Coerce a sequence of blocks or wire dicts to a tuple of blocks."""
+    """Coerce a sequence of blocks or wire dicts to a tuple of blocks.
+
+    These are the content of a block, so they may nest at most one level less
+    than :data:`MAX_BLOCK_DEPTH`.
+    """
     from ._wire import coerce_blocks  # the converter module imports this one
 
-    return coerce_blocks(value, "$")
+    blocks = coerce_blocks(value, "$.content")
+    check_nesting(blocks, "$.content")
+    return blocks
 
 
 def _opt_blocks_or_str(value: Any) -> str | tuple[Block, ...] | None:
     if value is None or isinstance(value, str):
-        return value
+        return plain(value)  # type: ignore[no-any-return]
     return _blocks(value)
 
 
 def _blocks_or_str(value: Any) -> str | tuple[Block, ...]:
     if isinstance(value, str):
-        return value
+        return plain(value)  # type: ignore[no-any-return]
     return _blocks(value)
+
+
+MAX_BLOCK_DEPTH = 64
+"""How deep content blocks may nest (a tool_result holding a tool_result ...).
+
+The API's own blocks nest two or three levels; each level is two levels of
+JSON, so this leaves the JSON encoder (about 250 levels in all) room for the
+values inside. The readers and the block constructors apply the same limit.
+"""
+
+
+def _inner(block: Any) -> Any:
+    """The blocks directly inside ``block`` (its content, or its content source's)."""
+    cls = type(block)
+    if cls is ToolResult or cls is SearchResult:
+        content = block.content
+    elif cls is Document and type(block.source) is ContentSource:
+        content = block.source.content
+    else:
+        return ()
+    return content if type(content) is tuple else ()
+
+
+def check_nesting(blocks: tuple[Block, ...], path: str) -> None:
+    """Raise :class:`MalformedInputError` if ``blocks``, as the content of a block,
+    would nest deeper than :data:`MAX_BLOCK_DEPTH` (walks at most that many levels)."""
+    level = [b for b in blocks if _inner(b)]
+    depth = 1
+    while level:
+        depth += 1
+        if depth >= MAX_BLOCK_DEPTH:
+            raise MalformedInputError(
+                f"content blocks nest deeper than {MAX_BLOCK_DEPTH} levels (a block inside "
+                "a block inside ...); the API's blocks nest a few levels, so flatten it",
+                path,
+            )
+        level = [inner for b in level for inner in _inner(b) if _inner(inner)]
 
 
 def _cache_field() -> Any:
@@ -233,9 +288,9 @@ class Base64Source:
     """Inline bytes, base64-encoded, of an image or a PDF."""
 
     type: ClassVar[str] = "base64"
-    media_type: str = attrs.field(validator=_is(str, "a media type string"))
+    media_type: str = attrs.field(converter=_text, validator=_is(str, "a media type string"))
     data: str = attrs.field(
-        validator=_is(str, "a base64 string"), repr=lambda d: f"<{len(d)} chars>"
+        converter=_text, validator=_is(str, "a base64 string"), repr=lambda d: f"<{len(d)} chars>"
     )
     extra: FrozenDict = _extra_field()
     # The image's pixel size, read once from the header and kept: a cache, not a
@@ -267,7 +322,7 @@ class URLSource:
     """A file the API fetches from a URL."""
 
     type: ClassVar[str] = "url"
-    url: str = attrs.field(validator=_is(str, "a URL string"))
+    url: str = attrs.field(converter=_text, validator=_is(str, "a URL string"))
     extra: FrozenDict = _extra_field()
 
 
@@ -276,7 +331,7 @@ class FileSource:
     """A file uploaded through the Files API (beta)."""
 
     type: ClassVar[str] = "file"
-    file_id: str = attrs.field(validator=_is(str, "a file id string"))
+    file_id: str = attrs.field(converter=_text, validator=_is(str, "a file id string"))
     extra: FrozenDict = _extra_field()
 
 
@@ -285,8 +340,10 @@ class TextSource:
     """A plain-text document, inline."""
 
     type: ClassVar[str] = "text"
-    data: str = attrs.field(validator=_is(str, "a string"))
-    media_type: str = attrs.field(default="text/plain", validator=_is(str, "a media type string"))
+    data: str = attrs.field(converter=_text, validator=_is(str, "a string"))
+    media_type: str = attrs.field(
+        default="text/plain", converter=_text, validator=_is(str, "a media type string")
+    )
     extra: FrozenDict = _extra_field()
 
 
@@ -299,15 +356,35 @@ class ContentSource:
     extra: FrozenDict = _extra_field()
 
 
+_KNOWN_SOURCE_TYPES = frozenset({"base64", "url", "file", "text", "content"})
+
+
+def _unknown_source(instance: Any, attribute: attrs.Attribute[Any], value: FrozenDict) -> None:
+    """An unknown source is written as its dict: the readers must read it back as one."""
+    kind = value.get("type")
+    if not isinstance(kind, str):
+        raise MalformedInputError(
+            f"a source needs a string 'type', got {type_name(kind)}; the API reads a source "
+            "by its type (base64, url, file, text, content)",
+            "$.type",
+        )
+    if kind in _KNOWN_SOURCE_TYPES:
+        raise MalformedInputError(
+            f"{kind!r} is a source type this library knows; build it with its own class "
+            "(Base64Source, URLSource, FileSource, TextSource, ContentSource)",
+            "$.type",
+        )
+
+
 @attrs.frozen
 class UnknownSource:
     """A source type this library does not know yet, kept exactly as it came."""
 
-    raw: FrozenDict = attrs.field(converter=_raw)
+    raw: FrozenDict = attrs.field(converter=_raw, validator=_unknown_source)
 
     @property
     def type(self) -> str:
-        return str(self.raw.get("type"))
+        return str(self.raw["type"])
 
 
 Source: TypeAlias = (
@@ -323,7 +400,7 @@ class Text:
     """Text, in any turn; ``citations`` point into documents of the request."""
 
     type: ClassVar[str] = "text"
-    text: str = attrs.field(validator=_is(str, "a string"))
+    text: str = attrs.field(converter=_text, validator=_is(str, "a string"))
     citations: FrozenList | None = attrs.field(
         default=None, converter=_citations_list, kw_only=True
     )
@@ -411,10 +488,16 @@ class Document:
     type: ClassVar[str] = "document"
     source: Source = attrs.field(validator=_is(Source.__args__, "a document source"))
     title: str | None = attrs.field(
-        default=None, kw_only=True, validator=attrs.validators.optional(_is(str, "a string"))
+        default=None,
+        kw_only=True,
+        converter=_opt_text,
+        validator=attrs.validators.optional(_is(str, "a string")),
     )
     context: str | None = attrs.field(
-        default=None, kw_only=True, validator=attrs.validators.optional(_is(str, "a string"))
+        default=None,
+        kw_only=True,
+        converter=_opt_text,
+        validator=attrs.validators.optional(_is(str, "a string")),
     )
     citations: FrozenDict | None = attrs.field(
         default=None, converter=_citations_config, kw_only=True
@@ -474,8 +557,8 @@ class SearchResult:
     """A search result with its source, for citations (user turns, tool results)."""
 
     type: ClassVar[str] = "search_result"
-    source: str = attrs.field(validator=_is(str, "a string"))
-    title: str = attrs.field(validator=_is(str, "a string"))
+    source: str = attrs.field(converter=_text, validator=_is(str, "a string"))
+    title: str = attrs.field(converter=_text, validator=_is(str, "a string"))
     content: tuple[Block, ...] = attrs.field(converter=_blocks)
     citations: FrozenDict | None = attrs.field(
         default=None, converter=_citations_config, kw_only=True
@@ -489,8 +572,8 @@ class ToolUse:
     """The model asks to call a tool; answer it with a :class:`ToolResult`."""
 
     type: ClassVar[str] = "tool_use"
-    id: str = attrs.field(validator=_is(str, "a string"))
-    name: str = attrs.field(validator=_is(str, "a string"))
+    id: str = attrs.field(converter=_text, validator=_is(str, "a string"))
+    name: str = attrs.field(converter=_text, validator=_is(str, "a string"))
     input: FrozenDict = attrs.field(factory=FrozenDict, converter=_input)
     cache_control: FrozenDict | None = _cache_field()
     extra: FrozenDict = _extra_field()
@@ -501,7 +584,7 @@ class ToolResult:
     """The answer to a :class:`ToolUse`: text or blocks, possibly an error."""
 
     type: ClassVar[str] = "tool_result"
-    tool_use_id: str = attrs.field(validator=_is(str, "a string"))
+    tool_use_id: str = attrs.field(converter=_text, validator=_is(str, "a string"))
     content: str | tuple[Block, ...] | None = attrs.field(
         default=None, converter=_opt_blocks_or_str
     )
@@ -519,8 +602,10 @@ class Thinking:
     """The model's visible reasoning; ``signature`` must go back byte for byte."""
 
     type: ClassVar[str] = "thinking"
-    thinking: str = attrs.field(validator=_is(str, "a string"))
-    signature: str = attrs.field(validator=_is(str, "a string"), repr=lambda s: f"<{len(s)} chars>")
+    thinking: str = attrs.field(converter=_text, validator=_is(str, "a string"))
+    signature: str = attrs.field(
+        converter=_text, validator=_is(str, "a string"), repr=lambda s: f"<{len(s)} chars>"
+    )
     extra: FrozenDict = _extra_field()
 
 
@@ -529,7 +614,9 @@ class RedactedThinking:
     """Reasoning the API keeps encrypted; ``data`` must go back byte for byte."""
 
     type: ClassVar[str] = "redacted_thinking"
-    data: str = attrs.field(validator=_is(str, "a string"), repr=lambda s: f"<{len(s)} chars>")
+    data: str = attrs.field(
+        converter=_text, validator=_is(str, "a string"), repr=lambda s: f"<{len(s)} chars>"
+    )
     extra: FrozenDict = _extra_field()
 
 
@@ -538,18 +625,18 @@ class ServerToolUse:
     """A call of a tool that runs on Anthropic's side (web search, code execution)."""
 
     type: ClassVar[str] = "server_tool_use"
-    id: str = attrs.field(validator=_is(str, "a string"))
-    name: str = attrs.field(validator=_is(str, "a string"))
+    id: str = attrs.field(converter=_text, validator=_is(str, "a string"))
+    name: str = attrs.field(converter=_text, validator=_is(str, "a string"))
     input: FrozenDict = attrs.field(factory=FrozenDict, converter=_input)
     cache_control: FrozenDict | None = _cache_field()
     extra: FrozenDict = _extra_field()
 
 
 def _server_result_type(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if value not in SERVER_TOOL_RESULT_TYPES:
+    if not isinstance(value, str) or value not in SERVER_TOOL_RESULT_TYPES:
         raise MalformedInputError(
             f"ServerToolResult.type must be one of {sorted(SERVER_TOOL_RESULT_TYPES)}, "
-            f"got {value!r}; keep other types as UnknownBlock",
+            f"got {quote(value)}; keep other types as UnknownBlock",
             "$.type",
         )
 
@@ -558,8 +645,8 @@ def _server_result_type(instance: Any, attribute: attrs.Attribute[Any], value: A
 class ServerToolResult:
     """The result of a server tool (``web_search_tool_result`` and its kin), kept as sent."""
 
-    type: str = attrs.field(validator=_server_result_type)
-    tool_use_id: str = attrs.field(validator=_is(str, "a string"))
+    type: str = attrs.field(converter=_text, validator=_server_result_type)
+    tool_use_id: str = attrs.field(converter=_text, validator=_is(str, "a string"))
     content: Any = attrs.field(default=None, converter=_content_json)
     cache_control: FrozenDict | None = _cache_field()
     extra: FrozenDict = _extra_field()
@@ -571,7 +658,7 @@ def _unknown_raw(instance: Any, attribute: attrs.Attribute[Any], value: FrozenDi
         raise MalformedInputError("a content block needs a string 'type'", "$.type")
     if kind in _KNOWN_BLOCK_TYPES:
         raise MalformedInputError(
-            f"{kind!r} is a block type this library knows; build it with its own class "
+            f"{quote(kind)} is a block type this library knows; build it with its own class "
             "(or pass the dict as content) so it is checked and read back the same",
             "$.type",
         )

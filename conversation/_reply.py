@@ -14,6 +14,7 @@ import attrs
 
 from ._blocks import Block
 from ._json import EMPTY, FrozenDict, freeze
+from .errors import MalformedInputError, quote, type_name
 
 __all__ = ["Provenance", "Reply", "ReplyInfo", "Usage"]
 
@@ -131,6 +132,15 @@ class Reply:
         return "".join(b.text for b in self.content if b.type == "text")  # type: ignore[union-attr]
 
 
+def _is_bool(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if type(value) is not bool:
+        raise MalformedInputError(
+            f"Provenance.{attribute.name} must be True or False, got {type_name(value)} "
+            f"{quote(value)}",
+            f"$.{attribute.name}",
+        )
+
+
 @attrs.frozen
 class Provenance:
     """Where an assistant turn came from.
@@ -145,7 +155,7 @@ class Provenance:
 
     replies: tuple[ReplyInfo, ...] = ()
     prefill: tuple[Block, ...] = ()
-    interrupted: bool = False
+    interrupted: bool = attrs.field(default=False, validator=_is_bool)
 
     @property
     def synthetic(self) -> bool:
