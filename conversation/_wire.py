@@ -520,7 +520,7 @@ def system_from_wire(value: Any, path: str = "$.system") -> str | tuple[Text, ..
     for i, block in enumerate(blocks):
         if type(block) is not Text:
             raise MalformedInputError(
-                f"the system prompt takes only text blocks, got a {block.type} block",
+                f"the system prompt takes only text blocks, got {a_or_an(block.type)} block",
                 f"{path}[{i}]",
             )
     return blocks  # type: ignore[return-value]
@@ -734,7 +734,9 @@ def _make_converter() -> cattrs.Converter:
 
 def _expect(block: Block, cls: type) -> Any:
     if not isinstance(block, cls):
-        raise MalformedInputError(f"expected a {cls.__name__} block, got a {block.type} block")
+        raise MalformedInputError(
+            f"expected {a_or_an(cls.__name__)} block, got {a_or_an(block.type)} block"
+        )
     return block
 
 
