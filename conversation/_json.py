@@ -69,8 +69,9 @@ _ABSENT: Any = object()
 class FrozenDict(dict[str, Any]):
     """A ``dict`` that cannot change, hashes by value, and compares as JSON does."""
 
-    __slots__ = ("_hash",)
+    __slots__ = ("_checked", "_hash")
     _hash: int
+    _checked: bool
 
     __setitem__ = __delitem__ = _immutable
     clear = pop = popitem = setdefault = update = _immutable
@@ -103,7 +104,8 @@ class FrozenDict(dict[str, Any]):
 class FrozenList(list[Any]):
     """A ``list`` that cannot change, hashes by value, and compares as JSON does."""
 
-    __slots__ = ()
+    __slots__ = ("_checked",)
+    _checked: bool
 
     __setitem__ = __delitem__ = _immutable
     append = extend = insert = pop = remove = clear = sort = reverse = _immutable
@@ -130,6 +132,7 @@ class FrozenList(list[Any]):
 
 EMPTY = FrozenDict()
 """The shared empty FrozenDict, used as the default for ``extra`` fields."""
+EMPTY._checked = True
 
 
 _SCALARS = (str, int, float, bool, type(None))
@@ -174,8 +177,9 @@ def freeze(value: Any, path: str = "$") -> Any:
     """Return ``value`` with every dict and list made immutable (deeply).
 
     Plain scalars come back as they are, subclasses of ``str``, ``int`` and
-    ``float`` as their plain type (see :func:`plain`); already-frozen
-    containers are not copied.
+    ``float`` as their plain type (see :func:`plain`); containers this
+    function froze are not copied again. A FrozenDict or FrozenList built by
+    hand is checked and copied like a dict or list: it may hold anything.
     Anything that is not JSON (a set, an object, a non-string key, NaN or an
     infinity, nesting deeper than :data:`MAX_DEPTH`) raises
     :class:`MalformedInputError` naming where it was, below ``path``.
@@ -191,7 +195,9 @@ def freeze(value: Any, path: str = "$") -> Any:
 
 def _freeze(value: Any, depth: int) -> Any:
     cls = type(value)
-    if cls is str or cls is int or cls is FrozenDict or cls is FrozenList or value is None:
+    if cls is str or cls is int or value is None:
+        return value
+    if (cls is FrozenDict or cls is FrozenList) and getattr(value, "_checked", False):
         return value
     if depth >= MAX_DEPTH:
         raise _NotJSON(f"nested deeper than {MAX_DEPTH} levels; JSON this deep cannot be sent")
@@ -217,7 +223,8 @@ def _freeze(value: Any, depth: int) -> Any:
                 exc.keys.append(f".{key}")
                 raise
         if rekey:
-            return FrozenDict({str.__str__(k): v for k, v in frozen.items()})
+            frozen = FrozenDict({str.__str__(k): v for k, v in frozen.items()})
+        frozen._checked = True
         return frozen
     if cls is list or isinstance(value, list | tuple):
         items = []
@@ -231,7 +238,9 @@ def _freeze(value: Any, depth: int) -> Any:
             except _NotJSON as exc:
                 exc.keys.append(f"[{index}]")
                 raise
-        return FrozenList(items)
+        frozen_list = FrozenList(items)
+        frozen_list._checked = True
+        return frozen_list
     if cls is float or isinstance(value, float):
         return _finite(plain(value))
     if isinstance(value, _SCALARS):

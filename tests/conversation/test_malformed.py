@@ -1391,6 +1391,16 @@ class TestWrittenIsReadable:
         assert Conversation.loads(c.dumps()) == c
         assert Conversation.from_payload(c.to_payload()) == c
 
+    def test_hand_built_frozen_values_are_checked(self) -> None:
+        """A FrozenDict or FrozenList built by hand is checked like a dict or list: a set in
+        it is refused (it would make hash() raise TypeError), a StrEnum made a str."""
+        with pytest.raises(MalformedInputError, match="set"):
+            ToolUse("t", "f", FrozenDict({"a": {1, 2}}))
+        block = ToolUse("t", "f", FrozenDict({"a": FrozenList([_Tone.CALM])}))
+        assert type(block.input["a"][0]) is str
+        c = Conversation().user("q").assistant(block)
+        assert Conversation.loads(c.dumps()) == c
+
     def test_server_tool_result_type_not_hashable(self) -> None:
         with pytest.raises(MalformedInputError, match=r"ServerToolResult\.type"):
             ServerToolResult([], "t")  # type: ignore[arg-type]

@@ -15,6 +15,7 @@ from typing import Any
 
 import anyio
 import httpx
+import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -23,7 +24,7 @@ from adapters.anthropic._sse import aiter_sse, iter_sse
 from conversation import ConversationError
 from tests.adapters.anthropic.test_accumulate import fake_streamable_replies
 from tests.adapters.anthropic.test_stream import CHAT, Mock, frames, over_socket
-from tests.adapters.fake_api import FakeMessagesAPI, Malformed, stream_events
+from tests.adapters.fake_api import FakeMessagesAPI, Malformed, make_message, stream_events
 from tests.conversation.test_fuzz import round_trip
 from tests.limits import time_limit
 
@@ -85,9 +86,37 @@ class TestCharset:
         assert stream.conversation == CHAT.fold(message)
 
 
+_DEEP = b"[" * 900 + b"]" * 900
+_DEEP_EVENTS = {
+    "delta-index": b'{"type":"content_block_delta","index":%s,"delta":{"type":"text_delta"}}',
+    "stop-index": b'{"type":"content_block_stop","index":%s}',
+    "delta": b'{"type":"content_block_delta","index":0,"delta":%s}',
+    "start-message": b'{"type":"message_start","message":%s}',
+    "start-block": b'{"type":"content_block_start","index":0,"content_block":%s}',
+}
+
+
+class TestDeepValuesInEvents:
+    # Regression (found by this module's fuzzer): the accumulator's messages repr()'d the
+    # offending value whole, so an event whose index or delta was a list nested 900 deep (JSON
+    # the parser reads) raised a bare RecursionError while the message was being built.
+
+    @pytest.mark.parametrize("event", _DEEP_EVENTS.values(), ids=_DEEP_EVENTS.keys())
+    def test_a_deep_value_ends_in_our_error(self, event: bytes) -> None:
+        message = make_message("hello")
+        chunks = frames(stream_events(message))
+        name = orjson.loads(event % b"0")["type"]
+        chunks.insert(2, b"event: %s\ndata: %s\n\n" % (str(name).encode(), event % _DEEP))
+        with pytest.raises(ConversationError) as info, Mock(chunks).stream() as stream:
+            list(stream)
+        assert len(str(info.value)) < 1000
+
+
 # --- broken streams -----------------------------------------------------------------------------
 
 _JUNK_LINES = [
+    *(b"event: %s\ndata: %s\n\n" % (b"x", event % _DEEP) for event in _DEEP_EVENTS.values()),
+    b'event: x\ndata: {"type":%s,"index":0}\n\n' % _DEEP,
     b"event: \n",
     b"data: \n\n",
     b"data: {\n\n",
