@@ -86,7 +86,7 @@ class TestCharset:
         assert stream.conversation == CHAT.fold(message)
 
 
-_DEEP = b"[" * 900 + b"]" * 900
+_DEEP = b"[" * 1000 + b"]" * 1000
 _DEEP_EVENTS = {
     "delta-index": b'{"type":"content_block_delta","index":%s,"delta":{"type":"text_delta"}}',
     "stop-index": b'{"type":"content_block_stop","index":%s}',
@@ -98,7 +98,7 @@ _DEEP_EVENTS = {
 
 class TestDeepValuesInEvents:
     # Regression (found by this module's fuzzer): the accumulator's messages repr()'d the
-    # offending value whole, so an event whose index or delta was a list nested 900 deep (JSON
+    # offending value whole, so an event whose index or delta was a list nested 1,000 deep (JSON
     # the parser reads) raised a bare RecursionError while the message was being built.
 
     @pytest.mark.parametrize("event", _DEEP_EVENTS.values(), ids=_DEEP_EVENTS.keys())
