@@ -109,7 +109,7 @@ def _opt_text(value: str | None) -> str | None:
 def _json_object_at(value: Any, path: str) -> FrozenDict:
     """Freeze a JSON object; errors name ``path``."""
     if not isinstance(value, dict):
-        raise MalformedInputError(f"expected a JSON object, got {type(value).__name__}", path)
+        raise MalformedInputError(f"expected a JSON object, got {type_name(value)}", path)
     return freeze(value, path)  # type: ignore[no-any-return]
 
 
@@ -134,7 +134,7 @@ def _citations_list(value: Any) -> FrozenList | None:
         return None
     if not isinstance(value, list | tuple):
         raise MalformedInputError(
-            f"expected a JSON array, got {type(value).__name__}", "$.citations"
+            f"expected a JSON array, got {type_name(value)}", "$.citations"
         )
     return freeze(value, "$.citations")  # type: ignore[no-any-return]
 
@@ -229,7 +229,7 @@ def _no_known_keys(instance: Any, attribute: attrs.Attribute[Any], value: Frozen
     clash = sorted(known.intersection(value))
     if clash:
         raise MalformedInputError(
-            f"{type(instance).__name__}.extra may not hold {clash[0]!r}, a field the class "
+            f"{type(instance).__name__}.extra may not hold {quote(clash[0])}, a field the class "
             f"has; set the field itself",
             f"$.extra.{clash[0]}",
         )
@@ -437,7 +437,7 @@ class Image:
         WebP, or when ``media_type`` contradicts the bytes.
         """
         if not isinstance(data, bytes | bytearray | memoryview):
-            raise MalformedInputError(f"image data must be bytes, got {type(data).__name__}")
+            raise MalformedInputError(f"image data must be bytes, got {type_name(data)}")
         data = bytes(data)
         sniffed = sniff_media_type(data)
         if sniffed not in IMAGE_MEDIA_TYPES:
@@ -447,7 +447,7 @@ class Image:
             )
         if media_type is not None and media_type != sniffed:
             raise MalformedInputError(
-                f"media_type {media_type!r} was given but the bytes are {sniffed}; "
+                f"media_type {quote(media_type)} was given but the bytes are {sniffed}; "
                 "omit media_type to use what the bytes say"
             )
         source = Base64Source(sniffed, _b64(data))
@@ -509,7 +509,7 @@ class Document:
     def from_bytes(cls, data: bytes, **kw: Any) -> Document:
         """An inline PDF; anything that is not a PDF is refused."""
         if not isinstance(data, bytes | bytearray | memoryview):
-            raise MalformedInputError(f"document data must be bytes, got {type(data).__name__}")
+            raise MalformedInputError(f"document data must be bytes, got {type_name(data)}")
         data = bytes(data)
         if sniff_media_type(data) != "application/pdf":
             raise MalformedInputError(

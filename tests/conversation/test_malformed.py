@@ -49,6 +49,7 @@ from conversation import (
 from conversation._blocks import MAX_BLOCK_DEPTH
 from conversation._json import freeze, json_equal
 from conversation.errors import quote
+from tests.limits import time_limit
 from tests.strategies import (
     KNOWN_FIELDS,
     REQUIRED_FIELDS,
@@ -81,22 +82,24 @@ def attempt(
 ) -> ConversationError | None:
     """Run ``call``; return the allowed error it raised, or exercise what it built.
 
-    Any other exception propagates and fails the test.
+    Any other exception propagates and fails the test, and so does a hang (each call runs
+    under the fuzz tests' per-input time limit).
     """
-    try:
-        result = call()
-    except allowed as exc:
-        error = exc
-    else:
-        error = None
-    if error is not None:
-        assert str(error), "an error must say what was wrong"
-        return error
-    if isinstance(result, tuple):  # split_payload
-        result = result[0]
-    if isinstance(result, Conversation):
-        exercise(result)
-    return None
+    with time_limit():
+        try:
+            result = call()
+        except allowed as exc:
+            error = exc
+        else:
+            error = None
+        if error is not None:
+            assert str(error), "an error must say what was wrong"
+            return error
+        if isinstance(result, tuple):  # split_payload
+            result = result[0]
+        if isinstance(result, Conversation):
+            exercise(result)
+        return None
 
 
 def dumps(value: Any) -> bytes:
