@@ -133,9 +133,7 @@ def _citations_list(value: Any) -> FrozenList | None:
     if value is None:
         return None
     if not isinstance(value, list | tuple):
-        raise MalformedInputError(
-            f"expected a JSON array, got {type_name(value)}", "$.citations"
-        )
+        raise MalformedInputError(f"expected a JSON array, got {type_name(value)}", "$.citations")
     return freeze(value, "$.citations")  # type: ignore[no-any-return]
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import attrs
 
-from ._blocks import Block
+from ._blocks import BLOCK_CLASSES, Block
 from ._json import EMPTY, FrozenDict, freeze
 from .errors import MalformedInputError, quote, type_name
 
@@ -32,6 +32,50 @@ def _add_json(a: Any, b: Any) -> Any:
     return b if b is not None else a
 
 
+# --- field checks: what a constructor accepts, the save format writes and reads back ----
+
+
+def _count(value: int) -> int:
+    """A token count as a plain ``int`` (an ``IntEnum`` member becomes its value)."""
+    return int.__index__(value) if isinstance(value, int) and type(value) is not bool else value
+
+
+def _is_count(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if type(value) is not int:
+        _refuse(instance, attribute, value, "an integer")
+
+
+def _opt_text(value: str | None) -> str | None:
+    """An optional string field as a plain ``str`` (a ``StrEnum`` member becomes its value)."""
+    return str.__str__(value) if isinstance(value, str) else value
+
+
+def _is_opt_text(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None and type(value) is not str:
+        _refuse(instance, attribute, value, "a string or None")
+
+
+def _is_usage(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, Usage):
+        _refuse(instance, attribute, value, "a Usage")
+
+
+def _is_tuple_of(kind: Any, what: str) -> Any:
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if type(value) is not tuple or not all(isinstance(item, kind) for item in value):
+            _refuse(instance, attribute, value, what)
+
+    return check
+
+
+def _refuse(instance: Any, attribute: attrs.Attribute[Any], value: Any, what: str) -> None:
+    raise MalformedInputError(
+        f"{type(instance).__name__}.{attribute.name} must be {what}, got {type_name(value)} "
+        f"{quote(value)}",
+        f"$.{attribute.name}",
+    )
+
+
 @attrs.frozen
 class Usage:
     """Token counts of one reply, or the total of several.
@@ -40,10 +84,10 @@ class Usage:
     ``service_tier``, and any newer ones) as the API sent them.
     """
 
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_creation_input_tokens: int = 0
-    cache_read_input_tokens: int = 0
+    input_tokens: int = attrs.field(default=0, converter=_count, validator=_is_count)
+    output_tokens: int = attrs.field(default=0, converter=_count, validator=_is_count)
+    cache_creation_input_tokens: int = attrs.field(default=0, converter=_count, validator=_is_count)
+    cache_read_input_tokens: int = attrs.field(default=0, converter=_count, validator=_is_count)
     extra: FrozenDict = attrs.field(default=EMPTY, converter=freeze, repr=False)
 
     @property
@@ -70,11 +114,13 @@ ZERO_USAGE = Usage()
 class ReplyInfo:
     """What a reply said about itself, without its content."""
 
-    id: str | None = None
-    model: str | None = None
-    stop_reason: str | None = None
-    stop_sequence: str | None = None
-    usage: Usage = ZERO_USAGE
+    id: str | None = attrs.field(default=None, converter=_opt_text, validator=_is_opt_text)
+    model: str | None = attrs.field(default=None, converter=_opt_text, validator=_is_opt_text)
+    stop_reason: str | None = attrs.field(default=None, converter=_opt_text, validator=_is_opt_text)
+    stop_sequence: str | None = attrs.field(
+        default=None, converter=_opt_text, validator=_is_opt_text
+    )
+    usage: Usage = attrs.field(default=ZERO_USAGE, validator=_is_usage)
     extra: FrozenDict = attrs.field(default=EMPTY, converter=freeze, repr=False)
 
 
@@ -82,12 +128,16 @@ class ReplyInfo:
 class Reply:
     """A Messages API response, typed: its content blocks and its metadata."""
 
-    content: tuple[Block, ...]
-    id: str | None = None
-    model: str | None = None
-    stop_reason: str | None = None
-    stop_sequence: str | None = None
-    usage: Usage = ZERO_USAGE
+    content: tuple[Block, ...] = attrs.field(
+        validator=_is_tuple_of(BLOCK_CLASSES, "a tuple of content blocks")
+    )
+    id: str | None = attrs.field(default=None, converter=_opt_text, validator=_is_opt_text)
+    model: str | None = attrs.field(default=None, converter=_opt_text, validator=_is_opt_text)
+    stop_reason: str | None = attrs.field(default=None, converter=_opt_text, validator=_is_opt_text)
+    stop_sequence: str | None = attrs.field(
+        default=None, converter=_opt_text, validator=_is_opt_text
+    )
+    usage: Usage = attrs.field(default=ZERO_USAGE, validator=_is_usage)
     extra: FrozenDict = attrs.field(default=EMPTY, converter=freeze, repr=False)
 
     @classmethod
@@ -153,8 +203,12 @@ class Provenance:
     arrived, which may include a thinking block whose signature never came.
     """
 
-    replies: tuple[ReplyInfo, ...] = ()
-    prefill: tuple[Block, ...] = ()
+    replies: tuple[ReplyInfo, ...] = attrs.field(
+        default=(), validator=_is_tuple_of(ReplyInfo, "a tuple of ReplyInfo")
+    )
+    prefill: tuple[Block, ...] = attrs.field(
+        default=(), validator=_is_tuple_of(BLOCK_CLASSES, "a tuple of content blocks")
+    )
     interrupted: bool = attrs.field(default=False, validator=_is_bool)
 
     @property

@@ -103,7 +103,8 @@ def _quote_container(value: Any, levels: int, width: int) -> str:
             used += len(part) + 2
     except Exception:
         parts.append("...")
-    return opener + ", ".join(parts) + closer
+    single = "," if opener == "(" and len(parts) == 1 and parts[0] != "..." else ""
+    return opener + ", ".join(parts) + single + closer
 
 
 def type_name(value: Any) -> str:

@@ -34,8 +34,10 @@ from conversation import (
     Document,
     FileSource,
     Image,
+    Provenance,
     RedactedThinking,
     Reply,
+    ReplyInfo,
     RuleViolationError,
     SearchResult,
     ServerToolResult,
@@ -45,9 +47,11 @@ from conversation import (
     Thinking,
     ToolResult,
     ToolUse,
+    Turn,
     UnknownBlock,
     UnknownSource,
     URLSource,
+    Usage,
     converter,
 )
 from tests.conversation.test_malformed import lookalikes
@@ -211,7 +215,7 @@ class Later:
         return f"{self.cls.__name__}{self.args!r}"
 
     def __call__(self) -> Any:
-        return self.cls(*self.args)
+        return self.cls(*(arg() if isinstance(arg, Later) else arg for arg in self.args))
 
 
 def _sources() -> st.SearchStrategy[Any]:
@@ -314,6 +318,43 @@ def _in_turns(block: Any) -> None:
     fuzz(lambda: Conversation(metadata={"k": 1}).user([block]).fold(reply, interrupted=True))
 
 
+_counts = st.integers(0, 2**31) | st.sampled_from([Level.LOW, Count(5)]) | _junk
+
+
+@st.composite
+def usages(draw: st.DrawFn) -> Any:
+    return Later(Usage, *(draw(_counts) for _ in range(4)), draw(_objects | _junk))
+
+
+@st.composite
+def infos(draw: st.DrawFn) -> Any:
+    meta = [draw(_strings | st.none() | _junk) for _ in range(4)]
+    return Later(ReplyInfo, *meta, draw(usages() | _junk))
+
+
+class TestReplyValues:
+    @given(infos(), infos(), st.lists(block_objects("text"), max_size=2).map(tuple) | _junk)
+    @settings(max_examples=150)
+    def test_reply_and_provenance_values(self, first: Any, second: Any, blocks: Any) -> None:
+        """Usage, ReplyInfo, Reply and Provenance built by hand (as an adapter or a program
+        does) refuse junk with a ConversationError, and what they accept folds, appends and
+        saves like a reply read from the wire."""
+        parts = [fuzz(part) if isinstance(part, Later) else part for part in (first, second)]
+        for part in parts:
+            if isinstance(part, ReplyInfo):
+                _fold_reply(blocks, part)
+        provenance = fuzz(lambda: Provenance(tuple(parts), blocks, interrupted=True))
+        if provenance is not None:
+            fuzz(lambda: Conversation().user("q").append(Turn("assistant", "a", provenance)))
+
+
+def _fold_reply(blocks: Any, info: ReplyInfo) -> None:
+    reply = fuzz(lambda: Reply.from_info(blocks, info))
+    if reply is not None:
+        fuzz(lambda: Conversation().user("q").fold(reply))
+        fuzz(lambda: Conversation().user("q").assistant("p").fold(reply))
+
+
 # --- the other ways in --------------------------------------------------------------------------
 
 _arguments = st.one_of(_any_arg, lookalikes, st.just(None))
@@ -341,8 +382,6 @@ class TestArguments:
     def test_conversation_and_turn_arguments(self, first: Any, second: Any) -> None:
         """The constructor, user(), assistant(), with_system(), append() and Turn take junk
         with a ConversationError at most."""
-        from conversation import Turn
-
         fuzz(lambda: Conversation(system=first, metadata=second))
         fuzz(lambda: Conversation().user(first).assistant(second))
         fuzz(lambda: Conversation().with_system(first))
