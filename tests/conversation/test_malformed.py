@@ -35,6 +35,8 @@ from conversation import (
     MalformedInputError,
     MalformedReplyError,
     Provenance,
+    Reply,
+    ReplyInfo,
     SaveFormatError,
     SearchResult,
     ServerToolResult,
@@ -43,6 +45,7 @@ from conversation import (
     ToolUse,
     Turn,
     UnknownSource,
+    Usage,
     converter,
     split_payload,
 )
@@ -1453,3 +1456,48 @@ class TestMessageWording:
         c = Conversation().user("q").assistant(ToolUse("t", "f", {})).user(ToolResult("t", "ok"))
         assert "last=user:[tool_result]" in repr(c)
         assert "ToolResult" in repr(c[-1])
+
+
+class TestReplyValuesBuiltByHand:
+    # Regression: Usage, ReplyInfo, Reply and Provenance took anything, so a Reply or a
+    # Provenance built with junk was folded or appended and then raised a bare TypeError or
+    # AttributeError in fold, hash, usage or dumps.
+
+    @pytest.mark.parametrize(
+        "build",
+        [
+            lambda: Reply(content="x"),  # type: ignore[arg-type]
+            lambda: Reply(content=[{"type": "text", "text": "a"}]),  # type: ignore[arg-type]
+            lambda: Reply(content=(), usage=5),  # type: ignore[arg-type]
+            lambda: Reply(content=(), id=5),  # type: ignore[arg-type]
+            lambda: Usage(input_tokens="x"),  # type: ignore[arg-type]
+            lambda: Usage(output_tokens=True),
+            lambda: ReplyInfo(usage=5),  # type: ignore[arg-type]
+            lambda: Provenance(replies=5),  # type: ignore[arg-type]
+            lambda: Provenance(replies=(5,)),  # type: ignore[arg-type]
+            lambda: Provenance(prefill="x"),  # type: ignore[arg-type]
+        ],
+        ids=[
+            "reply-str",
+            "reply-list",
+            "reply-usage",
+            "reply-id",
+            "usage-str",
+            "usage-bool",
+            "info-usage",
+            "replies-int",
+            "replies-items",
+            "prefill",
+        ],
+    )
+    def test_junk_is_refused(self, build: Callable[[], Any]) -> None:
+        with pytest.raises(MalformedInputError, match="must be"):
+            build()
+
+    def test_what_is_accepted_folds_and_saves(self) -> None:
+        usage = Usage(_Rank.THREE, 1)
+        assert type(usage.input_tokens) is int
+        reply = Reply((Text("a"),), id=_Tone.CALM, usage=usage)
+        c = Conversation().user("q").fold(reply)
+        assert Conversation.loads(c.dumps()) == c
+        assert c.usage.input_tokens == 3
