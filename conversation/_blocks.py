@@ -354,7 +354,10 @@ class ContentSource:
     extra: FrozenDict = _extra_field()
 
 
-_KNOWN_SOURCE_TYPES = frozenset({"base64", "url", "file", "text", "content"})
+# Every source ``type`` that has its own class above; UnknownSource may not claim one.
+_KNOWN_SOURCE_TYPES = frozenset(
+    cls.type for cls in (Base64Source, URLSource, FileSource, TextSource, ContentSource)
+)
 
 
 def _unknown_source(instance: Any, attribute: attrs.Attribute[Any], value: FrozenDict) -> None:
