@@ -8,6 +8,7 @@ stopped and what it cost.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import attrs
@@ -68,6 +69,17 @@ def _is_tuple_of(kind: Any, what: str) -> Any:
     return check
 
 
+def _details(value: Mapping[str, Any] | None) -> FrozenDict:
+    """The ``extra`` details: a JSON object, frozen (None means none)."""
+    if value is None:
+        return EMPTY
+    if not isinstance(value, Mapping):
+        raise MalformedInputError(
+            f"extra must be a JSON object, got {type_name(value)} {quote(value)}", "$.extra"
+        )
+    return freeze(dict(value), "$.extra")  # type: ignore[no-any-return]
+
+
 def _refuse(instance: Any, attribute: attrs.Attribute[Any], value: Any, what: str) -> None:
     raise MalformedInputError(
         f"{type(instance).__name__}.{attribute.name} must be {what}, got {type_name(value)} "
@@ -88,7 +100,7 @@ class Usage:
     output_tokens: int = attrs.field(default=0, converter=_count, validator=_is_count)
     cache_creation_input_tokens: int = attrs.field(default=0, converter=_count, validator=_is_count)
     cache_read_input_tokens: int = attrs.field(default=0, converter=_count, validator=_is_count)
-    extra: FrozenDict = attrs.field(default=EMPTY, converter=freeze, repr=False)
+    extra: FrozenDict = attrs.field(default=EMPTY, converter=_details, repr=False)
 
     @property
     def total_input_tokens(self) -> int:
@@ -121,7 +133,7 @@ class ReplyInfo:
         default=None, converter=_opt_text, validator=_is_opt_text
     )
     usage: Usage = attrs.field(default=ZERO_USAGE, validator=_is_usage)
-    extra: FrozenDict = attrs.field(default=EMPTY, converter=freeze, repr=False)
+    extra: FrozenDict = attrs.field(default=EMPTY, converter=_details, repr=False)
 
 
 @attrs.frozen
@@ -138,7 +150,7 @@ class Reply:
         default=None, converter=_opt_text, validator=_is_opt_text
     )
     usage: Usage = attrs.field(default=ZERO_USAGE, validator=_is_usage)
-    extra: FrozenDict = attrs.field(default=EMPTY, converter=freeze, repr=False)
+    extra: FrozenDict = attrs.field(default=EMPTY, converter=_details, repr=False)
 
     @classmethod
     def from_info(cls, content: tuple[Block, ...], info: ReplyInfo) -> Reply:

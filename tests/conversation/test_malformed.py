@@ -1476,6 +1476,8 @@ class TestReplyValuesBuiltByHand:
             lambda: Provenance(replies=5),  # type: ignore[arg-type]
             lambda: Provenance(replies=(5,)),  # type: ignore[arg-type]
             lambda: Provenance(prefill="x"),  # type: ignore[arg-type]
+            lambda: Usage(extra=5),  # type: ignore[arg-type]
+            lambda: Reply((), extra=[1]),  # type: ignore[arg-type]
         ],
         ids=[
             "reply-str",
@@ -1488,6 +1490,8 @@ class TestReplyValuesBuiltByHand:
             "replies-int",
             "replies-items",
             "prefill",
+            "usage-extra",
+            "reply-extra",
         ],
     )
     def test_junk_is_refused(self, build: Callable[[], Any]) -> None:
@@ -1501,3 +1505,6 @@ class TestReplyValuesBuiltByHand:
         c = Conversation().user("q").fold(reply)
         assert Conversation.loads(c.dumps()) == c
         assert c.usage.input_tokens == 3
+        # Found by the fuzzer: Usage(extra=None) was kept as None and dumps() raised TypeError.
+        c = Conversation().user("q").fold(Reply((Text("a"),), usage=Usage(1, 2, extra=None)))
+        assert Conversation.loads(c.dumps()) == c
