@@ -16,14 +16,15 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 import attrs
 
-from ._json import EMPTY, FrozenDict, FrozenList, freeze
+from ._json import EMPTY, FrozenDict, FrozenList, freeze, plain
 from ._media import IMAGE_MEDIA_TYPES, image_size, pdf_problem, sniff_media_type
-from .errors import MalformedInputError
+from .errors import MalformedInputError, quote, type_name
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
 __all__ = [
+    "MAX_BLOCK_DEPTH",
     "SERVER_TOOL_RESULT_TYPES",
     "Base64Source",
     "Block",
@@ -88,17 +89,28 @@ def _is(
         if not isinstance(value, kind):
             raise MalformedInputError(
                 f"{type(instance).__name__}.{attribute.name} must be {what}, "
-                f"got {type(value).__name__} {value!r:.80}",
+                f"got {type_name(value)} {quote(value)}",
                 f"$.{attribute.name}",
             )
 
     return check
 
 
+def _text(value: str) -> str:
+    """A string field as a plain ``str`` (a ``StrEnum`` member becomes its value), so
+    that what is kept is what is written and read back; the validator refuses non-strings."""
+    return plain(value)  # type: ignore[no-any-return]
+
+
+def _opt_text(value: str | None) -> str | None:
+    """:func:`_text` for an optional string field."""
+    return plain(value)  # type: ignore[no-any-return]
+
+
 def _json_object_at(value: Mapping[str, Any], path: str) -> FrozenDict:
     """Freeze a JSON object (any mapping); errors name ``path``."""
     if not isinstance(value, Mapping):
-        raise MalformedInputError(f"expected a JSON object, got {type(value).__name__}", path)
+        raise MalformedInputError(f"expected a JSON object, got {type_name(value)}", path)
     if not isinstance(value, dict):
         value = dict(value)
     return freeze(value, path)  # type: ignore[no-any-return]
@@ -127,9 +139,7 @@ def _citations_list(value: Sequence[Mapping[str, Any]] | None) -> FrozenList | N
     if items is None:
         return None
     if isinstance(items, str) or not isinstance(items, Sequence):
-        raise MalformedInputError(
-            f"expected a JSON array, got {type(items).__name__}", "$.citations"
-        )
+        raise MalformedInputError(f"expected a JSON array, got {type_name(items)}", "$.citations")
     if not isinstance(items, list | tuple):
         items = list(items)
     return freeze(items, "$.citations")  # type: ignore[no-any-return]
@@ -157,24 +167,67 @@ _BlocksInput: TypeAlias = "str | Block | Mapping[str, Any] | Sequence[_BlockItem
 
 
 def _blocks(value: _BlocksInput) -> tuple[Block, ...]:
-    """Coerce a sequence of blocks or wire dicts to a tuple of blocks."""
+    """Coerce a sequence of blocks or wire dicts to a tuple of blocks.
+
+    These are the content of a block, so they may nest at most one level less
+    than :data:`MAX_BLOCK_DEPTH`.
+    """
     from ._wire import coerce_blocks  # the converter module imports this one
 
     if isinstance(value, Sequence) and not isinstance(value, str | list | tuple):
         value = tuple(value)
-    return coerce_blocks(value, "$")
+    blocks = coerce_blocks(value, "$.content")
+    check_nesting(blocks, "$.content")
+    return blocks
 
 
 def _opt_blocks_or_str(value: _BlocksInput | None) -> str | tuple[Block, ...] | None:
     if value is None or isinstance(value, str):
-        return value
+        return plain(value)  # type: ignore[no-any-return]
     return _blocks(value)
 
 
 def _blocks_or_str(value: _BlocksInput) -> str | tuple[Block, ...]:
     if isinstance(value, str):
-        return value
+        return plain(value)  # type: ignore[no-any-return]
     return _blocks(value)
+
+
+MAX_BLOCK_DEPTH = 64
+"""How deep content blocks may nest (a tool_result holding a tool_result ...).
+
+The API's own blocks nest two or three levels; each level is two levels of
+JSON, so this leaves the JSON encoder (about 250 levels in all) room for the
+values inside. The readers and the block constructors apply the same limit.
+"""
+
+
+def _inner(block: Any) -> Any:
+    """The blocks directly inside ``block`` (its content, or its content source's)."""
+    cls = type(block)
+    if cls is ToolResult or cls is SearchResult:
+        content = block.content
+    elif cls is Document and type(block.source) is ContentSource:
+        content = block.source.content
+    else:
+        return ()
+    return content if type(content) is tuple else ()
+
+
+def check_nesting(blocks: tuple[Block, ...], path: str) -> None:
+    """Raise :class:`MalformedInputError` if ``blocks``, as the content of a block,
+    would nest deeper than :data:`MAX_BLOCK_DEPTH` (walks at most that many levels)."""
+    level = [b for b in blocks if _inner(b)]
+    depth = 1
+    while level:
+        depth += 1
+        if depth >= MAX_BLOCK_DEPTH:
+            raise MalformedInputError(
+                f"content blocks nest deeper than {MAX_BLOCK_DEPTH} levels (a block inside "
+                "a block inside ...); the API's blocks nest a few levels, so flatten it",
+                path,
+            )
+        level = [inner for b in level for inner in _inner(b) if _inner(inner)]
 
 
 def _no_known_keys(instance: Any, attribute: attrs.Attribute[Any], value: FrozenDict) -> None:
@@ -185,7 +238,7 @@ def _no_known_keys(instance: Any, attribute: attrs.Attribute[Any], value: Frozen
     clash = sorted(known.intersection(value))
     if clash:
         raise MalformedInputError(
-            f"{type(instance).__name__}.extra may not hold {clash[0]!r}, a field the class "
+            f"{type(instance).__name__}.extra may not hold {quote(clash[0])}, a field the class "
             f"has; set the field itself",
             f"$.extra.{clash[0]}",
         )
@@ -238,9 +291,9 @@ class Base64Source:
     """Inline bytes, base64-encoded, of an image or a PDF."""
 
     type: ClassVar[str] = "base64"
-    media_type: str = attrs.field(validator=_is(str, "a media type string"))
+    media_type: str = attrs.field(converter=_text, validator=_is(str, "a media type string"))
     data: str = attrs.field(
-        validator=_is(str, "a base64 string"), repr=lambda d: f"<{len(d)} chars>"
+        converter=_text, validator=_is(str, "a base64 string"), repr=lambda d: f"<{len(d)} chars>"
     )
     extra: FrozenDict = attrs.field(
         default=EMPTY, converter=_extra, validator=_no_known_keys, kw_only=True, repr=False
@@ -274,7 +327,7 @@ class URLSource:
     """A file the API fetches from a URL."""
 
     type: ClassVar[str] = "url"
-    url: str = attrs.field(validator=_is(str, "a URL string"))
+    url: str = attrs.field(converter=_text, validator=_is(str, "a URL string"))
     extra: FrozenDict = attrs.field(
         default=EMPTY, converter=_extra, validator=_no_known_keys, kw_only=True, repr=False
     )
@@ -285,7 +338,7 @@ class FileSource:
     """A file uploaded through the Files API (beta)."""
 
     type: ClassVar[str] = "file"
-    file_id: str = attrs.field(validator=_is(str, "a file id string"))
+    file_id: str = attrs.field(converter=_text, validator=_is(str, "a file id string"))
     extra: FrozenDict = attrs.field(
         default=EMPTY, converter=_extra, validator=_no_known_keys, kw_only=True, repr=False
     )
@@ -296,8 +349,10 @@ class TextSource:
     """A plain-text document, inline."""
 
     type: ClassVar[str] = "text"
-    data: str = attrs.field(validator=_is(str, "a string"))
-    media_type: str = attrs.field(default="text/plain", validator=_is(str, "a media type string"))
+    data: str = attrs.field(converter=_text, validator=_is(str, "a string"))
+    media_type: str = attrs.field(
+        default="text/plain", converter=_text, validator=_is(str, "a media type string")
+    )
     extra: FrozenDict = attrs.field(
         default=EMPTY, converter=_extra, validator=_no_known_keys, kw_only=True, repr=False
     )
@@ -314,15 +369,38 @@ class ContentSource:
     )
 
 
+# Every source ``type`` that has its own class above; UnknownSource may not claim one.
+_KNOWN_SOURCE_TYPES = frozenset(
+    cls.type for cls in (Base64Source, URLSource, FileSource, TextSource, ContentSource)
+)
+
+
+def _unknown_source(instance: Any, attribute: attrs.Attribute[Any], value: FrozenDict) -> None:
+    """An unknown source is written as its dict: the readers must read it back as one."""
+    kind = value.get("type")
+    if not isinstance(kind, str):
+        raise MalformedInputError(
+            f"a source needs a string 'type', got {type_name(kind)}; the API reads a source "
+            "by its type (base64, url, file, text, content)",
+            "$.type",
+        )
+    if kind in _KNOWN_SOURCE_TYPES:
+        raise MalformedInputError(
+            f"{kind!r} is a source type this library knows; build it with its own class "
+            "(Base64Source, URLSource, FileSource, TextSource, ContentSource)",
+            "$.type",
+        )
+
+
 @attrs.frozen
 class UnknownSource:
     """A source type this library does not know yet, kept exactly as it came."""
 
-    raw: FrozenDict = attrs.field(converter=_raw)
+    raw: FrozenDict = attrs.field(converter=_raw, validator=_unknown_source)
 
     @property
     def type(self) -> str:
-        return str(self.raw.get("type"))
+        return str(self.raw["type"])
 
 
 Source: TypeAlias = (
@@ -338,7 +416,7 @@ class Text:
     """Text, in any turn; ``citations`` point into documents of the request."""
 
     type: ClassVar[str] = "text"
-    text: str = attrs.field(validator=_is(str, "a string"))
+    text: str = attrs.field(converter=_text, validator=_is(str, "a string"))
     citations: FrozenList | None = attrs.field(
         default=None, converter=_citations_list, kw_only=True
     )
@@ -421,7 +499,7 @@ class Image:
         cut short or damaged so that the image's pixel size cannot be read.
         """
         if not isinstance(data, bytes | bytearray | memoryview):
-            raise MalformedInputError(f"image data must be bytes, got {type(data).__name__}")
+            raise MalformedInputError(f"image data must be bytes, got {type_name(data)}")
         data = bytes(data)
         sniffed = sniff_media_type(data)
         if sniffed not in IMAGE_MEDIA_TYPES:
@@ -431,7 +509,7 @@ class Image:
             )
         if media_type is not None and media_type != sniffed:
             raise MalformedInputError(
-                f"media_type {media_type!r} was given but the bytes are {sniffed}; "
+                f"media_type {quote(media_type)} was given but the bytes are {sniffed}; "
                 "omit media_type to use what the bytes say"
             )
         size = image_size(data, sniffed)
@@ -480,10 +558,16 @@ class Document:
     type: ClassVar[str] = "document"
     source: Source = attrs.field(validator=_is(Source.__args__, "a document source"))
     title: str | None = attrs.field(
-        default=None, kw_only=True, validator=attrs.validators.optional(_is(str, "a string"))
+        default=None,
+        kw_only=True,
+        converter=_opt_text,
+        validator=attrs.validators.optional(_is(str, "a string")),
     )
     context: str | None = attrs.field(
-        default=None, kw_only=True, validator=attrs.validators.optional(_is(str, "a string"))
+        default=None,
+        kw_only=True,
+        converter=_opt_text,
+        validator=attrs.validators.optional(_is(str, "a string")),
     )
     citations: FrozenDict | None = attrs.field(
         default=None, converter=_citations_config, kw_only=True
@@ -503,7 +587,7 @@ class Document:
         (see :func:`~conversation._media.pdf_problem`).
         """
         if not isinstance(data, bytes | bytearray | memoryview):
-            raise MalformedInputError(f"document data must be bytes, got {type(data).__name__}")
+            raise MalformedInputError(f"document data must be bytes, got {type_name(data)}")
         data = bytes(data)
         if sniff_media_type(data) != "application/pdf":
             raise MalformedInputError(
@@ -574,8 +658,8 @@ class SearchResult:
     """A search result with its source, for citations (user turns, tool results)."""
 
     type: ClassVar[str] = "search_result"
-    source: str = attrs.field(validator=_is(str, "a string"))
-    title: str = attrs.field(validator=_is(str, "a string"))
+    source: str = attrs.field(converter=_text, validator=_is(str, "a string"))
+    title: str = attrs.field(converter=_text, validator=_is(str, "a string"))
     content: tuple[Block, ...] = attrs.field(converter=_blocks)
     citations: FrozenDict | None = attrs.field(
         default=None, converter=_citations_config, kw_only=True
@@ -593,8 +677,8 @@ class ToolUse:
     """The model asks to call a tool; answer it with a :class:`ToolResult`."""
 
     type: ClassVar[str] = "tool_use"
-    id: str = attrs.field(validator=_is(str, "a string"))
-    name: str = attrs.field(validator=_is(str, "a string"))
+    id: str = attrs.field(converter=_text, validator=_is(str, "a string"))
+    name: str = attrs.field(converter=_text, validator=_is(str, "a string"))
     input: FrozenDict = attrs.field(factory=FrozenDict, converter=_input)
     cache_control: FrozenDict | None = attrs.field(
         default=None, converter=as_cache_control, kw_only=True
@@ -609,7 +693,7 @@ class ToolResult:
     """The answer to a :class:`ToolUse`: text or blocks, possibly an error."""
 
     type: ClassVar[str] = "tool_result"
-    tool_use_id: str = attrs.field(validator=_is(str, "a string"))
+    tool_use_id: str = attrs.field(converter=_text, validator=_is(str, "a string"))
     content: str | tuple[Block, ...] | None = attrs.field(
         default=None, converter=_opt_blocks_or_str
     )
@@ -631,8 +715,10 @@ class Thinking:
     """The model's visible reasoning; ``signature`` must go back byte for byte."""
 
     type: ClassVar[str] = "thinking"
-    thinking: str = attrs.field(validator=_is(str, "a string"))
-    signature: str = attrs.field(validator=_is(str, "a string"), repr=lambda s: f"<{len(s)} chars>")
+    thinking: str = attrs.field(converter=_text, validator=_is(str, "a string"))
+    signature: str = attrs.field(
+        converter=_text, validator=_is(str, "a string"), repr=lambda s: f"<{len(s)} chars>"
+    )
     extra: FrozenDict = attrs.field(
         default=EMPTY, converter=_extra, validator=_no_known_keys, kw_only=True, repr=False
     )
@@ -643,7 +729,9 @@ class RedactedThinking:
     """Reasoning the API keeps encrypted; ``data`` must go back byte for byte."""
 
     type: ClassVar[str] = "redacted_thinking"
-    data: str = attrs.field(validator=_is(str, "a string"), repr=lambda s: f"<{len(s)} chars>")
+    data: str = attrs.field(
+        converter=_text, validator=_is(str, "a string"), repr=lambda s: f"<{len(s)} chars>"
+    )
     extra: FrozenDict = attrs.field(
         default=EMPTY, converter=_extra, validator=_no_known_keys, kw_only=True, repr=False
     )
@@ -654,8 +742,8 @@ class ServerToolUse:
     """A call of a tool that runs on Anthropic's side (web search, code execution)."""
 
     type: ClassVar[str] = "server_tool_use"
-    id: str = attrs.field(validator=_is(str, "a string"))
-    name: str = attrs.field(validator=_is(str, "a string"))
+    id: str = attrs.field(converter=_text, validator=_is(str, "a string"))
+    name: str = attrs.field(converter=_text, validator=_is(str, "a string"))
     input: FrozenDict = attrs.field(factory=FrozenDict, converter=_input)
     cache_control: FrozenDict | None = attrs.field(
         default=None, converter=as_cache_control, kw_only=True
@@ -666,10 +754,10 @@ class ServerToolUse:
 
 
 def _server_result_type(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if value not in SERVER_TOOL_RESULT_TYPES:
+    if not isinstance(value, str) or value not in SERVER_TOOL_RESULT_TYPES:
         raise MalformedInputError(
             f"ServerToolResult.type must be one of {sorted(SERVER_TOOL_RESULT_TYPES)}, "
-            f"got {value!r}; keep other types as UnknownBlock",
+            f"got {quote(value)}; keep other types as UnknownBlock",
             "$.type",
         )
 
@@ -678,8 +766,8 @@ def _server_result_type(instance: Any, attribute: attrs.Attribute[Any], value: A
 class ServerToolResult:
     """The result of a server tool (``web_search_tool_result`` and its kin), kept as sent."""
 
-    type: str = attrs.field(validator=_server_result_type)
-    tool_use_id: str = attrs.field(validator=_is(str, "a string"))
+    type: str = attrs.field(converter=_text, validator=_server_result_type)
+    tool_use_id: str = attrs.field(converter=_text, validator=_is(str, "a string"))
     content: Any = attrs.field(default=None, converter=_content_json)
     cache_control: FrozenDict | None = attrs.field(
         default=None, converter=as_cache_control, kw_only=True
@@ -695,7 +783,7 @@ def _unknown_raw(instance: Any, attribute: attrs.Attribute[Any], value: FrozenDi
         raise MalformedInputError("a content block needs a string 'type'", "$.type")
     if kind in _KNOWN_BLOCK_TYPES:
         raise MalformedInputError(
-            f"{kind!r} is a block type this library knows; build it with its own class "
+            f"{quote(kind)} is a block type this library knows; build it with its own class "
             "(or pass the dict as content) so it is checked and read back the same",
             "$.type",
         )

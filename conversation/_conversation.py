@@ -17,6 +17,7 @@ from ._suggest import Vocabulary
 from ._turn import Turn, canonical
 from ._wire import (
     coerce_blocks,
+    json_text_error,
     load_json,
     parse_reply,
     system_from_wire,
@@ -24,7 +25,7 @@ from ._wire import (
     turn_from_wire,
     unstructure_block,
 )
-from .errors import MalformedInputError, RuleViolationError, Violation
+from .errors import MalformedInputError, RuleViolationError, Violation, quote, type_name
 
 __all__ = ["REQUEST_FIELDS", "Conversation", "split_payload"]
 
@@ -132,7 +133,7 @@ class Conversation:
     def append(self, turn: Turn) -> Conversation:
         """A new Conversation with ``turn`` appended as it is."""
         if not isinstance(turn, Turn):
-            raise MalformedInputError(f"append takes a Turn, got {type(turn).__name__}")
+            raise MalformedInputError(f"append takes a Turn, got {type_name(turn)}", "turn")
         return self._with_head(node_of(turn, self._head))
 
     def extend(self, turns: Iterable[Turn]) -> Conversation:
@@ -152,6 +153,12 @@ class Conversation:
         self, metadata: Mapping[str, Any] | None = None, **entries: Any
     ) -> Conversation:
         """The same conversation with metadata entries added (or replaced)."""
+        if metadata is not None and not isinstance(metadata, Mapping):
+            raise MalformedInputError(
+                f"with_metadata takes a mapping (or keyword entries), got {type_name(metadata)} "
+                f"{quote(metadata)}; write with_metadata(name=value) or with_metadata({{...}})",
+                "metadata",
+            )
         merged = dict(self._header.metadata)
         merged.update(metadata or {})
         merged.update(entries)
@@ -271,9 +278,9 @@ class Conversation:
             parts.append(f"system={_clip(system if isinstance(system, str) else '<blocks>')}")
         last = self.last
         if last is not None:
-            parts.append(f"last={last.role}:{_clip(last.text)}")
+            parts.append(f"last={last.role}:{_summary(last)}")
         if metadata:
-            parts.append(f"metadata={dict(metadata)!r:.60}")
+            parts.append(f"metadata={quote(dict(metadata), 60)}")
         return f"<Conversation {', '.join(parts)}>"
 
     def __setattr__(self, name: str, value: object) -> NoReturn:
@@ -383,6 +390,12 @@ class Conversation:
         turn's provenance says so (see :meth:`resumable`).
         Raises :class:`MalformedReplyError` for anything that is not a reply.
         """
+        if type(interrupted) is not bool:
+            raise MalformedInputError(
+                f"fold takes interrupted=True or False, got {type_name(interrupted)} "
+                f"{quote(interrupted)}",
+                "interrupted",
+            )
         blocks, info = parse_reply(reply)
         head = self._head
         if head is not None and head.role == "assistant":
@@ -493,7 +506,7 @@ def _metadata_arg(metadata: Mapping[str, Any] | None) -> FrozenDict:
         return EMPTY
     if not isinstance(metadata, Mapping):
         raise MalformedInputError(
-            f"metadata must be a mapping, got {type(metadata).__name__}", "$.metadata"
+            f"metadata must be a mapping, got {type_name(metadata)}", "$.metadata"
         )
     return freeze(dict(metadata), "$.metadata")  # type: ignore[no-any-return]
 
@@ -549,6 +562,17 @@ def _option_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
+def _summary(turn: Turn) -> str:
+    """A turn in a few words: its text, or the types of its blocks when it has no text
+    (a tool_result turn reads ``[tool_result]``, not ``''``)."""
+    text = turn.text
+    if text or isinstance(turn.content, str):
+        return _clip(text)
+    kinds = [block.type for block in turn.blocks[:3]]
+    more = len(turn.blocks) - len(kinds)
+    return "[" + ", ".join(kinds) + (f", +{more}" if more > 0 else "") + "]"
+
+
 def _clip(text: str, width: int = 40) -> str:
     return repr(text if len(text) <= width else text[: width - 1] + "…")
 
@@ -556,17 +580,25 @@ def _clip(text: str, width: int = 40) -> str:
 def split_payload(body: Mapping[str, Any] | bytes | str) -> tuple[Conversation, dict[str, Any]]:
     """Read a request body into (the Conversation, the other request fields)."""
     if isinstance(body, bytes | bytearray | memoryview | str):
-        body = load_json(body, "the request body")
+        try:
+            return _split(load_json(body, "the request body"))
+        except MalformedInputError as exc:
+            error = json_text_error(exc)
+            if error is exc:
+                raise
+            raise error from None
+    return _split(body)
+
+
+def _split(body: Any) -> tuple[Conversation, dict[str, Any]]:
     if not isinstance(body, Mapping):
-        raise MalformedInputError(
-            f"a request body must be a JSON object, got {type(body).__name__}"
-        )
+        raise MalformedInputError(f"a request body must be a JSON object, got {type_name(body)}")
     messages = body.get("messages")
     if not isinstance(messages, list | tuple):
         raise MalformedInputError(
             "a request body needs 'messages', a list of messages"
             if messages is None
-            else f"'messages' must be a list, got {type(messages).__name__}",
+            else f"'messages' must be a list, got {type_name(messages)}",
             "$.messages",
         )
     nodes: list[Node] = []

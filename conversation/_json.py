@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from typing import Any, NoReturn, TypeAlias
 
-from .errors import MalformedInputError
+from .errors import MalformedInputError, quote
 
 __all__ = [
     "EMPTY",
@@ -23,6 +23,7 @@ __all__ = [
     "check_json",
     "freeze",
     "json_equal",
+    "plain",
     "thaw",
 ]
 
@@ -42,30 +43,35 @@ def json_equal(a: Any, b: Any) -> bool:
 
     Python's ``==`` says ``True == 1 == 1.0``, but they are different bytes on
     the wire, so two values that ``==`` calls equal could send different
-    payloads. Containers compare item by item with this same rule.
+    payloads. Containers compare item by item with this same rule, each item
+    once: the time is linear in the size of the values, whatever their depth.
     """
     if isinstance(a, dict):
-        return (
-            isinstance(b, dict)
-            and dict.__eq__(a, b) is True
-            and all(json_equal(value, b[key]) for key, value in a.items())
-        )
+        if not isinstance(b, dict) or len(a) != len(b):
+            return False
+        for key, value in a.items():
+            other = b.get(key, _ABSENT)
+            if other is _ABSENT or not (value is other or json_equal(value, other)):
+                return False
+        return True
     if isinstance(a, list | tuple):
-        return (
-            isinstance(b, list | tuple)
-            and len(a) == len(b)
-            and all(json_equal(x, y) for x, y in zip(a, b, strict=True))
-        )
+        if not isinstance(b, list | tuple) or len(a) != len(b):
+            return False
+        return all(x is y or json_equal(x, y) for x, y in zip(a, b, strict=True))
     if type(a) is float and type(b) is float and a == 0.0 == b:
         return math.copysign(1.0, a) == math.copysign(1.0, b)  # -0.0 is written "-0.0"
     return type(a) is type(b) and a == b
 
 
+_ABSENT: Any = object()
+
+
 class FrozenDict(dict[str, Any]):
     """A ``dict`` that cannot change, hashes by value, and compares as JSON does."""
 
-    __slots__ = ("_hash",)
+    __slots__ = ("_checked", "_hash")
     _hash: int
+    _checked: bool
 
     __setitem__ = __delitem__ = _immutable
     clear = pop = popitem = setdefault = update = _immutable
@@ -98,7 +104,8 @@ class FrozenDict(dict[str, Any]):
 class FrozenList(list[Any]):
     """A ``list`` that cannot change, hashes by value, and compares as JSON does."""
 
-    __slots__ = ()
+    __slots__ = ("_checked",)
+    _checked: bool
 
     __setitem__ = __delitem__ = _immutable
     append = extend = insert = pop = remove = clear = sort = reverse = _immutable
@@ -125,6 +132,7 @@ class FrozenList(list[Any]):
 
 EMPTY = FrozenDict()
 """The shared empty FrozenDict, used as the default for ``extra`` fields."""
+EMPTY._checked = True
 
 
 _SCALARS = (str, int, float, bool, type(None))
@@ -145,10 +153,33 @@ class _NotJSON(Exception):
         self.keys: list[str] = []
 
 
+def plain(value: Any) -> Any:
+    """A scalar as its plain JSON type: a ``StrEnum`` member as ``str``, an
+    ``IntEnum`` as ``int``, a ``float`` subclass as ``float`` (``bool`` stays
+    ``bool``). Anything else comes back as it is.
+
+    What is kept must be what is written and read back: a subclass would
+    compare unequal to its own round trip (JSON equality checks the type).
+    """
+    cls = type(value)
+    if cls is str or cls is int or cls is float or cls is bool or value is None:
+        return value
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, int):  # bool cannot be subclassed, so this is not one
+        return int.__index__(value)
+    if isinstance(value, float):
+        return float.__float__(value)
+    return value
+
+
 def freeze(value: Any, path: str = "$") -> Any:
     """Return ``value`` with every dict and list made immutable (deeply).
 
-    Scalars come back as they are; already-frozen containers are not copied.
+    Plain scalars come back as they are, subclasses of ``str``, ``int`` and
+    ``float`` as their plain type (see :func:`plain`); containers this
+    function froze are not copied again. A FrozenDict or FrozenList built by
+    hand is checked and copied like a dict or list: it may hold anything.
     Anything that is not JSON (a set, an object, a non-string key, NaN or an
     infinity, nesting deeper than :data:`MAX_DEPTH`) raises
     :class:`MalformedInputError` naming where it was, below ``path``.
@@ -164,17 +195,22 @@ def freeze(value: Any, path: str = "$") -> Any:
 
 def _freeze(value: Any, depth: int) -> Any:
     cls = type(value)
-    if cls is str or cls is int or cls is FrozenDict or cls is FrozenList or value is None:
+    if cls is str or cls is int or value is None:
+        return value
+    if (cls is FrozenDict or cls is FrozenList) and getattr(value, "_checked", False):
         return value
     if depth >= MAX_DEPTH:
         raise _NotJSON(f"nested deeper than {MAX_DEPTH} levels; JSON this deep cannot be sent")
     if cls is dict or isinstance(value, dict):
         frozen = FrozenDict(value)  # copied in C; nested containers are swapped below
+        rekey = False
         for key, item in value.items():
             if type(key) is not str:
-                raise _NotJSON(
-                    f"JSON object keys must be strings, got {type(key).__name__} {key!r}"
-                )
+                if not isinstance(key, str):
+                    raise _NotJSON(
+                        f"JSON object keys must be strings, got {type(key).__name__} {quote(key)}"
+                    )
+                rekey = True  # a str subclass (a StrEnum): made a plain str below
             kind = type(item)
             if kind is str or kind is int or kind is bool or item is None:
                 continue
@@ -186,6 +222,9 @@ def _freeze(value: Any, depth: int) -> Any:
             except _NotJSON as exc:
                 exc.keys.append(f".{key}")
                 raise
+        if rekey:
+            frozen = FrozenDict({str.__str__(k): v for k, v in frozen.items()})
+        frozen._checked = True
         return frozen
     if cls is list or isinstance(value, list | tuple):
         items = []
@@ -199,12 +238,14 @@ def _freeze(value: Any, depth: int) -> Any:
             except _NotJSON as exc:
                 exc.keys.append(f"[{index}]")
                 raise
-        return FrozenList(items)
-    if cls is float:
-        return _finite(value)
+        frozen_list = FrozenList(items)
+        frozen_list._checked = True
+        return frozen_list
+    if cls is float or isinstance(value, float):
+        return _finite(plain(value))
     if isinstance(value, _SCALARS):
-        return value
-    raise _NotJSON(f"expected a JSON value, got {cls.__name__} {value!r:.80}")
+        return plain(value) if cls is not float else value
+    raise _NotJSON(f"expected a JSON value, got {cls.__name__} {quote(value)}")
 
 
 def _finite(number: float) -> float:

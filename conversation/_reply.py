@@ -15,12 +15,14 @@ models) is read through its ``model_dump``, without importing the SDK.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 import attrs
 
-from ._blocks import Block, ServerToolUse, Thinking, ToolUse, UnknownBlock
+from ._blocks import BLOCK_CLASSES, Block, ServerToolUse, Thinking, ToolUse, UnknownBlock
 from ._json import EMPTY, FrozenDict, freeze
+from .errors import MalformedInputError, quote, type_name
 
 __all__ = ["Provenance", "Reply", "ReplyInfo", "Usage"]
 
@@ -50,6 +52,61 @@ def _add_json(a: Any, b: Any) -> Any:
     return b if b is not None else a
 
 
+# --- field checks: what a constructor accepts, the save format writes and reads back ----
+
+
+def _count(value: int) -> int:
+    """A token count as a plain ``int`` (an ``IntEnum`` member becomes its value)."""
+    return int.__index__(value) if isinstance(value, int) and type(value) is not bool else value
+
+
+def _is_count(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if type(value) is not int:
+        _refuse(instance, attribute, value, "an integer")
+
+
+def _opt_text(value: str | None) -> str | None:
+    """An optional string field as a plain ``str`` (a ``StrEnum`` member becomes its value)."""
+    return str.__str__(value) if isinstance(value, str) else value
+
+
+def _is_opt_text(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None and type(value) is not str:
+        _refuse(instance, attribute, value, "a string or None")
+
+
+def _is_usage(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, Usage):
+        _refuse(instance, attribute, value, "a Usage")
+
+
+def _is_tuple_of(kind: Any, what: str) -> Any:
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if type(value) is not tuple or not all(isinstance(item, kind) for item in value):
+            _refuse(instance, attribute, value, what)
+
+    return check
+
+
+def _details(value: Mapping[str, Any] | None) -> FrozenDict:
+    """The ``extra`` details: a JSON object, frozen (None means none)."""
+    if value is None:
+        return EMPTY
+    if not isinstance(value, Mapping):
+        raise MalformedInputError(
+            f"extra must be a JSON object, got {type_name(value)} {quote(value)}", "$.extra"
+        )
+    return freeze(dict(value), "$.extra")  # type: ignore[no-any-return]
+
+
+def _refuse(instance: Any, attribute: attrs.Attribute[Any], value: Any, what: str) -> None:
+    raise MalformedInputError(
+        f"{type(instance).__name__}.{attribute.name} must be {what}, got {type_name(value)} "
+        f"{quote(value)}",
+        f"$.{attribute.name}",
+    )
+
+
 @attrs.frozen
 class Usage:
     """Token counts of one reply, or the total of several.
@@ -58,11 +115,11 @@ class Usage:
     ``service_tier``, and any newer ones) as the API sent them.
     """
 
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_creation_input_tokens: int = 0
-    cache_read_input_tokens: int = 0
-    extra: FrozenDict = attrs.field(default=EMPTY, converter=freeze, repr=False)
+    input_tokens: int = attrs.field(default=0, converter=_count, validator=_is_count)
+    output_tokens: int = attrs.field(default=0, converter=_count, validator=_is_count)
+    cache_creation_input_tokens: int = attrs.field(default=0, converter=_count, validator=_is_count)
+    cache_read_input_tokens: int = attrs.field(default=0, converter=_count, validator=_is_count)
+    extra: FrozenDict = attrs.field(default=EMPTY, converter=_details, repr=False)
 
     @property
     def total_input_tokens(self) -> int:
@@ -88,25 +145,31 @@ ZERO_USAGE = Usage()
 class ReplyInfo:
     """What a reply said about itself, without its content."""
 
-    id: str | None = None
-    model: str | None = None
-    stop_reason: str | None = None
-    stop_sequence: str | None = None
-    usage: Usage = ZERO_USAGE
-    extra: FrozenDict = attrs.field(default=EMPTY, converter=freeze, repr=False)
+    id: str | None = attrs.field(default=None, converter=_opt_text, validator=_is_opt_text)
+    model: str | None = attrs.field(default=None, converter=_opt_text, validator=_is_opt_text)
+    stop_reason: str | None = attrs.field(default=None, converter=_opt_text, validator=_is_opt_text)
+    stop_sequence: str | None = attrs.field(
+        default=None, converter=_opt_text, validator=_is_opt_text
+    )
+    usage: Usage = attrs.field(default=ZERO_USAGE, validator=_is_usage)
+    extra: FrozenDict = attrs.field(default=EMPTY, converter=_details, repr=False)
 
 
 @attrs.frozen
 class Reply:
     """A Messages API response, typed: its content blocks and its metadata."""
 
-    content: tuple[Block, ...]
-    id: str | None = None
-    model: str | None = None
-    stop_reason: str | None = None
-    stop_sequence: str | None = None
-    usage: Usage = ZERO_USAGE
-    extra: FrozenDict = attrs.field(default=EMPTY, converter=freeze, repr=False)
+    content: tuple[Block, ...] = attrs.field(
+        validator=_is_tuple_of(BLOCK_CLASSES, "a tuple of content blocks")
+    )
+    id: str | None = attrs.field(default=None, converter=_opt_text, validator=_is_opt_text)
+    model: str | None = attrs.field(default=None, converter=_opt_text, validator=_is_opt_text)
+    stop_reason: str | None = attrs.field(default=None, converter=_opt_text, validator=_is_opt_text)
+    stop_sequence: str | None = attrs.field(
+        default=None, converter=_opt_text, validator=_is_opt_text
+    )
+    usage: Usage = attrs.field(default=ZERO_USAGE, validator=_is_usage)
+    extra: FrozenDict = attrs.field(default=EMPTY, converter=_details, repr=False)
 
     @classmethod
     def from_info(cls, content: tuple[Block, ...], info: ReplyInfo) -> Reply:
@@ -150,6 +213,15 @@ class Reply:
         return "".join(b.text for b in self.content if b.type == "text")  # type: ignore[union-attr]
 
 
+def _is_bool(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if type(value) is not bool:
+        raise MalformedInputError(
+            f"Provenance.{attribute.name} must be True or False, got {type_name(value)} "
+            f"{quote(value)}",
+            f"$.{attribute.name}",
+        )
+
+
 @attrs.frozen
 class Provenance:
     """Where an assistant turn came from.
@@ -162,9 +234,13 @@ class Provenance:
     arrived, which may include a thinking block whose signature never came.
     """
 
-    replies: tuple[ReplyInfo, ...] = ()
-    prefill: tuple[Block, ...] = ()
-    interrupted: bool = False
+    replies: tuple[ReplyInfo, ...] = attrs.field(
+        default=(), validator=_is_tuple_of(ReplyInfo, "a tuple of ReplyInfo")
+    )
+    prefill: tuple[Block, ...] = attrs.field(
+        default=(), validator=_is_tuple_of(BLOCK_CLASSES, "a tuple of content blocks")
+    )
+    interrupted: bool = attrs.field(default=False, validator=_is_bool)
 
     @property
     def synthetic(self) -> bool:

@@ -67,7 +67,7 @@ from ._blocks import (
 )
 from ._media import IMAGE_MEDIA_TYPES
 from ._turn import Turn, TurnData
-from .errors import Violation
+from .errors import Violation, a_or_an
 
 __all__ = [
     "INITIAL",
@@ -409,7 +409,8 @@ def _misplaced(block: Block, role: str, turn: int, index: int) -> Violation:
     where = "user" if role == "assistant" else "assistant"
     return Violation(
         "block_not_allowed",
-        f"a {block.type} block cannot be in a {role} turn; it belongs in a {where} turn",
+        f"{a_or_an(block.type)} block cannot be in {a_or_an(role)} turn; it belongs in "
+        f"{a_or_an(where)} turn",
         turn,
         index,
     )

@@ -32,6 +32,7 @@ from ._wire import (
     content_from_wire,
     info_from_wire,
     info_to_wire,
+    json_text_error,
     load_json,
     system_from_wire,
     system_to_wire,
@@ -39,7 +40,7 @@ from ._wire import (
     turn_to_wire,
     unstructure_block,
 )
-from .errors import MalformedInputError, SaveFormatError, UnsupportedVersionError
+from .errors import MalformedInputError, SaveFormatError, UnsupportedVersionError, quote
 
 __all__ = ["FORMAT", "VERSION", "dump_conversation", "load_conversation"]
 
@@ -95,7 +96,8 @@ def load_conversation(
     except SaveFormatError:
         raise
     except MalformedInputError as exc:
-        raise SaveFormatError(exc.reason, exc.path) from None
+        # A save is JSON text: what Python calls None, the message calls null.
+        raise SaveFormatError(json_text_error(exc).reason, exc.path) from None
 
 
 def _load(text: str | bytes) -> tuple[str | tuple[Text, ...] | None, FrozenDict, list[Node]]:
@@ -110,7 +112,7 @@ def _load(text: str | bytes) -> tuple[str | tuple[Text, ...] | None, FrozenDict,
     version = doc.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise SaveFormatError(
-            f"the save format version must be a positive integer, got {version!r}"
+            f"the save format version must be a positive integer, got {quote(version)}"
         )
     if version > VERSION:
         raise UnsupportedVersionError(

@@ -8,7 +8,7 @@ import attrs
 
 from ._blocks import Block, Text, plain_text
 from ._reply import SYNTHETIC, Provenance
-from .errors import MalformedInputError
+from .errors import MalformedInputError, quote, type_name
 
 __all__ = ["ROLES", "Role", "Turn", "TurnData", "canonical", "make_turn"]
 
@@ -44,7 +44,7 @@ def canonical(blocks: tuple[Block, ...]) -> str | tuple[Block, ...]:
 def _role(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if value not in ROLES:
         raise MalformedInputError(
-            f"role must be 'user' or 'assistant', got {value!r}; "
+            f"role must be 'user' or 'assistant', got {quote(value)}; "
             "the system prompt goes in Conversation(system=...)",
             "$.role",
         )
@@ -59,7 +59,7 @@ def _content(value: Any) -> str | tuple[Block, ...]:
 def _provenance(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if value is not None and not isinstance(value, Provenance):
         raise MalformedInputError(
-            f"provenance must be a Provenance, got {type(value).__name__}", "$.provenance"
+            f"provenance must be a Provenance, got {type_name(value)}", "$.provenance"
         )
     if instance.role == "user" and value is not None:
         raise MalformedInputError("a user turn has no provenance", "$.provenance")
@@ -80,6 +80,8 @@ class Turn:
     provenance: Provenance | None = attrs.field(default=None, validator=_provenance)
 
     def __attrs_post_init__(self) -> None:
+        if type(self.role) is not str:  # a StrEnum member: kept as the str it is written as
+            object.__setattr__(self, "role", str.__str__(self.role))
         if self.role == "assistant" and self.provenance is None:
             object.__setattr__(self, "provenance", SYNTHETIC)
 

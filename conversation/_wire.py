@@ -61,9 +61,10 @@ from ._blocks import (
     UnknownBlock,
     UnknownSource,
     URLSource,
+    check_nesting,
     plain_text,
 )
-from ._json import EMPTY, FrozenDict, freeze
+from ._json import EMPTY, FrozenDict, freeze, plain
 from ._reply import (
     SYNTHETIC,
     Provenance,
@@ -77,7 +78,7 @@ from ._reply import (
 )
 from ._suggest import Vocabulary
 from ._turn import ROLES, Turn, TurnData, canonical, make_turn
-from .errors import MalformedInputError, MalformedReplyError
+from .errors import MalformedInputError, MalformedReplyError, a_or_an, quote, type_name
 
 __all__ = [
     "BLOCK_TYPE_NAMES",
@@ -101,13 +102,22 @@ _MISSING: Final = object()
 # --- readers: (value, path) -> checked value -------------------------------------
 
 
-def _type_name(value: Any) -> str:
-    return "null" if value is None else type(value).__name__
+_type_name = type_name  # "None": a JSON text reader says "null" (see json_text_error)
+
+
+def json_text_error(exc: MalformedInputError) -> MalformedInputError:
+    """``exc`` reworded for input that was JSON text: what Python calls None, JSON calls null."""
+    reason = exc.reason.replace("got None", "got null")
+    if reason == exc.reason:
+        return exc
+    return type(exc)(reason, exc.path)
 
 
 def _str(value: Any, path: str) -> str:
-    if type(value) is not str and not isinstance(value, str):
-        raise MalformedInputError(f"expected a string, got {_type_name(value)}", path)
+    if type(value) is not str:
+        if not isinstance(value, str):
+            raise MalformedInputError(f"expected a string, got {_type_name(value)}", path)
+        return str.__str__(value)  # a StrEnum member is kept as the str it is written as
     return value
 
 
@@ -120,7 +130,7 @@ def _bool(value: Any, path: str) -> bool:
 def _int(value: Any, path: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool):
         raise MalformedInputError(f"expected an integer, got {_type_name(value)}", path)
-    return value
+    return int.__index__(value)  # an IntEnum member is kept as the int it is written as
 
 
 def _object(value: Any, path: str) -> FrozenDict:
@@ -144,12 +154,14 @@ def _block_list(value: Any, path: str, *, written: bool = False) -> tuple[Block,
         raise MalformedInputError(
             f"expected a list of content blocks, got {_type_name(value)}", path
         )
-    return tuple(_block_item(item, f"{path}[{i}]", written) for i, item in enumerate(value))
+    blocks = tuple(_block_item(item, f"{path}[{i}]", written) for i, item in enumerate(value))
+    check_nesting(blocks, path)  # the content of a block: objects in it were not read here
+    return blocks
 
 
 def _str_or_blocks(value: Any, path: str, *, written: bool = False) -> str | tuple[Block, ...]:
     if isinstance(value, str):
-        return value
+        return plain(value)  # type: ignore[no-any-return]
     return _block_list(value, path, written=written)
 
 
@@ -351,7 +363,7 @@ def _structure_fields(cls: type, data: dict[str, Any], path: str, written: bool 
         if value is None:
             if required:
                 kind = data.get("type", cls.__name__)
-                raise MalformedInputError(f"a {kind!s} needs the field {wire!r}", path)
+                raise MalformedInputError(f"{a_or_an(str(kind))} needs the field {wire!r}", path)
             setter(obj, default)
             continue
         try:
@@ -452,8 +464,8 @@ def _refuse_typo(kind: str, path: str) -> None:
 def _block_item(item: Any, path: str, written: bool = False) -> Block:
     if isinstance(item, BLOCK_CLASSES):
         return cast(Block, item)
-    if type(item) is str:
-        return plain_text(item)
+    if isinstance(item, str):
+        return plain_text(plain(item))
     return structure_block(item, path, written=written)
 
 
@@ -535,8 +547,8 @@ def content_from_wire(content: Any, path: str, *, written: bool = False) -> tupl
 
     ``written=True`` refuses misspelt block types (a request body the program wrote).
     """
-    if type(content) is str:
-        return (plain_text(content),)
+    if isinstance(content, str):
+        return (plain_text(plain(content)),)
     if isinstance(content, list):
         return tuple(
             structure_block(b, f"{path}[{i}]", written=written) for i, b in enumerate(content)
@@ -560,10 +572,11 @@ def turn_from_wire(
         if role is _MISSING:
             raise MalformedInputError("a message needs a 'role'", path)
         raise MalformedInputError(
-            f"role must be 'user' or 'assistant', got {role!r}; "
+            f"role must be 'user' or 'assistant', got {quote(role)}; "
             "a system prompt goes in the top-level 'system' field",
             f"{path}.role",
         )
+    role = plain(role)
     content = message.get("content", _MISSING)
     if content is _MISSING:
         raise MalformedInputError("a message needs 'content'", path)
@@ -571,7 +584,7 @@ def turn_from_wire(
         allowed = ("role", "content") if provenance is None else ("role", "content", "provenance")
         unknown = sorted(k for k in message if k not in allowed)
         if unknown:
-            raise MalformedInputError(f"unknown message field {unknown[0]!r}", path)
+            raise MalformedInputError(f"unknown message field {quote(unknown[0])}", path)
     stored = (
         content
         if type(content) is str
@@ -592,12 +605,12 @@ def system_to_wire(system: str | tuple[Text, ...]) -> Any:
 def system_from_wire(value: Any, path: str = "$.system") -> str | tuple[Text, ...] | None:
     """Read a ``system`` prompt: None, a string, or text blocks (dicts or objects)."""
     if value is None or isinstance(value, str):
-        return value
+        return plain(value)  # type: ignore[no-any-return]
     blocks = coerce_blocks(value, path)
     for i, block in enumerate(blocks):
         if type(block) is not Text:
             raise MalformedInputError(
-                f"the system prompt takes only text blocks, got a {block.type} block",
+                f"the system prompt takes only text blocks, got {a_or_an(block.type)} block",
                 f"{path}[{i}]",
             )
     return blocks  # type: ignore[return-value]
@@ -672,9 +685,9 @@ _REPLY_KEYS = frozenset({*_REPLY_META, "usage", "content", "type", "role"})
 
 def _reply_info(data: dict[str, Any], path: str) -> ReplyInfo:
     meta = [data.get("id"), data.get("model"), data.get("stop_reason"), data.get("stop_sequence")]
-    for key, value in zip(_REPLY_META, meta, strict=True):
+    for index, (key, value) in enumerate(zip(_REPLY_META, meta, strict=True)):
         if value is not None and type(value) is not str:
-            _str(value, f"{path}.{key}")  # raises, naming the field
+            meta[index] = _str(value, f"{path}.{key}")  # raises, naming the field
     usage_data = data.get("usage")
     usage = usage_from_wire(usage_data, f"{path}.usage") if usage_data is not None else _ZERO
     extra: Any = EMPTY
@@ -687,8 +700,9 @@ def parse_reply(data: Any) -> tuple[tuple[Block, ...], ReplyInfo]:
     """Read a Messages API response (dict, JSON bytes or str, or a Reply) into parts."""
     if isinstance(data, Reply):
         return data.content, served_model(data.content, data.info)
+    text = isinstance(data, bytes | bytearray | memoryview | str)
     try:
-        if isinstance(data, bytes | bytearray | memoryview | str):
+        if text:
             data = load_json(data, "the reply")
         elif not isinstance(data, dict):
             try:
@@ -703,13 +717,17 @@ def parse_reply(data: Any) -> tuple[tuple[Block, ...], ReplyInfo]:
                 error = data.get("error")
                 detail = error.get("message") if isinstance(error, dict) else error
                 raise MalformedInputError(
-                    f"this is an API error response, not a reply ({detail!r:.200}); "
+                    f"this is an API error response, not a reply ({quote(detail, 200)}); "
                     "nothing can be folded from it"
                 )
-            raise MalformedInputError(f"expected a reply of type 'message', got {kind!r}", "$.type")
+            raise MalformedInputError(
+                f"expected a reply of type 'message', got {quote(kind)}", "$.type"
+            )
         role = data.get("role", "assistant")
         if role != "assistant":
-            raise MalformedInputError(f"a reply's role must be 'assistant', got {role!r}", "$.role")
+            raise MalformedInputError(
+                f"a reply's role must be 'assistant', got {quote(role)}", "$.role"
+            )
         content = data.get("content")
         if type(content) is not list:
             raise MalformedInputError(
@@ -732,7 +750,16 @@ def parse_reply(data: Any) -> tuple[tuple[Block, ...], ReplyInfo]:
     except MalformedReplyError:
         raise
     except MalformedInputError as exc:
-        raise MalformedReplyError(exc.reason, exc.path) from None
+        error = (
+            exc
+            if isinstance(exc, MalformedReplyError)
+            else MalformedReplyError(exc.reason, exc.path)
+        )
+        if text:
+            error = json_text_error(error)
+        if error is exc:
+            raise
+        raise error from None
 
 
 def reply_from_wire(data: Any) -> Reply:
@@ -804,7 +831,9 @@ def _make_converter() -> cattrs.Converter:
 
 def _expect(block: Block, cls: type) -> Any:
     if not isinstance(block, cls):
-        raise MalformedInputError(f"expected a {cls.__name__} block, got a {block.type} block")
+        raise MalformedInputError(
+            f"expected {a_or_an(cls.__name__)} block, got {a_or_an(block.type)} block"
+        )
     return block
 
 

@@ -18,7 +18,8 @@ path, or turn and block index), and what to do about it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import attrs
 
@@ -31,7 +32,89 @@ __all__ = [
     "SaveFormatError",
     "UnsupportedVersionError",
     "Violation",
+    "a_or_an",
+    "quote",
+    "type_name",
 ]
+
+_QUOTE_WIDTH = 80
+_QUOTE_ITEMS = 4
+_QUOTE_LEVELS = 2
+
+
+def quote(value: Any, width: int = _QUOTE_WIDTH) -> str:
+    """A short, safe ``repr`` of ``value`` for an error message.
+
+    Never longer than about ``width`` characters, never more than two levels
+    into a container, and never fails: a message about a value nested 5,000
+    deep, or whose own ``__repr__`` raises, must still be built.
+    """
+    text = _quote(value, _QUOTE_LEVELS, width)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _quote(value: Any, levels: int, width: int) -> str:
+    if value is None or isinstance(value, bool):
+        return repr(value)
+    if isinstance(value, str):
+        plain = str.__str__(value)
+        return repr(plain if len(plain) <= width else plain[:width])
+    if isinstance(value, int):
+        plain_int = int.__index__(value)
+        if abs(plain_int) >= 10**width:  # repr of a huge int is slow, or refused
+            return f"<an int of {plain_int.bit_length()} bits>"
+        return repr(plain_int)
+    if isinstance(value, float):
+        return repr(float.__float__(value))
+    if isinstance(value, Mapping | list | tuple):
+        return _quote_container(value, levels, width)
+    try:
+        text = repr(value)
+    except Exception:  # a broken or endlessly deep __repr__: name the type instead
+        return f"<{type(value).__name__} object>"
+    return text if len(text) <= width else text[:width]
+
+
+def _quote_container(value: Any, levels: int, width: int) -> str:
+    is_map = isinstance(value, Mapping)
+    opener, closer = (
+        ("{", "}") if is_map else (("[", "]") if isinstance(value, list) else ("(", ")"))
+    )
+    try:
+        size = len(value)
+    except Exception:
+        return f"<{type(value).__name__} object>"
+    if levels <= 0:
+        return f"{opener}...{closer}" if size else opener + closer
+    parts: list[str] = []
+    used = 0
+    try:
+        items = iter(value.items() if is_map else value)
+        for index, item in enumerate(items):
+            if index == _QUOTE_ITEMS or used > width:
+                parts.append("...")
+                break
+            if is_map:
+                key, inner = item
+                part = f"{_quote(key, 0, width)}: {_quote(inner, levels - 1, width)}"
+            else:
+                part = _quote(item, levels - 1, width)
+            parts.append(part)
+            used += len(part) + 2
+    except Exception:
+        parts.append("...")
+    single = "," if opener == "(" and len(parts) == 1 and parts[0] != "..." else ""
+    return opener + ", ".join(parts) + single + closer
+
+
+def type_name(value: Any) -> str:
+    """The name of ``value``'s type for a message: ``None`` for None (it was Python, not JSON)."""
+    return "None" if value is None else type(value).__name__
+
+
+def a_or_an(word: str) -> str:
+    """``word`` with its indefinite article: "an assistant turn", "a user turn"."""
+    return f"{'an' if word[:1].lower() in 'aeiou' and word[:1] else 'a'} {word}"
 
 
 class ConversationError(Exception):
@@ -48,7 +131,10 @@ class MalformedInputError(ConversationError, ValueError):
     def __init__(self, reason: str, path: str = "$") -> None:
         self.reason = reason
         self.path = path
-        super().__init__(f"{path}: {reason}" if path else reason)
+        # A path of just "$" (the argument itself) adds nothing the reason does not say;
+        # a path hundreds of levels long is shown by its ends.
+        shown = path if len(path) <= 160 else f"{path[:80]}...{path[-60:]}"
+        super().__init__(f"{shown}: {reason}" if path and path != "$" else reason)
 
 
 class MalformedReplyError(MalformedInputError):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import enum
 import functools
 import string
 from collections.abc import Callable
@@ -80,11 +81,13 @@ __all__ = [
     "server_tool_result_cases",
     "server_tool_use_cases",
     "stored_conversations",
+    "subclassed",
     "text_cases",
     "thinking_cases",
     "tool_result_cases",
     "tool_use_cases",
     "unknown_block_cases",
+    "unsubclassed",
     "usage_dicts",
     "user_block_cases",
 ]
@@ -1133,3 +1136,85 @@ def mutations(draw: st.DrawFn, doc: Any) -> tuple[Any, str, tuple[Any, ...]]:
         else:
             parent[last] = junk
     return doc, kind, where
+
+
+# --- subclasses of the JSON scalars ---------------------------------------------------------
+
+
+class Color(enum.StrEnum):
+    """A StrEnum, as a program puts in a tool input."""
+
+    RED = "red"
+    EMPTY = ""
+
+
+class Level(enum.IntEnum):
+    """An IntEnum, as a program puts in a count."""
+
+    LOW = 1
+    ZERO = 0
+
+
+class Name(str):
+    """A plain str subclass."""
+
+    __slots__ = ()
+
+
+class Count(int):
+    """A plain int subclass."""
+
+    __slots__ = ()
+
+
+class Ratio(float):
+    """A plain float subclass."""
+
+    __slots__ = ()
+
+
+def _as_subclass(value: Any, pick: int) -> Any:
+    """``value`` as an instance of a subclass of its type (bool, None: as they are)."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, str):
+        return Color(value) if value in ("red", "") and pick % 2 else Name(value)
+    if isinstance(value, int):
+        return Level(value) if value in (0, 1) and pick % 2 else Count(value)
+    if isinstance(value, float):
+        return Ratio(value)
+    return value
+
+
+@st.composite
+def subclassed(draw: st.DrawFn, doc: Any) -> Any:
+    """``doc`` (JSON) with some of its strings, integers, floats and object keys replaced by
+    instances of subclasses of their types (a StrEnum, an IntEnum, ...): equal in Python,
+    written the same, and so read the same as ``doc`` by every reader."""
+    if isinstance(doc, dict):
+        return {
+            (_as_subclass(k, draw(st.integers(0, 3))) if draw(st.booleans()) else k): draw(
+                subclassed(v)
+            )
+            for k, v in doc.items()
+        }
+    if isinstance(doc, list):
+        return [draw(subclassed(v)) for v in doc]
+    return _as_subclass(doc, draw(st.integers(0, 3))) if draw(st.booleans()) else doc
+
+
+def unsubclassed(doc: Any) -> Any:
+    """``doc`` with every scalar of a subclass type made its plain type again."""
+    if isinstance(doc, dict):
+        return {str.__str__(k): unsubclassed(v) for k, v in doc.items()}
+    if isinstance(doc, list):
+        return [unsubclassed(v) for v in doc]
+    if isinstance(doc, bool) or doc is None:
+        return doc
+    if isinstance(doc, str):
+        return str.__str__(doc)
+    if isinstance(doc, int):
+        return int.__index__(doc)
+    if isinstance(doc, float):
+        return float.__float__(doc)
+    return doc

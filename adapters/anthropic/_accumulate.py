@@ -75,6 +75,7 @@ from conversation import (
     Reply,
     converter,
 )
+from conversation.errors import quote
 
 from .._events import (
     BlockStart,
@@ -117,7 +118,9 @@ def _structure(block: dict[str, Any], where: str) -> Block:
 def _index_of(data: dict[str, Any]) -> int:
     index = data.get("index")
     if type(index) is not int:
-        _malformed(f"a {data.get('type')!r} event needs an integer 'index', got {index!r:.40}")
+        _malformed(
+            f"a {quote(data.get('type'))} event needs an integer 'index', got {quote(index, 40)}"
+        )
     return index
 
 
@@ -203,27 +206,27 @@ class Accumulator:
         return self._done
 
     def _before_start(self, data: dict[str, Any]) -> NoReturn:
-        _malformed(f"a {data.get('type')!r} event came before message_start")
+        _malformed(f"a {quote(data.get('type'))} event came before message_start")
 
     def _after_stop(self, data: dict[str, Any]) -> NoReturn:
-        _malformed(f"a {data.get('type')!r} event came after message_stop")
+        _malformed(f"a {quote(data.get('type'))} event came after message_stop")
 
     def _on_message_start(self, data: dict[str, Any]) -> MessageStart:
         message = data.get("message")
         if type(message) is not dict:
-            _malformed(f"message_start needs a 'message' object, got {message!r:.60}")
+            _malformed(f"message_start needs a 'message' object, got {quote(message, 60)}")
         message = dict(message)
         content = message.get("content", [])
         if type(content) is not list:
-            _malformed(f"message_start's message content must be a list, got {content!r:.60}")
+            _malformed(f"message_start's message content must be a list, got {quote(content, 60)}")
         usage = message.get("usage")
         if type(usage) is dict:
             message["usage"] = dict(usage)  # message_delta overwrites counts in place
         message_id, model = message.get("id"), message.get("model")
         if not (message_id is None or type(message_id) is str):
-            _malformed(f"message_start's id must be a string, got {message_id!r:.60}")
+            _malformed(f"message_start's id must be a string, got {quote(message_id, 60)}")
         if not (model is None or type(model) is str):
-            _malformed(f"message_start's model must be a string, got {model!r:.60}")
+            _malformed(f"message_start's model must be a string, got {quote(model, 60)}")
         self._message = message
         self._content = message["content"] = []
         # A message that starts with content (the API sends none) keeps it, complete.
@@ -253,7 +256,7 @@ class Accumulator:
         block = data.get("content_block")
         if type(block) is not dict or type(block.get("type")) is not str:
             _malformed(
-                f"content_block_start {index} needs a block with a 'type', got {block!r:.60}"
+                f"content_block_start {index} needs a block with a 'type', got {quote(block, 60)}"
             )
         block = dict(block)
         kind = block["type"]
@@ -368,10 +371,10 @@ class Accumulator:
         kind = delta.get("type") if type(delta) is dict else None
         if type(delta) is not dict or type(kind) is not str:
             _malformed(
-                f"content_block_delta needs a 'delta' object with a 'type', got {delta!r:.80}"
+                f"content_block_delta needs a 'delta' object with a 'type', got {quote(delta, 80)}"
             )
         if type(index) is not int or index not in self._open:
-            _malformed(f"a {kind} arrived for block {index!r:.20}, which is not an open block")
+            _malformed(f"a {kind} arrived for block {quote(index, 20)}, which is not an open block")
         block_type = self._content[index].get("type")
         fields = {
             "text_delta": "text",
@@ -388,7 +391,9 @@ class Accumulator:
     def _on_block_stop(self, data: dict[str, Any]) -> BlockStop:
         index = _index_of(data)
         if index not in self._open:
-            _malformed(f"content_block_stop for block {index}, which is not an open block")
+            _malformed(
+                f"content_block_stop for block {quote(index, 20)}, which is not an open block"
+            )
         self._open.remove(index)
         block = self._content[index]
         pieces = self._text.pop(index, None)
@@ -520,4 +525,6 @@ def _parse_input(buffer: str, index: int) -> Any:
     try:
         return orjson.loads(buffer)
     except orjson.JSONDecodeError as exc:
-        _malformed(f"the input of tool call block {index} is not JSON ({exc}): {buffer!r:.200}")
+        _malformed(
+            f"the input of tool call block {index} is not JSON ({exc}): {quote(buffer, 200)}"
+        )

@@ -26,9 +26,10 @@ from typing import Any
 
 import httpx
 import orjson
-from httpx_sse import EventSource, ServerSentEvent
+from httpx_sse import EventSource, ServerSentEvent, SSEError
 
 from conversation import MalformedReplyError
+from conversation.errors import quote
 
 __all__ = ["aiter_sse", "check_event_stream", "iter_sse"]
 
@@ -42,12 +43,23 @@ def check_event_stream(response: httpx.Response) -> None:
     A 200 answer to a streaming request that is not ``text/event-stream`` (a
     proxy that buffered it, an endpoint that ignored ``"stream": true``) cannot
     be read as one; saying so beats a JSON error on its first line.
+
+    An event stream is always UTF-8 (the SSE standard says so, whatever a
+    ``charset`` parameter claims), so the response is decoded as UTF-8: a
+    ``charset=utf-16`` or an unknown charset would otherwise fail inside the
+    decoder with a bare ``UnicodeError`` or ``LookupError``.
     """
     content_type = response.headers.get("content-type", "")
     if "text/event-stream" not in content_type.partition(";")[0]:
         raise MalformedReplyError(
-            f"a streamed reply must be text/event-stream, got content-type {content_type!r}"
+            f"a streamed reply must be text/event-stream, got content-type {quote(content_type)}"
         )
+    response.encoding = "utf-8"
+
+
+def _not_an_event_stream(exc: Exception) -> MalformedReplyError:
+    # What the SSE reader itself may raise besides transport errors: decoding and framing.
+    return MalformedReplyError(f"the reply is not a readable event stream ({quote(str(exc))})")
 
 
 def _parse(sse: ServerSentEvent) -> tuple[str, dict[str, Any]] | None:
@@ -61,11 +73,11 @@ def _parse(sse: ServerSentEvent) -> tuple[str, dict[str, Any]] | None:
         data = _loads(raw)
     except _JSONDecodeError as exc:
         raise MalformedReplyError(
-            f"the data of a {name!r} event is not JSON ({exc}): {raw!r:.200}"
+            f"the data of a {quote(name)} event is not JSON ({exc}): {quote(raw, 200)}"
         ) from None
     if type(data) is not dict:
         raise MalformedReplyError(
-            f"the data of a {name!r} event must be a JSON object, got {raw!r:.200}"
+            f"the data of a {quote(name)} event must be a JSON object, got {quote(raw, 200)}"
         )
     if name == "message":
         # No ``event:`` field (the SSE default name): the JSON ``type`` names it.
@@ -85,7 +97,14 @@ def iter_sse(response: httpx.Response) -> Generator[tuple[str, dict[str, Any]], 
     unchanged, for the stream to turn into an interruption.
     """
     check_event_stream(response)
-    for sse in EventSource(response).iter_sse():
+    events = EventSource(response).iter_sse()
+    while True:
+        try:
+            sse = next(events)
+        except StopIteration:
+            return
+        except (UnicodeError, LookupError, SSEError) as exc:
+            raise _not_an_event_stream(exc) from None
         parsed = _parse(sse)
         if parsed is not None:
             yield parsed
@@ -96,7 +115,13 @@ async def aiter_sse(response: httpx.Response) -> AsyncGenerator[tuple[str, dict[
     check_event_stream(response)
     events = EventSource(response).aiter_sse()
     try:
-        async for sse in events:
+        while True:
+            try:
+                sse = await events.__anext__()
+            except StopAsyncIteration:
+                return
+            except (UnicodeError, LookupError, SSEError) as exc:
+                raise _not_an_event_stream(exc) from None
             parsed = _parse(sse)
             if parsed is not None:
                 yield parsed

@@ -386,7 +386,7 @@ class TestMalformed:
         with pytest.raises(MalformedReplyError) as info:
             question().fold(bad)
         assert info.value.path == path
-        assert path in str(info.value)
+        assert str(info.value).startswith(f"{path}: ") or path == "$"  # "$" is not shown
         assert isinstance(info.value, MalformedInputError)
         assert isinstance(info.value, ConversationError)
 

@@ -12,8 +12,11 @@ checked, encoded, saved and loaded back without any other exception.
 from __future__ import annotations
 
 import contextlib
+import enum
 import functools
 import math
+import sys
+import types
 from collections.abc import Callable, Iterator
 from typing import Any, cast
 
@@ -26,16 +29,31 @@ from conversation import (
     Block,
     Conversation,
     ConversationError,
+    Document,
+    FrozenDict,
+    FrozenList,
+    Image,
     MalformedInputError,
     MalformedReplyError,
+    Provenance,
+    Reply,
+    ReplyInfo,
     SaveFormatError,
+    SearchResult,
+    ServerToolResult,
     Text,
     ToolResult,
     ToolUse,
     Turn,
+    UnknownSource,
+    Usage,
     converter,
     split_payload,
 )
+from conversation._blocks import MAX_BLOCK_DEPTH
+from conversation._json import freeze, json_equal
+from conversation.errors import quote
+from tests.limits import time_limit
 from tests.strategies import (
     KNOWN_FIELDS,
     REQUIRED_FIELDS,
@@ -71,23 +89,25 @@ def attempt(
 ) -> ConversationError | None:
     """Run ``call``; return the allowed error it raised, or exercise what it built.
 
-    Any other exception propagates and fails the test.
+    Any other exception propagates and fails the test, and so does a hang (each call runs
+    under the fuzz tests' per-input time limit).
     """
     error: ConversationError | None
-    try:
-        result = call()
-    except allowed as exc:
-        error = exc
-    else:
-        error = None
-    if error is not None:
-        assert str(error), "an error must say what was wrong"
-        return error
-    if isinstance(result, tuple):  # split_payload
-        result = result[0]
-    if isinstance(result, Conversation):
-        exercise(result)
-    return None
+    with time_limit():
+        try:
+            result = call()
+        except allowed as exc:
+            error = exc
+        else:
+            error = None
+        if error is not None:
+            assert str(error), "an error must say what was wrong"
+            return error
+        if isinstance(result, tuple):  # split_payload
+            result = result[0]
+        if isinstance(result, Conversation):
+            exercise(result)
+        return None
 
 
 def dumps(value: Any) -> bytes:
@@ -865,7 +885,8 @@ class TestErrorPaths:
         with pytest.raises(error) as info:
             read(value)
         assert info.value.path == path
-        assert str(info.value).startswith(path)
+        # The argument itself ("$") is not named: its message says what it is about.
+        assert str(info.value).startswith(f"{path}: ") or path == "$"
         for word in words:
             assert word in str(info.value)
 
@@ -1117,4 +1138,378 @@ class TestDeepNesting:
         """A tool input nested 100 levels deep round-trips through payload and save."""
         c = Conversation.from_payload(_deep_payload(100))
         assert Conversation.from_payload(c.to_payload()) == c
+        assert Conversation.loads(c.dumps()) == c
+
+
+# --- what the seeded fuzzer found (tests/conversation/test_fuzz.py draws the inputs) -------------
+
+
+def _nested_dicts(depth: int) -> dict[str, Any]:
+    value: dict[str, Any] = {"k": 1}
+    for _ in range(depth):
+        value = {"k": value}
+    return value
+
+
+def _calls_made(run: Callable[[], Any]) -> int:
+    """How many Python functions ``run`` calls, counted by the profiler (no clock)."""
+    count = 0
+
+    def profile(frame: types.FrameType, event: str, arg: Any) -> None:
+        nonlocal count
+        if event == "call":
+            count += 1
+
+    sys.setprofile(profile)
+    try:
+        run()
+    finally:
+        sys.setprofile(None)
+    return count
+
+
+class TestEqualityIsLinear:
+    # Regression: json_equal called dict.__eq__, which called FrozenDict.__eq__ on every
+    # child, which called json_equal on it again: each level doubled the work, so a tool input
+    # nested 22 deep took seconds to compare and one nested 60 deep would never finish.
+
+    def test_calls_grow_with_size_not_exponentially(self) -> None:
+        """Comparing values twice as deep makes about twice the calls, not the square."""
+
+        def compare(depth: int) -> Callable[[], Any]:
+            a, b = freeze(_nested_dicts(depth)), freeze(_nested_dicts(depth))
+            return lambda: (a == b, json_equal(a, b), a != b)
+
+        small, large = _calls_made(compare(12)), _calls_made(compare(24))
+        assert large <= 2 * small + 10, (small, large)
+
+    @pytest.mark.timeout(20)
+    def test_sixty_levels_deep(self) -> None:
+        """A save of a tool input nested 60 deep loads back equal (exponential: never)."""
+        c = Conversation().user("q").assistant(ToolUse("t", "f", _nested_dicts(60)))
+        again = Conversation.loads(c.dumps())
+        assert again == c
+        assert hash(again) == hash(c)
+        assert again != Conversation().user("q").assistant(ToolUse("t", "f", _nested_dicts(59)))
+
+    def test_json_rules_kept(self) -> None:
+        """Equality still tells true from 1, 1 from 1.0, -0.0 from 0.0, and a missing key."""
+        assert FrozenDict({"a": [1]}) == {"a": [1]}
+        assert FrozenDict({"a": [True]}) != {"a": [1]}
+        assert FrozenDict({"a": 1}) != {"a": 1.0}
+        assert FrozenList([-0.0]) != [0.0]
+        assert FrozenDict({"a": None}) != {"b": None}
+        assert FrozenDict({"a": {"b": [1, {"c": 2}]}}) == {"a": {"b": [1, {"c": 2}]}}
+
+
+class TestInterruptedIsABool:
+    @pytest.mark.parametrize("flag", [[], "yes", 1, 0, None], ids=repr)
+    def test_fold_refuses_anything_but_a_bool(self, flag: Any) -> None:
+        """fold(interrupted=...) takes True or False; a list (unhashable) or "yes" (not
+        saved as a bool) is refused, naming the argument."""
+        # Regression: interrupted=[] was accepted and hash(c) raised TypeError;
+        # interrupted="yes" made a conversation that loads(dumps(c)) did not give back.
+        with pytest.raises(MalformedInputError, match=r"^interrupted: .*True or False"):
+            Conversation().user("q").fold({"content": []}, interrupted=flag)
+
+    def test_provenance_refuses_anything_but_a_bool(self) -> None:
+        with pytest.raises(MalformedInputError, match="interrupted"):
+            Provenance(interrupted="yes")  # type: ignore[arg-type]
+
+
+class _Tone(enum.StrEnum):
+    CALM = "calm"
+
+
+class _Role(enum.StrEnum):
+    USER = "user"
+
+
+class _Rank(enum.IntEnum):
+    THREE = 3
+
+
+class _Half(float):
+    pass
+
+
+class TestPlainScalars:
+    # Regression: values of str/int/float subclasses were kept as the subclass, which JSON
+    # equality tells from the plain value a round trip gives back.
+
+    def test_strenum_in_a_tool_input(self) -> None:
+        c = Conversation().user("q").assistant(ToolUse("t", "f", {"tone": _Tone.CALM}))
+        assert type(c[1].blocks[0].input["tone"]) is str  # type: ignore[union-attr]
+        assert Conversation.loads(c.dumps()) == c
+        assert Conversation.from_payload(c.to_payload()) == c
+
+    def test_intenum_in_usage(self) -> None:
+        reply = {"content": [{"type": "text", "text": "a"}], "usage": {"input_tokens": _Rank.THREE}}
+        c = Conversation().user("q").fold(reply)
+        usage = c[1].provenance.replies[0].usage  # type: ignore[union-attr]
+        assert type(usage.input_tokens) is int
+        assert Conversation.loads(c.dumps()) == c
+
+    def test_every_entry_point(self) -> None:
+        """Keys, block fields, metadata, roles, content, system and reply metadata."""
+        value: dict[str, Any] = {_Tone.CALM: [_Rank.THREE, _Half(0.5), True, False, None]}
+        role: Any = _Role.USER
+        plain = {"calm": [3, 0.5, True, False, None]}
+        made = (
+            Conversation(system=_Tone.CALM, metadata={"m": value})
+            .user(_Tone.CALM)
+            .user(Text(_Tone.CALM, extra={"x": value}))
+            .user({"type": "future", "v": value})
+            .assistant(ToolUse(_Tone.CALM, _Tone.CALM, value))
+            .fold({"content": [], "model": _Tone.CALM, "usage": {"x": value}})
+            .append(Turn(role, [_Tone.CALM]))
+        )
+        expected = (
+            Conversation(system="calm", metadata={"m": plain})
+            .user("calm")
+            .user(Text("calm", extra={"x": plain}))
+            .user({"type": "future", "v": plain})
+            .assistant(ToolUse("calm", "calm", plain))
+            .fold({"content": [], "model": "calm", "usage": {"x": plain}})
+            .append(Turn("user", "calm"))
+        )
+        assert made == expected
+        assert Conversation.loads(made.dumps()) == made
+        provenance = made[3].provenance
+        assert provenance is not None
+        kept = [made.system, made[-1].role, made[0].content, provenance.model]
+        assert [type(value) for value in kept] == [str] * 4
+
+    def test_bool_stays_bool(self) -> None:
+        """True is not normalized to 1 (bool is an int subclass, and a JSON type of its own)."""
+        block = ToolUse("t", "f", {"a": True, "b": [False]})
+        assert block.input["a"] is True
+        assert block.input["b"][0] is False
+
+
+def _deep_tool_results(depth: int) -> ToolResult:
+    block = ToolResult("t", "x")
+    for _ in range(depth - 1):
+        block = ToolResult("t", [block])
+    return block
+
+
+class TestBlockNesting:
+    # Regression: a ToolResult in a ToolResult 400 deep passed user() and then raised a bare
+    # RecursionError in dumps, to_json, hash and resumable(); the readers refused it as dicts.
+
+    def test_objects_deeper_than_the_limit_are_refused(self) -> None:
+        with pytest.raises(MalformedInputError, match="nest deeper than"):
+            _deep_tool_results(400)
+
+    def test_the_limit_is_the_same_for_objects_and_dicts(self) -> None:
+        """MAX_BLOCK_DEPTH levels are accepted, built or read, and round-trip; one more is
+        refused either way."""
+        deepest = _deep_tool_results(MAX_BLOCK_DEPTH)
+        c = Conversation().user([deepest])
+        assert Conversation.loads(c.dumps()) == c
+        assert Conversation().user(converter.unstructure(deepest)) == c
+        hash(c)
+        with pytest.raises(MalformedInputError, match="nest deeper than"):
+            ToolResult("t", [deepest])
+        with pytest.raises(MalformedInputError, match="nest deeper than"):
+            Conversation().user({"type": "tool_result", "tool_use_id": "t", "content": [deepest]})
+        with pytest.raises(MalformedInputError):
+            Conversation().user(nested_tool_results(MAX_BLOCK_DEPTH))
+
+    def test_documents_and_search_results_count(self) -> None:
+        """A document of content blocks and a search result nest as a tool result does."""
+        inner: Any = Text("x")
+        for level in range(MAX_BLOCK_DEPTH - 1):
+            inner = Document.from_blocks([inner]) if level % 2 else SearchResult("s", "t", [inner])
+        with pytest.raises(MalformedInputError, match="nest deeper than"):
+            ToolResult("t", [inner])
+        attempt(lambda: Conversation().user([ToolResult("t", [SearchResult("s", "t", [inner])])]))
+
+
+class TestBoundedMessages:
+    # Regression: messages repr()'d the offending value whole: a role given as a dict nested
+    # 5,000 deep raised RecursionError while the message was being built.
+
+    @pytest.mark.parametrize(
+        "call",
+        [
+            lambda bad: Turn(bad, "x"),
+            lambda bad: Conversation.from_payload({"messages": [{"role": bad, "content": "x"}]}),
+            lambda bad: Conversation().fold({"content": [], "role": bad}),
+            lambda bad: Conversation().fold({"content": [], "type": bad}),
+            lambda bad: Conversation().fold({"type": "error", "error": {"message": bad}}),
+            lambda bad: Text([bad]),  # type: ignore[arg-type]
+            lambda bad: ServerToolResult(bad, "t"),
+            lambda bad: Conversation().with_metadata(bad),
+            lambda bad: Conversation().user("q").fold({"content": []}, interrupted=bad),
+        ],
+        ids=[
+            "turn",
+            "payload",
+            "reply-role",
+            "reply-type",
+            "api-error",
+            "text",
+            "server",
+            "meta",
+            "interrupted",
+        ],
+    )
+    @pytest.mark.parametrize(
+        "bad",
+        [_nested_dicts(5000), "x" * 100_000, [[0] * 1000]],
+        ids=["5000-deep", "100k-chars", "wide"],
+    )
+    def test_a_quoted_value_is_clipped(self, call: Callable[[Any], Any], bad: Any) -> None:
+        with pytest.raises(MalformedInputError) as info:
+            call(bad)
+        assert len(str(info.value)) < 400
+
+    def test_quote(self) -> None:
+        assert quote("abc") == "'abc'"
+        assert quote(None) == "None"
+        assert quote({"a": [1, {"b": 2}]}) == "{'a': [1, {...}]}"
+        assert len(quote(10**10_000)) < 40
+        assert len(quote("x" * 1000)) <= 80
+
+
+class TestWithMetadataArgument:
+    @pytest.mark.parametrize("bad", ["x", 5, ["a", "b"], [("a", 1)]], ids=repr)
+    def test_not_a_mapping(self, bad: Any) -> None:
+        # Regression: with_metadata("x") raised ValueError, with_metadata(5) TypeError.
+        with pytest.raises(MalformedInputError, match=r"^metadata: with_metadata takes a mapping"):
+            Conversation().with_metadata(bad)
+
+    def test_mapping_and_keywords(self) -> None:
+        c = Conversation().with_metadata({"a": 1}, b=2)
+        assert c.metadata == {"a": 1, "b": 2}
+
+
+class TestWrittenIsReadable:
+    # Regression: Image(UnknownSource({})) was accepted and written as "source": {}, which
+    # from_payload and loads then refused.
+
+    @pytest.mark.parametrize(
+        "raw", [{}, {"type": 5}, {"type": None}, {"type": "base64"}, {"type": "content"}], ids=repr
+    )
+    def test_unknown_source_needs_an_unknown_string_type(self, raw: dict[str, Any]) -> None:
+        with pytest.raises(MalformedInputError, match="source"):
+            UnknownSource(raw)
+
+    def test_unknown_source_round_trips(self) -> None:
+        c = Conversation().user([Image(UnknownSource({"type": "future", "ref": 1})), "what?"])
+        assert Conversation.loads(c.dumps()) == c
+        assert Conversation.from_payload(c.to_payload()) == c
+
+    def test_hand_built_frozen_values_are_checked(self) -> None:
+        """A FrozenDict or FrozenList built by hand is checked like a dict or list: a set in
+        it is refused (it would make hash() raise TypeError), a StrEnum made a str."""
+        with pytest.raises(MalformedInputError, match="set"):
+            ToolUse("t", "f", FrozenDict({"a": {1, 2}}))
+        block = ToolUse("t", "f", FrozenDict({"a": FrozenList([_Tone.CALM])}))
+        assert type(block.input["a"][0]) is str
+        c = Conversation().user("q").assistant(block)
+        assert Conversation.loads(c.dumps()) == c
+
+    def test_server_tool_result_type_not_hashable(self) -> None:
+        with pytest.raises(MalformedInputError, match=r"ServerToolResult\.type"):
+            ServerToolResult([], "t")  # type: ignore[arg-type]
+
+
+class TestMessageWording:
+    def test_the_argument_itself_has_no_dollar_prefix(self) -> None:
+        """An error about the argument itself reads as a sentence, not "$: ..."."""
+        calls: list[Callable[[], Any]] = [
+            lambda: Conversation.from_payload(5),  # type: ignore[arg-type]
+            lambda: Conversation().append(5),  # type: ignore[arg-type]
+            lambda: Conversation().fold([]),  # type: ignore[arg-type]
+            lambda: Conversation.loads(b"[]"),
+        ]
+        for call in calls:
+            with pytest.raises(MalformedInputError) as info:
+                call()
+            assert not str(info.value).startswith("$"), str(info.value)
+
+    def test_none_for_python_null_for_json(self) -> None:
+        """A Python None is called None; a JSON null is called null."""
+        body = {"messages": [{"role": "user", "content": None}]}
+        with pytest.raises(MalformedInputError, match=r"got None$"):
+            Conversation.from_payload(body)
+        with pytest.raises(MalformedInputError, match=r"got null$"):
+            Conversation.from_payload(orjson.dumps(body))
+        reply = {"content": [{"type": "text", "text": "a"}], "id": None, "usage": None, "model": 5}
+        with pytest.raises(MalformedReplyError, match="got int"):
+            Conversation().fold(reply)
+        with pytest.raises(MalformedReplyError, match=r"got None$"):
+            Conversation().fold({"content": [None]})
+        with pytest.raises(MalformedReplyError, match=r"got null$"):
+            Conversation().fold(b'{"content": [null]}')
+        doc = {**SAVE_HEADER, "turns": [{"role": "user", "content": None}]}
+        with pytest.raises(SaveFormatError, match=r"got null$"):
+            Conversation.loads(orjson.dumps(doc))
+
+    def test_articles(self) -> None:
+        c = Conversation().user("q").assistant(ToolResult("t", "x"))
+        (violation,) = c.violations()
+        assert "in an assistant turn" in violation.message
+        with pytest.raises(MalformedInputError, match="an image needs the field 'source'"):
+            Conversation().user({"type": "image"})
+
+    def test_repr_of_a_block_only_turn(self) -> None:
+        """A conversation ending in a tool_result turn shows the block, not ''."""
+        c = Conversation().user("q").assistant(ToolUse("t", "f", {})).user(ToolResult("t", "ok"))
+        assert "last=user:[tool_result]" in repr(c)
+        assert "ToolResult" in repr(c[-1])
+
+
+class TestReplyValuesBuiltByHand:
+    # Regression: Usage, ReplyInfo, Reply and Provenance took anything, so a Reply or a
+    # Provenance built with junk was folded or appended and then raised a bare TypeError or
+    # AttributeError in fold, hash, usage or dumps.
+
+    @pytest.mark.parametrize(
+        "build",
+        [
+            lambda: Reply(content="x"),  # type: ignore[arg-type]
+            lambda: Reply(content=[{"type": "text", "text": "a"}]),  # type: ignore[arg-type]
+            lambda: Reply(content=(), usage=5),  # type: ignore[arg-type]
+            lambda: Reply(content=(), id=5),  # type: ignore[arg-type]
+            lambda: Usage(input_tokens="x"),  # type: ignore[arg-type]
+            lambda: Usage(output_tokens=True),
+            lambda: ReplyInfo(usage=5),  # type: ignore[arg-type]
+            lambda: Provenance(replies=5),  # type: ignore[arg-type]
+            lambda: Provenance(replies=(5,)),  # type: ignore[arg-type]
+            lambda: Provenance(prefill="x"),  # type: ignore[arg-type]
+            lambda: Usage(extra=5),  # type: ignore[arg-type]
+            lambda: Reply((), extra=[1]),  # type: ignore[arg-type]
+        ],
+        ids=[
+            "reply-str",
+            "reply-list",
+            "reply-usage",
+            "reply-id",
+            "usage-str",
+            "usage-bool",
+            "info-usage",
+            "replies-int",
+            "replies-items",
+            "prefill",
+            "usage-extra",
+            "reply-extra",
+        ],
+    )
+    def test_junk_is_refused(self, build: Callable[[], Any]) -> None:
+        with pytest.raises(MalformedInputError, match="must be"):
+            build()
+
+    def test_what_is_accepted_folds_and_saves(self) -> None:
+        usage = Usage(_Rank.THREE, 1)
+        assert type(usage.input_tokens) is int
+        reply = Reply((Text("a"),), id=_Tone.CALM, usage=usage)
+        c = Conversation().user("q").fold(reply)
+        assert Conversation.loads(c.dumps()) == c
+        assert c.usage.input_tokens == 3
+        # Found by the fuzzer: Usage(extra=None) was kept as None and dumps() raised TypeError.
+        c = Conversation().user("q").fold(Reply((Text("a"),), usage=Usage(1, 2, extra=None)))
         assert Conversation.loads(c.dumps()) == c
