@@ -7,7 +7,7 @@ import random
 import sys
 import threading
 import tracemalloc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import orjson
@@ -109,43 +109,66 @@ class TestSharing:
         assert branches[-1][:2_000] == history
 
 
+Record = list[tuple[Conversation, list[tuple[str, str]], bytes]]
+
+
+def run_threads(worker: Callable[..., None], *shared: Any) -> list[Record]:
+    """Run ``worker(tid, *shared, barrier, record)`` on THREADS threads; their records.
+
+    The first error of any thread aborts the barrier and fails the test.
+    """
+    barrier = threading.Barrier(THREADS)
+    records: list[Record] = [[] for _ in range(THREADS)]
+    errors: list[BaseException] = []
+
+    def run(tid: int) -> None:
+        try:
+            worker(tid, *shared, barrier, records[tid])
+        except BaseException as exc:  # pragma: no cover - reported by the test
+            errors.append(exc)
+            barrier.abort()
+
+    threads = [threading.Thread(target=run, args=(t,)) for t in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    return records
+
+
 def _worker(
     tid: int,
     base: Conversation,
     base_spec: list[tuple[str, str]],
     barrier: threading.Barrier,
-    record: list[tuple[Conversation, list[tuple[str, str]], bytes]],
-    errors: list[BaseException],
+    record: Record,
 ) -> None:
     """Extend, branch and serialize one thread's own branches of ``base``."""
-    try:
-        rng = random.Random(tid)
-        k = rng.choice([CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK, rng.randrange(len(base_spec))])
-        c, spec = base[:k], base_spec[:k]
-        barrier.wait()
-        for step in range(80):
-            role = "assistant" if spec and spec[-1][0] == "user" else "user"
-            content = f"thread {tid} step {step}"
-            c = c.user(content) if role == "user" else c.assistant(content)
-            spec = [*spec, (role, content)]
-            action = rng.random()
-            if action < 0.35:
-                record.append((c, spec, c.to_json(model="m")))
-            elif action < 0.5:
-                j = rng.choice([CHUNK, 2 * CHUNK, rng.randrange(len(base_spec) + 1)])
-                prefix = base[:j]
-                record.append((prefix, base_spec[:j], prefix.to_json(model="m")))
-            elif action < 0.6:
-                j = rng.randrange(len(spec))
-                c, spec = c[: j + 1], spec[: j + 1]
-            elif action < 0.7:
-                i = rng.randrange(len(spec))
-                if c[i].content != spec[i][1]:
-                    raise AssertionError(f"thread {tid}: c[{i}] is {c[i].content!r}")
-        record.append((c, spec, c.to_json(model="m")))
-    except BaseException as exc:  # pragma: no cover - reported by the test
-        errors.append(exc)
-        barrier.abort()
+    rng = random.Random(tid)
+    k = rng.choice([CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK, rng.randrange(len(base_spec))])
+    c, spec = base[:k], base_spec[:k]
+    barrier.wait()
+    for step in range(80):
+        role = "assistant" if spec and spec[-1][0] == "user" else "user"
+        content = f"thread {tid} step {step}"
+        c = c.user(content) if role == "user" else c.assistant(content)
+        spec = [*spec, (role, content)]
+        action = rng.random()
+        if action < 0.35:
+            record.append((c, spec, c.to_json(model="m")))
+        elif action < 0.5:
+            j = rng.choice([CHUNK, 2 * CHUNK, rng.randrange(len(base_spec) + 1)])
+            prefix = base[:j]
+            record.append((prefix, base_spec[:j], prefix.to_json(model="m")))
+        elif action < 0.6:
+            j = rng.randrange(len(spec))
+            c, spec = c[: j + 1], spec[: j + 1]
+        elif action < 0.7:
+            i = rng.randrange(len(spec))
+            if c[i].content != spec[i][1]:
+                raise AssertionError(f"thread {tid}: c[{i}] is {c[i].content!r}")
+    record.append((c, spec, c.to_json(model="m")))
 
 
 @pytest.mark.usefixtures("fast_switching")
@@ -155,20 +178,7 @@ def test_threads_extend_and_serialize_shared_conversation() -> None:
         base_spec = alternating(3 * CHUNK + 10, f"r{round_} ")
         base = build(base_spec)
         base.to_json(model="m")
-        barrier = threading.Barrier(THREADS)
-        records: list[list[tuple[Conversation, list[tuple[str, str]], bytes]]] = [
-            [] for _ in range(THREADS)
-        ]
-        errors: list[BaseException] = []
-        threads = [
-            threading.Thread(target=_worker, args=(t, base, base_spec, barrier, records[t], errors))
-            for t in range(THREADS)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
-        assert not errors, errors
+        records = run_threads(_worker, base, base_spec)
         assert all(records)
         for record in records:
             for c, spec, got in record:
@@ -397,26 +407,20 @@ def _round_robin_worker(
     tid: int,
     trunk: Branch,
     barrier: threading.Barrier,
-    record: list[tuple[Conversation, list[tuple[str, str]], bytes]],
-    errors: list[BaseException],
+    record: Record,
 ) -> None:
     """Grow three long branches of ``trunk`` and send them in turn."""
-    try:
-        rng = random.Random(tid)
-        k = rng.choice([CHUNK - 1, CHUNK, CHUNK + 1, len(trunk[1])])
-        mine = [
-            grow(trunk[0][:k], trunk[1][:k], rng.randrange(2 * CHUNK), f"t{tid}.{b}")
-            for b in range(3)
-        ]
-        barrier.wait()
-        for step in range(60):
-            b = step % 3
-            c, spec = grow(*mine[b], rng.choice([1, 1, 2, CHUNK]), f"t{tid} s{step}")
-            mine[b] = c, spec
-            record.append((c, spec, c.to_json(model="m")))
-    except BaseException as exc:  # pragma: no cover - reported by the test
-        errors.append(exc)
-        barrier.abort()
+    rng = random.Random(tid)
+    k = rng.choice([CHUNK - 1, CHUNK, CHUNK + 1, len(trunk[1])])
+    mine = [
+        grow(trunk[0][:k], trunk[1][:k], rng.randrange(2 * CHUNK), f"t{tid}.{b}") for b in range(3)
+    ]
+    barrier.wait()
+    for step in range(60):
+        b = step % 3
+        c, spec = grow(*mine[b], rng.choice([1, 1, 2, CHUNK]), f"t{tid} s{step}")
+        mine[b] = c, spec
+        record.append((c, spec, c.to_json(model="m")))
 
 
 @pytest.mark.usefixtures("fast_switching")
@@ -424,21 +428,7 @@ def test_threads_send_long_branches_in_turn() -> None:
     """Threads growing and sending long branches of one trunk in turn get exact bodies."""
     trunk = grow(Conversation(), [], 2 * CHUNK + 9, "trunk")
     trunk[0].to_json(model="m")
-    barrier = threading.Barrier(THREADS)
-    records: list[list[tuple[Conversation, list[tuple[str, str]], bytes]]] = [
-        [] for _ in range(THREADS)
-    ]
-    errors: list[BaseException] = []
-    threads = [
-        threading.Thread(target=_round_robin_worker, args=(t, trunk, barrier, records[t], errors))
-        for t in range(THREADS)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
-    for record in records:
+    for record in run_threads(_round_robin_worker, trunk):
         assert len(record) == 60
         for c, spec, got in record:
             assert got == body_of(spec, model="m")
