@@ -49,7 +49,7 @@ import re
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from functools import partial
-from typing import Any, Protocol, TypeAlias, overload
+from typing import Any, TypeAlias, overload
 
 import anyio
 import anyio.to_thread
@@ -68,6 +68,7 @@ from ._schema import (
     structure_args,
     to_plain,
 )
+from ._steps import AsyncSender, Plan, Sender, adrive, drive
 from .errors import ConversationError, MalformedInputError
 
 __all__ = [
@@ -119,18 +120,6 @@ class ToolCallError(ConversationError):
         super().__init__(message)
         self.conversation = conversation
         self.tool_use = tool_use
-
-
-class Sender(Protocol):
-    """What :func:`run_tools` needs of an adapter: ``send``."""
-
-    def send(self, conversation: Conversation, /, **options: Any) -> Conversation: ...
-
-
-class AsyncSender(Protocol):
-    """What :func:`arun_tools` needs of an adapter: ``asend``."""
-
-    async def asend(self, conversation: Conversation, /, **options: Any) -> Conversation: ...
 
 
 # -- the Tool value -----------------------------------------------------------------
@@ -601,6 +590,43 @@ def _loop_error(conversation: Conversation, steps: int) -> ToolLoopError:
     )
 
 
+@attrs.frozen
+class _Send:
+    """A step of the tool loop: send ``conversation`` (its outcome: the reply folded in)."""
+
+    conversation: Conversation
+
+
+@attrs.frozen
+class _RunCalls:
+    """A step of the tool loop: run ``calls`` (its outcome: a result or failure per call).
+
+    A sync run may stop at the first failure, so fewer outcomes than calls come back.
+    """
+
+    calls: tuple[ToolUse, ...]
+
+
+def _plan(conversation: Conversation, max_steps: int) -> Plan[Any, Any, Conversation]:
+    """The tool loop's decisions: what to send or run next, when to stop, what to raise."""
+    current, sent = conversation, 0
+    while True:
+        calls = pending_tool_uses(current)
+        if calls or is_paused(current):
+            if sent >= max_steps:
+                raise _loop_error(current, sent)
+            if calls:
+                outcomes: list[ToolResult | _Failed] = yield _RunCalls(calls)
+                for outcome in outcomes:
+                    if isinstance(outcome, _Failed):
+                        raise _call_error(current, outcome) from outcome.error
+                current = current.user(outcomes)
+        elif sent:
+            return current
+        current = yield _Send(current)
+        sent += 1
+
+
 def run_tools(
     conversation: Conversation,
     adapter: Sender,
@@ -639,22 +665,13 @@ def run_tools(
     _check_limits(max_steps, tool_timeout, raise_errors)
     toolbox = _Toolbox.of(tools)
     request = toolbox.options(options)
-    current, sent = conversation, 0
-    while True:
-        calls = pending_tool_uses(current)
-        if calls or is_paused(current):
-            if sent >= max_steps:
-                raise _loop_error(current, sent)
-            if calls:
-                try:
-                    results = [_run_one(u, toolbox, tool_timeout, raise_errors) for u in calls]
-                except _Failed as failed:
-                    raise _call_error(current, failed) from failed.error
-                current = current.user(results)
-        elif sent:
-            return current
-        current = adapter.send(current, **request)
-        sent += 1
+
+    def do(step: _Send | _RunCalls) -> Any:
+        if isinstance(step, _Send):
+            return adapter.send(step.conversation, **request)
+        return _run_all(step.calls, toolbox, tool_timeout, raise_errors)
+
+    return drive(_plan(conversation, max_steps), do)
 
 
 async def arun_tools(
@@ -678,27 +695,33 @@ async def arun_tools(
     _check_limits(max_steps, tool_timeout, raise_errors)
     toolbox = _Toolbox.of(tools)
     request = toolbox.options(options)
-    current, sent = conversation, 0
-    while True:
-        calls = pending_tool_uses(current)
-        if calls or is_paused(current):
-            if sent >= max_steps:
-                raise _loop_error(current, sent)
-            if calls:
-                try:
-                    results = await _arun_all(calls, toolbox, tool_timeout, raise_errors)
-                except _Failed as failed:
-                    raise _call_error(current, failed) from failed.error
-                current = current.user(results)
-        elif sent:
-            return current
-        current = await adapter.asend(current, **request)
-        sent += 1
+
+    async def do(step: _Send | _RunCalls) -> Any:
+        if isinstance(step, _Send):
+            return await adapter.asend(step.conversation, **request)
+        return await _arun_all(step.calls, toolbox, tool_timeout, raise_errors)
+
+    return await adrive(_plan(conversation, max_steps), do)
+
+
+def _run_all(
+    calls: Sequence[ToolUse], toolbox: _Toolbox, timeout: float | None, raise_errors: bool
+) -> list[ToolResult | _Failed]:
+    """Run the calls one after another, stopping at the first failure to raise."""
+    outcomes: list[ToolResult | _Failed] = []
+    for use in calls:
+        try:
+            outcomes.append(_run_one(use, toolbox, timeout, raise_errors))
+        except _Failed as failed:
+            outcomes.append(failed)
+            break
+    return outcomes
 
 
 async def _arun_all(
     calls: Sequence[ToolUse], toolbox: _Toolbox, timeout: float | None, raise_errors: bool
-) -> list[ToolResult]:
+) -> list[ToolResult | _Failed]:
+    """Run the calls concurrently, each to its end; outcomes in the order of the calls."""
     results: list[ToolResult | _Failed | None] = [None] * len(calls)
 
     async def run(index: int, use: ToolUse) -> None:
@@ -710,7 +733,4 @@ async def _arun_all(
     async with anyio.create_task_group() as group:
         for index, use in enumerate(calls):
             group.start_soon(run, index, use)
-    for outcome in results:
-        if isinstance(outcome, _Failed):
-            raise outcome
-    return [r for r in results if isinstance(r, ToolResult)]
+    return [r for r in results if r is not None]

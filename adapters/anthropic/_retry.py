@@ -102,12 +102,20 @@ def _check_retries(instance: object, attribute: attrs.Attribute[int], value: int
         raise MalformedInputError(f"max_retries must be an int >= 0, got {value!r}")
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class RetryPolicy:
-    """How one adapter retries: a value; a fresh tenacity controller is built per request.
+    """How an adapter retries: a value; a fresh tenacity controller is built per request.
 
-    ``sleep``, ``async_sleep``, ``random`` and ``clock`` are injectable so
-    that tests run the policy in milliseconds and deterministically.
+    ``AnthropicAdapter(retry=RetryPolicy(...))`` takes one (``max_retries=``
+    is the shortcut for the common case). ``max_retries`` bounds the
+    attempts (``max_retries + 1``); ``sleep`` and ``async_sleep`` do the
+    waiting, ``random`` draws the jitter and ``clock`` (Unix time) reads
+    HTTP-date ``retry-after`` headers: give your own to log or cap the waits,
+    or to run retries in tests without waiting and without chance.
+
+    >>> waits = []
+    >>> RetryPolicy(max_retries=4, sleep=waits.append, random=lambda: 0.0).max_retries
+    4
     """
 
     max_retries: int = attrs.field(default=2, validator=_check_retries)

@@ -133,7 +133,7 @@ class TestPolicy:
         """max_retries must be an int >= 0."""
         for bad in (-1, 1.5, True):
             with pytest.raises(MalformedInputError, match="max_retries"):
-                RetryPolicy(bad)  # type: ignore[arg-type]
+                RetryPolicy(max_retries=bad)  # type: ignore[arg-type]
 
     def test_wait_uses_retry_after_then_backoff(self) -> None:
         """The wait after a failure is the answer's retry-after, else jittered backoff."""
@@ -145,7 +145,9 @@ class TestPolicy:
             return "done"
 
         waits: list[float] = []
-        policy = RetryPolicy(2, sleep=waits.append, random=lambda: 0.0, clock=lambda: NOW)
+        policy = RetryPolicy(
+            max_retries=2, sleep=waits.append, random=lambda: 0.0, clock=lambda: NOW
+        )
         assert policy.call(attempt, "POST /v1/messages") == "done"
         assert waits == [3.0, 1.0]  # retry-after, then the second backoff step
 
@@ -157,7 +159,7 @@ class TestPolicy:
             raise errors.pop(0)
 
         with pytest.raises(InternalServerError) as info:
-            RetryPolicy(1, sleep=lambda s: None).call(attempt, "x")
+            RetryPolicy(max_retries=1, sleep=lambda s: None).call(attempt, "x")
         assert info.value.status == 500
         assert not isinstance(info.value, tenacity.RetryError)
 
@@ -236,7 +238,7 @@ class TestAdapterRetries:
 
     def test_jitter_applied(self, make_adapter: MakeAdapter) -> None:
         """With random() near 1 the backoff is cut by a quarter."""
-        adapter, _, sleeps = make_adapter(fail(500), fail(500), ok(), _random=lambda: 0.5)
+        adapter, _, sleeps = make_adapter(fail(500), fail(500), ok(), random=lambda: 0.5)
         adapter.send(HELLO, **OPTIONS)
         assert sleeps == [0.5 * 0.875, 1.0 * 0.875]
 
