@@ -607,6 +607,19 @@ class _RunCalls:
     calls: tuple[ToolUse, ...]
 
 
+def _setup(
+    tools: Iterable[ToolLike],
+    max_steps: int,
+    tool_timeout: float | None,
+    raise_errors: bool,
+    options: dict[str, Any],
+) -> tuple[_Toolbox, dict[str, Any]]:
+    """The loop's tools and the options of each request, once its limits are checked."""
+    _check_limits(max_steps, tool_timeout, raise_errors)
+    toolbox = _Toolbox.of(tools)
+    return toolbox, toolbox.options(options)
+
+
 def _plan(conversation: Conversation, max_steps: int) -> Plan[Any, Any, Conversation]:
     """The tool loop's decisions: what to send or run next, when to stop, what to raise."""
     current, sent = conversation, 0
@@ -662,9 +675,7 @@ def run_tools(
     paused is sent as it is (see the module docs). Adapter errors propagate
     unchanged; the caller's conversation is a value and is never changed.
     """
-    _check_limits(max_steps, tool_timeout, raise_errors)
-    toolbox = _Toolbox.of(tools)
-    request = toolbox.options(options)
+    toolbox, request = _setup(tools, max_steps, tool_timeout, raise_errors, options)
 
     def do(step: _Send | _RunCalls) -> Any:
         if isinstance(step, _Send):
@@ -692,9 +703,7 @@ async def arun_tools(
     ``raise_errors=True`` every call of the turn runs to its end, then the
     first failure in call order is raised as :class:`ToolCallError`.
     """
-    _check_limits(max_steps, tool_timeout, raise_errors)
-    toolbox = _Toolbox.of(tools)
-    request = toolbox.options(options)
+    toolbox, request = _setup(tools, max_steps, tool_timeout, raise_errors, options)
 
     async def do(step: _Send | _RunCalls) -> Any:
         if isinstance(step, _Send):

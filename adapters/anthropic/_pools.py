@@ -54,6 +54,14 @@ class _LoopClient:
     guard: AsyncGenerator[None, None]
 
 
+def _running_loop() -> object:
+    """The running event loop (asyncio's loop, another backend's native token), cheaply."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:  # not asyncio: ask anyio (slower, and only for other backends)
+        return anyio.lowlevel.current_token().native_token
+
+
 def _running_token() -> anyio.lowlevel.EventLoopToken | None:
     try:
         return anyio.lowlevel.current_token()
@@ -91,15 +99,15 @@ class Pools:
         """The async client: the caller's, or the adapter's own for the running loop."""
         if self._user_async_client is not None:
             return self._user_async_client
-        token = anyio.lowlevel.current_token()
+        loop = _running_loop()
+        for made in self._loop_clients:  # read without the lock: the list is only replaced
+            if made.token.native_token is loop and not made.client.is_closed:
+                return made.client
         with self._lock:
-            self._loop_clients = [c for c in self._loop_clients if not c.client.is_closed]
-            for made in self._loop_clients:
-                if made.token.native_token is token.native_token:
-                    return made.client
+            live = [c for c in self._loop_clients if not c.client.is_closed]
             client = httpx.AsyncClient(timeout=self._timeout, limits=_LIMITS)
             guard = _closed_at_loop_end(client)
-            self._loop_clients.append(_LoopClient(token, client, guard))
+            self._loop_clients = [*live, _LoopClient(anyio.lowlevel.current_token(), client, guard)]
         await guard.__anext__()  # runs to its yield: the loop now finalizes it at shutdown
         return client
 

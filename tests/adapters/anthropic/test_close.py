@@ -7,9 +7,11 @@ for, never slept for).
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import anyio
+import anyio.from_thread
 import anyio.to_thread
 import httpx
 import pytest
@@ -59,6 +61,17 @@ class TestOwnClients:
                 assert _asend(adapter).last is not None
         assert fake_api.connections == 3
         assert fake_api.wait_open(0) == 0
+
+    def test_close_reaches_a_loop_in_another_thread(self, fake_api: FakeMessagesAPI) -> None:
+        """close() closes the client of a loop still running in another thread, there."""
+        adapter = AnthropicAdapter(api_key=KEY, base_url=fake_api.base_url)
+        with anyio.from_thread.start_blocking_portal() as portal:
+            portal.call(partial(adapter.asend, HELLO, **OPTIONS))
+            assert fake_api.open_connections == 1
+            adapter.close()
+            assert fake_api.wait_open(0) == 0
+            assert portal.call(partial(adapter.asend, HELLO, **OPTIONS)).last is not None
+        assert fake_api.wait_open(0) == 0  # the loop's end closed the new one
 
     @pytest.mark.anyio
     async def test_async_with_closes_both(self, fake_api: FakeMessagesAPI) -> None:

@@ -10,6 +10,7 @@ import pytest
 import tenacity
 
 from adapters.anthropic import (
+    AnthropicAdapter,
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
@@ -150,6 +151,15 @@ class TestPolicy:
         )
         assert policy.call(attempt, "POST /v1/messages") == "done"
         assert waits == [3.0, 1.0]  # retry-after, then the second backoff step
+
+    def test_adapter_takes_a_policy(self) -> None:
+        """retry= sets the policy; max_retries= given too wins; anything else is refused."""
+        policy = RetryPolicy(max_retries=5)
+        assert AnthropicAdapter(api_key="k", retry=policy).max_retries == 5
+        assert AnthropicAdapter(api_key="k", retry=policy, max_retries=1).max_retries == 1
+        assert AnthropicAdapter(api_key="k").max_retries == 2
+        with pytest.raises(MalformedInputError, match="RetryPolicy"):
+            AnthropicAdapter(api_key="k", retry=3)  # type: ignore[arg-type]
 
     def test_reraises_last_error(self) -> None:
         """When retries run out, the last error itself is raised (not tenacity's RetryError)."""
