@@ -16,6 +16,11 @@ one async client per event loop. Each is closed:
 
 A client passed in by the caller (``http_client=``, ``async_http_client=``)
 is the caller's: it is used as it is and never closed here.
+
+Why not two adapters, one sync and one async, as httpx has ``Client`` and
+``AsyncClient``: an adapter is one object with ``send`` and ``asend`` (the
+``Adapter`` protocol, and every helper that takes "an adapter" relies on
+it), so the one object owns both kinds of client and closes both.
 """
 
 from __future__ import annotations
