@@ -40,6 +40,10 @@ tools (``stop_reason`` ``"tool_use"``, or a synthetic turn holding ``tool_use``
 blocks), :func:`run_tools` runs those tools first instead of sending. That is
 how to carry on after :class:`ToolLoopError` (``run_tools(err.conversation,
 ...)``) or from a conversation saved mid-loop.
+
+The loop's decisions (send, run calls, stop, raise) are written once, as a
+plan (``_plan``); :func:`run_tools` and :func:`arun_tools` only do its steps,
+blocking or awaited (see ``conversation._steps``).
 """
 
 from __future__ import annotations
