@@ -25,7 +25,7 @@ from adapters.anthropic import (
     error_from_event,
     error_from_response,
 )
-from adapters.anthropic._retry import RetryPolicy, backoff, retry_after, should_retry
+from adapters.anthropic._retry import RetryPolicy, exponential_backoff, retry_after, should_retry
 from conversation import MalformedInputError
 
 from .test_client import HELLO, OPTIONS, MakeAdapter, fail, make_adapter, ok, raising
@@ -124,9 +124,9 @@ class TestBackoff:
     )
     def test_bounds(self, retry: int, longest: float) -> None:
         """The n-th wait is min(0.5 * 2**n, 8), cut by 0 to 25% of jitter."""
-        assert backoff(retry, 0.0) == longest
-        assert backoff(retry, 0.999999) == pytest.approx(longest * 0.75, rel=1e-5)
-        assert longest * 0.75 <= backoff(retry, 0.5) <= longest
+        assert exponential_backoff(retry, 0.0) == longest
+        assert exponential_backoff(retry, 0.999999) == pytest.approx(longest * 0.75, rel=1e-5)
+        assert longest * 0.75 <= exponential_backoff(retry, 0.5) <= longest
 
 
 class TestPolicy:
@@ -160,6 +160,20 @@ class TestPolicy:
         assert AnthropicAdapter(api_key="k").max_retries == 2
         with pytest.raises(MalformedInputError, match="RetryPolicy"):
             AnthropicAdapter(api_key="k", retry=3)  # type: ignore[arg-type]
+
+    def test_backoff_is_the_policy_s(self) -> None:
+        """A policy's own backoff sets the waits the answer does not ask for."""
+        failures = [status_error(500), status_error(503)]
+
+        def attempt() -> str:
+            if failures:
+                raise failures.pop(0)
+            return "done"
+
+        waits: list[float] = []
+        policy = RetryPolicy(backoff=lambda retry, random: 0.25 * (retry + 1), sleep=waits.append)
+        assert policy.call(attempt, "x") == "done"
+        assert waits == [0.25, 0.5]
 
     def test_reraises_last_error(self) -> None:
         """When retries run out, the last error itself is raised (not tenacity's RetryError)."""
