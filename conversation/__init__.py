@@ -36,6 +36,7 @@ from ._turn import Role, Turn
 from ._wire import converter
 from .errors import (
     AdapterError,
+    ContinuationError,
     ConversationError,
     MalformedInputError,
     MalformedReplyError,
@@ -55,6 +56,7 @@ __all__ = [
     "Base64Source",
     "Block",
     "ContentSource",
+    "ContinuationError",
     "Conversation",
     "ConversationError",
     "Document",

@@ -10,6 +10,7 @@
     │       └── UnsupportedVersionError    a save format from a newer library
     ├── RuleViolationError                 a payload the API would reject (400), caught
     │                                       before sending; lists every violation
+    ├── ContinuationError                  continue_reply() cannot continue this reply
     └── AdapterError                       raised by a transport (see the adapters package)
 
 Every message names what was wrong, where (a ``$.messages[3].content[0]``-style
@@ -25,6 +26,7 @@ import attrs
 
 __all__ = [
     "AdapterError",
+    "ContinuationError",
     "ConversationError",
     "MalformedInputError",
     "MalformedReplyError",
@@ -194,3 +196,8 @@ class RuleViolationError(ConversationError):
 
 class AdapterError(ConversationError):
     """Base of every error raised by a transport in the ``adapters`` package."""
+
+
+class ContinuationError(ConversationError):
+    """``continue_reply`` cannot send the partial reply back as a prefill (checked before
+    sending: thinking on, a reply cut in a block that is not text, or only whitespace)."""

@@ -40,6 +40,10 @@ tools (``stop_reason`` ``"tool_use"``, or a synthetic turn holding ``tool_use``
 blocks), :func:`run_tools` runs those tools first instead of sending. That is
 how to carry on after :class:`ToolLoopError` (``run_tools(err.conversation,
 ...)``) or from a conversation saved mid-loop.
+
+The loop's decisions (send, run calls, stop, raise) are written once, as a
+plan (``_plan``); :func:`run_tools` and :func:`arun_tools` only do its steps,
+blocking or awaited (see ``conversation._steps``).
 """
 
 from __future__ import annotations
@@ -49,7 +53,7 @@ import re
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from functools import partial
-from typing import Any, Protocol, TypeAlias, overload
+from typing import Any, TypeAlias, overload
 
 import anyio
 import anyio.to_thread
@@ -68,6 +72,7 @@ from ._schema import (
     structure_args,
     to_plain,
 )
+from ._steps import AsyncSender, Plan, Sender, adrive, drive
 from .errors import ConversationError, MalformedInputError
 
 __all__ = [
@@ -119,18 +124,6 @@ class ToolCallError(ConversationError):
         super().__init__(message)
         self.conversation = conversation
         self.tool_use = tool_use
-
-
-class Sender(Protocol):
-    """What :func:`run_tools` needs of an adapter: ``send``."""
-
-    def send(self, conversation: Conversation, /, **options: Any) -> Conversation: ...
-
-
-class AsyncSender(Protocol):
-    """What :func:`arun_tools` needs of an adapter: ``asend``."""
-
-    async def asend(self, conversation: Conversation, /, **options: Any) -> Conversation: ...
 
 
 # -- the Tool value -----------------------------------------------------------------
@@ -601,6 +594,56 @@ def _loop_error(conversation: Conversation, steps: int) -> ToolLoopError:
     )
 
 
+@attrs.frozen
+class _Send:
+    """A step of the tool loop: send ``conversation`` (its outcome: the reply folded in)."""
+
+    conversation: Conversation
+
+
+@attrs.frozen
+class _RunCalls:
+    """A step of the tool loop: run ``calls`` (its outcome: a result or failure per call).
+
+    A sync run may stop at the first failure, so fewer outcomes than calls come back.
+    """
+
+    calls: tuple[ToolUse, ...]
+
+
+def _setup(
+    tools: Iterable[ToolLike],
+    max_steps: int,
+    tool_timeout: float | None,
+    raise_errors: bool,
+    options: dict[str, Any],
+) -> tuple[_Toolbox, dict[str, Any]]:
+    """The loop's tools and the options of each request, once its limits are checked."""
+    _check_limits(max_steps, tool_timeout, raise_errors)
+    toolbox = _Toolbox.of(tools)
+    return toolbox, toolbox.options(options)
+
+
+def _plan(conversation: Conversation, max_steps: int) -> Plan[Any, Any, Conversation]:
+    """The tool loop's decisions: what to send or run next, when to stop, what to raise."""
+    current, sent = conversation, 0
+    while True:
+        calls = pending_tool_uses(current)
+        if calls or is_paused(current):
+            if sent >= max_steps:
+                raise _loop_error(current, sent)
+            if calls:
+                outcomes: list[ToolResult | _Failed] = yield _RunCalls(calls)
+                for outcome in outcomes:
+                    if isinstance(outcome, _Failed):
+                        raise _call_error(current, outcome) from outcome.error
+                current = current.user(outcomes)
+        elif sent:
+            return current
+        current = yield _Send(current)
+        sent += 1
+
+
 def run_tools(
     conversation: Conversation,
     adapter: Sender,
@@ -636,25 +679,14 @@ def run_tools(
     paused is sent as it is (see the module docs). Adapter errors propagate
     unchanged; the caller's conversation is a value and is never changed.
     """
-    _check_limits(max_steps, tool_timeout, raise_errors)
-    toolbox = _Toolbox.of(tools)
-    request = toolbox.options(options)
-    current, sent = conversation, 0
-    while True:
-        calls = pending_tool_uses(current)
-        if calls or is_paused(current):
-            if sent >= max_steps:
-                raise _loop_error(current, sent)
-            if calls:
-                try:
-                    results = [_run_one(u, toolbox, tool_timeout, raise_errors) for u in calls]
-                except _Failed as failed:
-                    raise _call_error(current, failed) from failed.error
-                current = current.user(results)
-        elif sent:
-            return current
-        current = adapter.send(current, **request)
-        sent += 1
+    toolbox, request = _setup(tools, max_steps, tool_timeout, raise_errors, options)
+
+    def do(step: _Send | _RunCalls) -> Any:
+        if isinstance(step, _Send):
+            return adapter.send(step.conversation, **request)
+        return _run_all(step.calls, toolbox, tool_timeout, raise_errors)
+
+    return drive(_plan(conversation, max_steps), do)
 
 
 async def arun_tools(
@@ -675,30 +707,34 @@ async def arun_tools(
     ``raise_errors=True`` every call of the turn runs to its end, then the
     first failure in call order is raised as :class:`ToolCallError`.
     """
-    _check_limits(max_steps, tool_timeout, raise_errors)
-    toolbox = _Toolbox.of(tools)
-    request = toolbox.options(options)
-    current, sent = conversation, 0
-    while True:
-        calls = pending_tool_uses(current)
-        if calls or is_paused(current):
-            if sent >= max_steps:
-                raise _loop_error(current, sent)
-            if calls:
-                try:
-                    results = await _arun_all(calls, toolbox, tool_timeout, raise_errors)
-                except _Failed as failed:
-                    raise _call_error(current, failed) from failed.error
-                current = current.user(results)
-        elif sent:
-            return current
-        current = await adapter.asend(current, **request)
-        sent += 1
+    toolbox, request = _setup(tools, max_steps, tool_timeout, raise_errors, options)
+
+    async def do(step: _Send | _RunCalls) -> Any:
+        if isinstance(step, _Send):
+            return await adapter.asend(step.conversation, **request)
+        return await _arun_all(step.calls, toolbox, tool_timeout, raise_errors)
+
+    return await adrive(_plan(conversation, max_steps), do)
+
+
+def _run_all(
+    calls: Sequence[ToolUse], toolbox: _Toolbox, timeout: float | None, raise_errors: bool
+) -> list[ToolResult | _Failed]:
+    """Run the calls one after another, stopping at the first failure to raise."""
+    outcomes: list[ToolResult | _Failed] = []
+    for use in calls:
+        try:
+            outcomes.append(_run_one(use, toolbox, timeout, raise_errors))
+        except _Failed as failed:
+            outcomes.append(failed)
+            break
+    return outcomes
 
 
 async def _arun_all(
     calls: Sequence[ToolUse], toolbox: _Toolbox, timeout: float | None, raise_errors: bool
-) -> list[ToolResult]:
+) -> list[ToolResult | _Failed]:
+    """Run the calls concurrently, each to its end; outcomes in the order of the calls."""
     results: list[ToolResult | _Failed | None] = [None] * len(calls)
 
     async def run(index: int, use: ToolUse) -> None:
@@ -710,7 +746,4 @@ async def _arun_all(
     async with anyio.create_task_group() as group:
         for index, use in enumerate(calls):
             group.start_soon(run, index, use)
-    for outcome in results:
-        if isinstance(outcome, _Failed):
-            raise outcome
-    return [r for r in results if isinstance(r, ToolResult)]
+    return [r for r in results if r is not None]

@@ -10,11 +10,15 @@
 
 ``AnthropicAdapter`` sends (``send``/``asend``), streams (``stream``/
 ``astream``) and counts tokens (``count_tokens``/``acount_tokens``), retrying
-as the official SDK does. :func:`continue_reply` carries a reply cut off by
-``max_tokens`` on into one assistant turn. Every error is an
-:class:`AnthropicError` (a :class:`conversation.AdapterError`); the tree is
-drawn in ``adapters.anthropic._errors``.
+as the official SDK does, by its :class:`RetryPolicy` (``retry=``). Every
+error it raises is an :class:`AnthropicError` (a
+:class:`conversation.AdapterError`); the tree is drawn in
+``adapters.anthropic._errors``. ``continue_reply`` and ``ContinuationError``
+moved to :mod:`conversation.continuation` (they work with any adapter); the
+names here are kept for old code, and ``continue_reply`` warns.
 """
+
+from conversation import ContinuationError
 
 from ._client import AnthropicAdapter
 from ._continue import acontinue_reply, continue_reply
@@ -25,7 +29,6 @@ from ._errors import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
-    ContinuationError,
     InternalServerError,
     MissingAPIKeyError,
     NotFoundError,
@@ -38,6 +41,7 @@ from ._errors import (
     error_from_event,
     error_from_response,
 )
+from ._retry import RetryPolicy
 
 __all__ = [
     "APIConnectionError",
@@ -56,6 +60,7 @@ __all__ = [
     "PrefillNotSupportedError",
     "RateLimitError",
     "RequestTooLargeError",
+    "RetryPolicy",
     "UnprocessableEntityError",
     "acontinue_reply",
     "continue_reply",

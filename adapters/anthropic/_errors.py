@@ -5,7 +5,6 @@
     conversation.AdapterError
     └── AnthropicError                      status, error_type, api_message, request_id
         ├── MissingAPIKeyError               no api_key given and ANTHROPIC_API_KEY unset
-        ├── ContinuationError                continue_reply() cannot continue this reply
         ├── APIStatusError                   the API answered with an error (any other status)
         │   ├── BadRequestError              400 invalid_request_error
         │   │   └── PrefillNotSupportedError  400: the model refuses a final assistant turn
@@ -50,7 +49,6 @@ __all__ = [
     "AnthropicError",
     "AuthenticationError",
     "BadRequestError",
-    "ContinuationError",
     "InternalServerError",
     "MissingAPIKeyError",
     "NotFoundError",
@@ -173,10 +171,6 @@ class AnthropicError(AdapterError):
 
 class MissingAPIKeyError(AnthropicError):
     """No API key: none was passed and ``ANTHROPIC_API_KEY`` is not set."""
-
-
-class ContinuationError(AnthropicError):
-    """``continue_reply`` cannot send the partial reply back as a prefill."""
 
 
 class APIStatusError(AnthropicError):

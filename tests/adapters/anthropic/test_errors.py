@@ -50,7 +50,7 @@ class TestTree:
             (AnthropicError, AdapterError),
             (AdapterError, ConversationError),
             (MissingAPIKeyError, AnthropicError),
-            (ContinuationError, AnthropicError),
+            (ContinuationError, ConversationError),
             (APIStatusError, AnthropicError),
             (BadRequestError, APIStatusError),
             (PrefillNotSupportedError, BadRequestError),

@@ -27,9 +27,10 @@ from adapters.anthropic import (
     PermissionDeniedError,
     RateLimitError,
     RequestTooLargeError,
-    continue_reply,
+    RetryPolicy,
 )
 from conversation import Conversation, ConversationError, MalformedReplyError
+from conversation.continuation import continue_reply
 from tests.adapters.fake_api import (
     CountTokens,
     Error,
@@ -84,8 +85,7 @@ def adapter(fake_api: FakeMessagesAPI, waits: Waits) -> Iterator[AnthropicAdapte
     with AnthropicAdapter(
         api_key=KEY,
         base_url=fake_api.base_url,
-        _sleep=waits.sleep,
-        _async_sleep=waits.asleep,
+        retry=RetryPolicy(sleep=waits.sleep, async_sleep=waits.asleep),
     ) as made:
         yield made
 
@@ -110,11 +110,21 @@ class TestSend:
         assert result[:3] == CHAT
 
     def test_connection_reused(self, adapter: AnthropicAdapter, fake_api: FakeMessagesAPI) -> None:
-        """Many sends go through the one pooled client."""
+        """Many sends go over one kept-alive connection of the pooled client."""
         for _ in range(5):
             adapter.send(CHAT, **OPTIONS)
         assert len(fake_api.requests) == 5
-        assert adapter._own_client is not None
+        assert fake_api.connections == 1
+
+    @pytest.mark.anyio
+    async def test_async_connection_reused(
+        self, adapter: AnthropicAdapter, fake_api: FakeMessagesAPI
+    ) -> None:
+        """Many asends go over one kept-alive connection too."""
+        for _ in range(5):
+            await adapter.asend(CHAT, **OPTIONS)
+        assert len(fake_api.requests) == 5
+        assert fake_api.connections == 1
 
     def test_429_retry_after_honoured(self, fake_api: FakeMessagesAPI) -> None:
         """A 429 with retry-after 0.05 s is retried after that wait (not the 0.375 s backoff)."""
@@ -184,7 +194,10 @@ class TestSend:
         fake_api.queue(*[Reply(delay=1.0)] * 3)
         with (
             AnthropicAdapter(
-                api_key=KEY, base_url=fake_api.base_url, timeout=0.1, _sleep=waits.sleep
+                api_key=KEY,
+                base_url=fake_api.base_url,
+                timeout=0.1,
+                retry=RetryPolicy(sleep=waits.sleep),
             ) as adapter,
             pytest.raises(APITimeoutError, match="no answer in time"),
         ):
@@ -330,7 +343,7 @@ class TestAsyncSend:
             base_url=fake_api.base_url,
             timeout=0.1,
             max_retries=1,
-            _async_sleep=waits.asleep,
+            retry=RetryPolicy(async_sleep=waits.asleep),
         ) as adapter:
             with pytest.raises(APITimeoutError):
                 await adapter.asend(CHAT, **OPTIONS)
@@ -385,7 +398,7 @@ class TestContinue:
             Reply(message=make_message(" forty-two.", input_tokens=20, output_tokens=4)),
         )
         cut = adapter.send(CHAT, **OPTIONS)
-        result = continue_reply(adapter, cut, **OPTIONS)
+        result = continue_reply(cut, adapter, **OPTIONS)
         assert len(result) == 4
         assert result.last is not None
         assert result.last.provenance is not None
