@@ -12,8 +12,8 @@
 ``astream``) and counts tokens (``count_tokens``/``acount_tokens``), retrying
 as the official SDK does. :func:`continue_reply` carries a reply cut off by
 ``max_tokens`` on into one assistant turn. Every error is an
-:class:`AnthropicError` (a :class:`conversation.AdapterError`); the tree is
-drawn in ``adapters.anthropic._errors``.
+:class:`AnthropicError` (a :class:`conversation.AdapterError`); the whole tree is
+drawn in :mod:`conversation.errors`.
 """
 
 from ._client import AnthropicAdapter
@@ -25,7 +25,9 @@ from ._errors import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    ConflictError,
     ContinuationError,
+    DeadlineExceededError,
     InternalServerError,
     MissingAPIKeyError,
     NotFoundError,
@@ -34,6 +36,7 @@ from ._errors import (
     PrefillNotSupportedError,
     RateLimitError,
     RequestTooLargeError,
+    ServiceUnavailableError,
     UnprocessableEntityError,
     error_from_event,
     error_from_response,
@@ -47,7 +50,9 @@ __all__ = [
     "AnthropicError",
     "AuthenticationError",
     "BadRequestError",
+    "ConflictError",
     "ContinuationError",
+    "DeadlineExceededError",
     "InternalServerError",
     "MissingAPIKeyError",
     "NotFoundError",
@@ -56,6 +61,7 @@ __all__ = [
     "PrefillNotSupportedError",
     "RateLimitError",
     "RequestTooLargeError",
+    "ServiceUnavailableError",
     "UnprocessableEntityError",
     "acontinue_reply",
     "continue_reply",

@@ -18,15 +18,19 @@ from adapters.anthropic import (
     AnthropicAdapter,
     AnthropicError,
     APIConnectionError,
+    APIStatusError,
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    ConflictError,
+    DeadlineExceededError,
     InternalServerError,
     NotFoundError,
     OverloadedError,
     PermissionDeniedError,
     RateLimitError,
     RequestTooLargeError,
+    ServiceUnavailableError,
     continue_reply,
 )
 from conversation import Conversation, ConversationError, MalformedReplyError
@@ -148,6 +152,32 @@ class TestSend:
         assert info.value.request_id == "req_fake_0003"
         assert "req_fake_0003" in str(info.value)
         assert fake_api.pending == 1
+        unchanged(CHAT)
+
+    @pytest.mark.parametrize(
+        ("status", "error_type", "cls"),
+        [
+            (409, "conflict_error", ConflictError),
+            (503, "api_error", ServiceUnavailableError),
+            (504, "timeout_error", DeadlineExceededError),
+        ],
+    )
+    def test_sdk_named_status_after_retries(
+        self,
+        adapter: AnthropicAdapter,
+        fake_api: FakeMessagesAPI,
+        status: int,
+        error_type: str,
+        cls: type[APIStatusError],
+    ) -> None:
+        """A retried status the official SDK names ends, after 3 attempts, in its class."""
+        fake_api.queue(*[Error(status, error_type)] * 3, Reply())
+        with pytest.raises(cls) as info:
+            adapter.send(CHAT, **OPTIONS)
+        assert type(info.value) is cls
+        assert info.value.status_code == info.value.status == status
+        assert info.value.error_type == error_type
+        assert len(fake_api.requests) == 3
         unchanged(CHAT)
 
     def test_reset_then_success(self, adapter: AnthropicAdapter, fake_api: FakeMessagesAPI) -> None:
@@ -295,6 +325,19 @@ class TestAsyncSend:
         async with adapter:
             with pytest.raises(InternalServerError):
                 await adapter.asend(CHAT, **OPTIONS)
+        assert len(fake_api.requests) == 3
+        unchanged(CHAT)
+
+    @pytest.mark.anyio
+    async def test_409_conflict_after_retries(
+        self, adapter: AnthropicAdapter, fake_api: FakeMessagesAPI
+    ) -> None:
+        """Three 409s: ConflictError after exactly 3 attempts, with the SDK's status_code."""
+        fake_api.queue(*[Error(409, "conflict_error")] * 3)
+        async with adapter:
+            with pytest.raises(ConflictError) as info:
+                await adapter.asend(CHAT, **OPTIONS)
+        assert info.value.status_code == 409
         assert len(fake_api.requests) == 3
         unchanged(CHAT)
 
