@@ -76,6 +76,13 @@ class TestTree:
         """Each class sits where the module docstring draws it."""
         assert issubclass(child, parent)
 
+    def test_status_code_is_status(self) -> None:
+        """``status_code`` (the official SDK's name) is ``status``; None when no answer came."""
+        assert error_from_response(409, {}, b"").status_code == 409
+        assert APIConnectionError("reset").status_code is None
+        event = error_from_event({"error": {"type": "overloaded_error", "message": "x"}}, None)
+        assert event.status_code is None
+
     def test_transport_errors_are_not_status_errors(self) -> None:
         """A failure with no answer is not an APIStatusError (and vice versa)."""
         assert not issubclass(APIConnectionError, APIStatusError)

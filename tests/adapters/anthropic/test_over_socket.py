@@ -59,6 +59,14 @@ FAILURES = [
     (Error(404, "not_found_error"), NotFoundError),
     (Error(413, "request_too_large", raw_body=b"<html>413 Too Large</html>"), RequestTooLargeError),
 ]
+StatusClass = type[APIStatusError]
+RETRIED_OUT: list[tuple[Error, StatusClass]] = [
+    (Error(500, "api_error"), InternalServerError),
+    (Error(409, "conflict_error"), ConflictError),
+    (Error(503, "api_error"), ServiceUnavailableError),
+    (Error(504, "timeout_error"), DeadlineExceededError),
+]
+"""Retried statuses, each with the class (named as the official SDK names it) it ends in."""
 
 
 def unchanged(conversation: Conversation) -> None:
@@ -154,29 +162,17 @@ class TestSend:
         assert fake_api.pending == 1
         unchanged(CHAT)
 
-    @pytest.mark.parametrize(
-        ("status", "error_type", "cls"),
-        [
-            (409, "conflict_error", ConflictError),
-            (503, "api_error", ServiceUnavailableError),
-            (504, "timeout_error", DeadlineExceededError),
-        ],
-    )
-    def test_sdk_named_status_after_retries(
-        self,
-        adapter: AnthropicAdapter,
-        fake_api: FakeMessagesAPI,
-        status: int,
-        error_type: str,
-        cls: type[APIStatusError],
+    @pytest.mark.parametrize(("answer", "cls"), RETRIED_OUT)
+    def test_status_class_after_retries(
+        self, adapter: AnthropicAdapter, fake_api: FakeMessagesAPI, answer: Error, cls: StatusClass
     ) -> None:
-        """A retried status the official SDK names ends, after 3 attempts, in its class."""
-        fake_api.queue(*[Error(status, error_type)] * 3, Reply())
+        """A retried status ends, after 3 attempts, in its class, with the SDK's status_code."""
+        fake_api.queue(answer, answer, answer, Reply())
         with pytest.raises(cls) as info:
             adapter.send(CHAT, **OPTIONS)
         assert type(info.value) is cls
-        assert info.value.status_code == info.value.status == status
-        assert info.value.error_type == error_type
+        assert info.value.status_code == info.value.status == answer.status
+        assert info.value.error_type == answer.type
         assert len(fake_api.requests) == 3
         unchanged(CHAT)
 
@@ -317,27 +313,16 @@ class TestAsyncSend:
         assert len(fake_api.requests) == 2
 
     @pytest.mark.anyio
+    @pytest.mark.parametrize(("answer", "cls"), RETRIED_OUT)
     async def test_500_exhausts_retries(
-        self, adapter: AnthropicAdapter, fake_api: FakeMessagesAPI
+        self, adapter: AnthropicAdapter, fake_api: FakeMessagesAPI, answer: Error, cls: StatusClass
     ) -> None:
-        """Three 500s: InternalServerError after exactly 3 attempts."""
-        fake_api.queue(*[Error(500, "api_error")] * 3)
+        """Three 500s (409s, 503s, 504s): their class after exactly 3 attempts."""
+        fake_api.queue(answer, answer, answer)
         async with adapter:
-            with pytest.raises(InternalServerError):
+            with pytest.raises(cls) as info:
                 await adapter.asend(CHAT, **OPTIONS)
-        assert len(fake_api.requests) == 3
-        unchanged(CHAT)
-
-    @pytest.mark.anyio
-    async def test_409_conflict_after_retries(
-        self, adapter: AnthropicAdapter, fake_api: FakeMessagesAPI
-    ) -> None:
-        """Three 409s: ConflictError after exactly 3 attempts, with the SDK's status_code."""
-        fake_api.queue(*[Error(409, "conflict_error")] * 3)
-        async with adapter:
-            with pytest.raises(ConflictError) as info:
-                await adapter.asend(CHAT, **OPTIONS)
-        assert info.value.status_code == 409
+        assert info.value.status_code == answer.status
         assert len(fake_api.requests) == 3
         unchanged(CHAT)
 
