@@ -15,7 +15,8 @@ to the classes)::
     │       └── ActionError                   a computer-use call this environment refuses
     ├── SchemaError (TypeError)               a type hint with no JSON Schema; .where, .hint
     ├── RuleViolationError                    a payload the API would reject (400), caught
-    │                                          before sending; .violations, .rules
+    │                                          before sending; .violations, .rules (the
+    │                                          adapter adds missing_model, missing_max_tokens)
     ├── ToolLoopError                         run_tools reached max_steps; .conversation
     ├── ToolCallError                         a tool raised (raise_errors=True); .tool_use
     ├── ExtractionError                       extract() could not read the output; .raw
