@@ -73,9 +73,9 @@ import attrs
 from ._blocks import Block, Text, ToolResult, ToolUse
 from ._conversation import Conversation
 from ._json import json_equal, thaw
-from ._schema import ArgumentError, json_type, schema_for, structure
+from ._schema import json_type, schema_for, structure
 from ._wire import coerce_blocks
-from .errors import ConversationError, MalformedInputError
+from .errors import ArgumentError, ExtractionError, MalformedInputError
 
 __all__ = ["WRAPPER", "Extraction", "ExtractionError", "Method", "aextract", "extract"]
 
@@ -89,31 +89,6 @@ WRAPPER: Final = "value"
 
 _TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 _MAX_PROBLEMS = 10
-
-
-class ExtractionError(ConversationError):
-    """The model's output could not be read as the target.
-
-    It was not valid JSON, did not fit the schema or class, was cut off at
-    ``max_tokens``, or the model did not call the forced tool. ``raw`` is what
-    the model produced (the JSON text, or the tool input dict; the reply's text
-    when there was no tool call); ``conversation`` is the conversation with the
-    reply folded in, so nothing is lost and the caller can retry or continue.
-    ``problems`` lists each mismatch as ``"$.path: what was expected"``.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        raw: Any,
-        conversation: Conversation,
-        problems: Iterable[str] = (),
-    ) -> None:
-        super().__init__(message)
-        self.raw = raw
-        self.conversation = conversation
-        self.problems = tuple(problems)
 
 
 @attrs.frozen

@@ -64,8 +64,6 @@ from ._blocks import BLOCK_CLASSES, Block, ToolResult, ToolUse, as_cache_control
 from ._conversation import Conversation
 from ._json import FrozenDict, freeze, thaw
 from ._schema import (
-    ArgumentError,
-    SchemaError,
     function_spec,
     schema_for,
     structure,
@@ -73,7 +71,13 @@ from ._schema import (
     to_plain,
 )
 from ._steps import AsyncSender, Plan, Sender, adrive, drive
-from .errors import ConversationError, MalformedInputError
+from .errors import (
+    ArgumentError,
+    MalformedInputError,
+    SchemaError,
+    ToolCallError,
+    ToolLoopError,
+)
 
 __all__ = [
     "ArgumentError",
@@ -95,35 +99,6 @@ __all__ = [
 ]
 
 _NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
-
-
-class ToolLoopError(ConversationError):
-    """The model still asked for tools (or its turn was still paused) after ``max_steps`` requests.
-
-    ``conversation`` is the loop so far, ending with the assistant turn whose
-    tool calls were not run yet (or the paused turn, not yet sent back): pass
-    it to :func:`run_tools` again to carry on.
-    """
-
-    def __init__(self, message: str, *, conversation: Conversation, steps: int) -> None:
-        super().__init__(message)
-        self.conversation = conversation
-        self.steps = steps
-
-
-class ToolCallError(ConversationError):
-    """A tool function raised, and the loop was asked to raise (``raise_errors=True``).
-
-    The tool's own exception is ``__cause__`` (its traceback intact).
-    ``tool_use`` is the call that failed; ``conversation`` is the loop so far,
-    ending with the assistant turn that asked for it, unanswered: fix the tool
-    and pass it to :func:`run_tools` again to run that turn's calls and go on.
-    """
-
-    def __init__(self, message: str, *, conversation: Conversation, tool_use: ToolUse) -> None:
-        super().__init__(message)
-        self.conversation = conversation
-        self.tool_use = tool_use
 
 
 # -- the Tool value -----------------------------------------------------------------

@@ -12,8 +12,8 @@
 ``astream``) and counts tokens (``count_tokens``/``acount_tokens``), retrying
 as the official SDK does, by its :class:`RetryPolicy` (``retry=``). Every
 error it raises is an :class:`AnthropicError` (a
-:class:`conversation.AdapterError`); the tree is drawn in
-``adapters.anthropic._errors``. ``continue_reply`` and ``ContinuationError``
+:class:`conversation.AdapterError`); the whole tree is drawn in
+:mod:`conversation.errors`. ``continue_reply`` and ``ContinuationError``
 moved to :mod:`conversation.continuation` (they work with any adapter); the
 names here are kept for old code, and ``continue_reply`` warns.
 """
@@ -29,6 +29,8 @@ from ._errors import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    ConflictError,
+    DeadlineExceededError,
     InternalServerError,
     MissingAPIKeyError,
     NotFoundError,
@@ -37,6 +39,7 @@ from ._errors import (
     PrefillNotSupportedError,
     RateLimitError,
     RequestTooLargeError,
+    ServiceUnavailableError,
     UnprocessableEntityError,
     error_from_event,
     error_from_response,
@@ -51,7 +54,9 @@ __all__ = [
     "AnthropicError",
     "AuthenticationError",
     "BadRequestError",
+    "ConflictError",
     "ContinuationError",
+    "DeadlineExceededError",
     "InternalServerError",
     "MissingAPIKeyError",
     "NotFoundError",
@@ -61,6 +66,7 @@ __all__ = [
     "RateLimitError",
     "RequestTooLargeError",
     "RetryPolicy",
+    "ServiceUnavailableError",
     "UnprocessableEntityError",
     "acontinue_reply",
     "continue_reply",

@@ -18,9 +18,12 @@ from adapters.anthropic import (
     AnthropicAdapter,
     AnthropicError,
     APIConnectionError,
+    APIStatusError,
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    ConflictError,
+    DeadlineExceededError,
     InternalServerError,
     NotFoundError,
     OverloadedError,
@@ -28,6 +31,7 @@ from adapters.anthropic import (
     RateLimitError,
     RequestTooLargeError,
     RetryPolicy,
+    ServiceUnavailableError,
 )
 from conversation import Conversation, ConversationError, MalformedReplyError
 from conversation.continuation import continue_reply
@@ -56,6 +60,14 @@ FAILURES = [
     (Error(404, "not_found_error"), NotFoundError),
     (Error(413, "request_too_large", raw_body=b"<html>413 Too Large</html>"), RequestTooLargeError),
 ]
+StatusClass = type[APIStatusError]
+RETRIED_OUT: list[tuple[Error, StatusClass]] = [
+    (Error(500, "api_error"), InternalServerError),
+    (Error(409, "conflict_error"), ConflictError),
+    (Error(503, "api_error"), ServiceUnavailableError),
+    (Error(504, "timeout_error"), DeadlineExceededError),
+]
+"""Retried statuses, each with the class (named as the official SDK names it) it ends in."""
 
 
 def unchanged(conversation: Conversation) -> None:
@@ -158,6 +170,20 @@ class TestSend:
         assert info.value.request_id == "req_fake_0003"
         assert "req_fake_0003" in str(info.value)
         assert fake_api.pending == 1
+        unchanged(CHAT)
+
+    @pytest.mark.parametrize(("answer", "cls"), RETRIED_OUT)
+    def test_status_class_after_retries(
+        self, adapter: AnthropicAdapter, fake_api: FakeMessagesAPI, answer: Error, cls: StatusClass
+    ) -> None:
+        """A retried status ends, after 3 attempts, in its class, with the SDK's status_code."""
+        fake_api.queue(answer, answer, answer, Reply())
+        with pytest.raises(cls) as info:
+            adapter.send(CHAT, **OPTIONS)
+        assert type(info.value) is cls
+        assert info.value.status_code == info.value.status == answer.status
+        assert info.value.error_type == answer.type
+        assert len(fake_api.requests) == 3
         unchanged(CHAT)
 
     def test_reset_then_success(self, adapter: AnthropicAdapter, fake_api: FakeMessagesAPI) -> None:
@@ -300,14 +326,16 @@ class TestAsyncSend:
         assert len(fake_api.requests) == 2
 
     @pytest.mark.anyio
+    @pytest.mark.parametrize(("answer", "cls"), RETRIED_OUT)
     async def test_500_exhausts_retries(
-        self, adapter: AnthropicAdapter, fake_api: FakeMessagesAPI
+        self, adapter: AnthropicAdapter, fake_api: FakeMessagesAPI, answer: Error, cls: StatusClass
     ) -> None:
-        """Three 500s: InternalServerError after exactly 3 attempts."""
-        fake_api.queue(*[Error(500, "api_error")] * 3)
+        """Three 500s (409s, 503s, 504s): their class after exactly 3 attempts."""
+        fake_api.queue(answer, answer, answer)
         async with adapter:
-            with pytest.raises(InternalServerError):
+            with pytest.raises(cls) as info:
                 await adapter.asend(CHAT, **OPTIONS)
+        assert info.value.status_code == answer.status
         assert len(fake_api.requests) == 3
         unchanged(CHAT)
 
