@@ -83,7 +83,9 @@ class _Reader:
 
     def __init__(self) -> None:
         self._decoder = codecs.getincrementaldecoder("utf-8")("strict")
-        self._rest = ""  # the text of a line whose end has not arrived yet
+        # The pieces of a line whose end has not arrived yet (a list: a long line arriving
+        # in many small chunks is joined once, not copied at each chunk).
+        self._rest: list[str] = []
         # The last chunk ended with "\r": a "\n" starting the next is the rest of its CRLF.
         self._skip_lf = False
         self._started = False  # a leading byte order mark has been looked for
@@ -108,18 +110,25 @@ class _Reader:
             self._skip_lf = text[-1] == "\r"
             text = text.replace("\r\n", "\n").replace("\r", "\n")
         if "\n" not in text:
-            self._rest += text
+            if text:
+                self._rest.append(text)
             return iter(())
         lines = text.split("\n")
-        if self._rest:
-            lines[0] = self._rest + lines[0]
-        self._rest = lines.pop()
+        rest = self._rest
+        if rest:
+            rest.append(lines[0])
+            lines[0] = "".join(rest)
+            rest.clear()
+        last = lines.pop()
+        if last:
+            rest.append(last)
         return self._lines(lines)
 
     def end(self) -> Iterator[_Event]:
         """What a clean end of the body completes: the last line, and the event in progress."""
         self._decode(b"", final=True)  # raises if the body ends inside a character
-        rest, self._rest = self._rest, ""
+        rest = "".join(self._rest)
+        self._rest.clear()
         return self._lines([rest, ""])
 
     def _decode(self, chunk: bytes, *, final: bool) -> str:
