@@ -30,10 +30,8 @@ def test_user_code_type_checks_strict(tmp_path: Path, pytestconfig: pytest.Confi
     usage = (HERE / "test_typed_usage.py").read_text(encoding="utf-8")
     (project / "typed_usage.py").write_text(usage, encoding="utf-8")
     # Kept between runs when pytest's cache is on: a warm check is fast.
-    if pytestconfig.cache is not None:
-        cache = pytestconfig.cache.mkdir("mypy-user-code")
-    else:
-        cache = tmp_path / "mypy-cache"
+    kept: pytest.Cache | None = getattr(pytestconfig, "cache", None)  # off with -p no:cacheprovider
+    cache = kept.mkdir("mypy-user-code") if kept is not None else tmp_path / "mypy-cache"
     done = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(cache), "."],
         cwd=project,
