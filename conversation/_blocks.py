@@ -109,6 +109,10 @@ def _opt_text(value: str | None) -> str | None:
 
 def _json_object_at(value: Mapping[str, Any], path: str) -> FrozenDict:
     """Freeze a JSON object (any mapping); errors name ``path``."""
+    if value is EMPTY:  # the default of every ``extra``: nothing to check
+        return EMPTY
+    if type(value) is dict:
+        return freeze(value, path)  # type: ignore[no-any-return]
     if not isinstance(value, Mapping):
         raise MalformedInputError(f"expected a JSON object, got {type_name(value)}", path)
     if not isinstance(value, dict):

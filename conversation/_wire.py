@@ -384,6 +384,16 @@ _SET_EXTRA = {cls: cls.__dict__["extra"].__set__ for cls in _FIELDS}
 _TOOL_USE_ID, _TOOL_USE_NAME, _TOOL_USE_INPUT, _TOOL_USE_CACHE, _TOOL_USE_EXTRA = (
     ToolUse.__dict__[name].__set__ for name in ("id", "name", "input", "cache_control", "extra")
 )
+(
+    _TOOL_RESULT_ID,
+    _TOOL_RESULT_CONTENT,
+    _TOOL_RESULT_ERROR,
+    _TOOL_RESULT_CACHE,
+    _TOOL_RESULT_EXTRA,
+) = (
+    ToolResult.__dict__[name].__set__
+    for name in ("tool_use_id", "content", "is_error", "cache_control", "extra")
+)
 _SET_EXTRA_TYPE = ServerToolResult.__dict__["type"].__set__
 
 
@@ -408,6 +418,10 @@ def structure_block(data: Any, path: str = "$", *, written: bool = False) -> Blo
     known one is refused (see the module docstring); else it is kept as an
     :class:`UnknownBlock`.
     """
+    return _structure_block_at(data, path, written)
+
+
+def _structure_block_at(data: Any, path: str, written: bool) -> Block:
     try:
         return _structure_block(data, path, written)
     except RecursionError:
@@ -439,6 +453,17 @@ def _structure_block(data: Any, path: str, written: bool) -> Block:
             _TOOL_USE_CACHE(block, None)
             _TOOL_USE_EXTRA(block, EMPTY)
             return block
+    elif kind == "tool_result" and len(data) == 3:
+        # A tool's answer as text, as most tool loops write it.
+        tool_use_id, content = data.get("tool_use_id"), data.get("content")
+        if type(tool_use_id) is str and type(content) is str:
+            block = _new(ToolResult)
+            _TOOL_RESULT_ID(block, tool_use_id)
+            _TOOL_RESULT_CONTENT(block, content)
+            _TOOL_RESULT_ERROR(block, None)
+            _TOOL_RESULT_CACHE(block, None)
+            _TOOL_RESULT_EXTRA(block, EMPTY)
+            return block
     cls = _BLOCK_BY_TYPE.get(kind) if isinstance(kind, str) else None
     if cls is None:
         if not isinstance(kind, str):
@@ -469,16 +494,25 @@ def _block_item(item: Any, path: str, written: bool = False) -> Block:
     return structure_block(item, path, written=written)
 
 
+_BLOCK_CLASS_SET = frozenset(BLOCK_CLASSES)
+_ONE_ITEM = (*BLOCK_CLASSES, dict, str)
+
+
 def coerce_blocks(value: Any, path: str = "$") -> tuple[Block, ...]:
     """Content as users give it (a str, a block, a wire dict, or a sequence) as a tuple.
 
     Block dicts here are the program's own: a misspelt block type is refused.
     """
-    if type(value) is str:
+    cls = type(value)
+    if cls is str:
         return (plain_text(value),)
-    if type(value) is tuple and all(isinstance(b, BLOCK_CLASSES) for b in value):
+    if cls in _BLOCK_CLASS_SET:  # one block object, as most calls give it
+        return (value,)
+    if cls is list and len(value) == 1 and type(value[0]) is dict:  # one block dict
+        return (_structure_block_at(value[0], f"{path}[0]", True),)
+    if cls is tuple and all(isinstance(b, BLOCK_CLASSES) for b in value):
         return value
-    if isinstance(value, (*BLOCK_CLASSES, dict, str)):
+    if isinstance(value, _ONE_ITEM):
         return (_block_item(value, path, True),)
     if isinstance(value, list | tuple):
         return tuple(_block_item(item, f"{path}[{i}]", True) for i, item in enumerate(value))
@@ -495,6 +529,18 @@ def unstructure_block(block: Block) -> dict[str, Any]:
     if cls is Text:
         if block.citations is None and block.cache_control is None and not block.extra:  # type: ignore[union-attr]
             return {"type": "text", "text": block.text}  # type: ignore[union-attr]
+    elif cls is ToolUse:
+        if block.cache_control is None and not block.extra:  # type: ignore[union-attr]
+            return {"type": "tool_use", "id": block.id, "name": block.name, "input": block.input}  # type: ignore[union-attr]
+    elif cls is ToolResult:
+        content = block.content  # type: ignore[union-attr]
+        if (
+            type(content) is str
+            and block.is_error is None  # type: ignore[union-attr]
+            and block.cache_control is None  # type: ignore[union-attr]
+            and not block.extra
+        ):
+            return {"type": "tool_result", "tool_use_id": block.tool_use_id, "content": content}  # type: ignore[union-attr]
     elif cls is UnknownBlock:
         return dict(block.raw)  # type: ignore[union-attr]
     return _unstructure_fields(block)
@@ -514,7 +560,7 @@ def turn_to_wire(turn: TurnData) -> dict[str, Any]:
 def _encode_default(value: Any) -> Any:
     """orjson's hook for what it cannot write itself: the blocks of a turn."""
     if isinstance(value, BLOCK_CLASSES):
-        return unstructure_block(cast(Block, value))
+        return unstructure_block(value)  # type: ignore[arg-type]
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
