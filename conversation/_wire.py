@@ -457,13 +457,13 @@ def _structure_block(data: Any, path: str, written: bool) -> Block:
         # A tool's answer as text, as most tool loops write it.
         tool_use_id, content = data.get("tool_use_id"), data.get("content")
         if type(tool_use_id) is str and type(content) is str:
-            block = _new(ToolResult)
-            _TOOL_RESULT_ID(block, tool_use_id)
-            _TOOL_RESULT_CONTENT(block, content)
-            _TOOL_RESULT_ERROR(block, None)
-            _TOOL_RESULT_CACHE(block, None)
-            _TOOL_RESULT_EXTRA(block, EMPTY)
-            return block
+            result = _new(ToolResult)
+            _TOOL_RESULT_ID(result, tool_use_id)
+            _TOOL_RESULT_CONTENT(result, content)
+            _TOOL_RESULT_ERROR(result, None)
+            _TOOL_RESULT_CACHE(result, None)
+            _TOOL_RESULT_EXTRA(result, EMPTY)
+            return result
     cls = _BLOCK_BY_TYPE.get(kind) if isinstance(kind, str) else None
     if cls is None:
         if not isinstance(kind, str):
@@ -511,7 +511,7 @@ def coerce_blocks(value: Any, path: str = "$") -> tuple[Block, ...]:
     if cls is list and len(value) == 1 and type(value[0]) is dict:  # one block dict
         return (_structure_block_at(value[0], f"{path}[0]", True),)
     if cls is tuple and all(isinstance(b, BLOCK_CLASSES) for b in value):
-        return value
+        return value  # type: ignore[no-any-return]
     if isinstance(value, _ONE_ITEM):
         return (_block_item(value, path, True),)
     if isinstance(value, list | tuple):
@@ -538,7 +538,7 @@ def unstructure_block(block: Block) -> dict[str, Any]:
             type(content) is str
             and block.is_error is None  # type: ignore[union-attr]
             and block.cache_control is None  # type: ignore[union-attr]
-            and not block.extra
+            and not block.extra  # type: ignore[union-attr]
         ):
             return {"type": "tool_result", "tool_use_id": block.tool_use_id, "content": content}  # type: ignore[union-attr]
     elif cls is UnknownBlock:
