@@ -182,3 +182,70 @@ class TestImportOrder:
         assert f"conversation.{module}" in loaded
         if module in ("_read", "_blocks", "_turn", "_reply"):
             assert "conversation._wire" not in loaded  # the values never load the converter
+
+
+FORECAST = '''
+
+@attrs.frozen
+class Forecast:
+    """A block type added by one declaration (and its entry in the registry below)."""
+
+    type: ClassVar[str] = "forecast"
+    city: str = attrs.field(converter=_text, validator=_is(str, "a string"))
+    report: str | tuple[Block, ...] = attrs.field(converter=_blocks_or_str)
+    extra: FrozenDict = attrs.field(
+        default=EMPTY, converter=_extra, validator=_no_known_keys, kw_only=True, repr=False
+    )
+
+
+KNOWN_BLOCK_CLASSES: Final = (
+    Forecast,'''
+
+ROUND_TRIP = """
+import importlib.util, sys
+spec = importlib.util.spec_from_file_location(
+    "conversation", sys.argv[1], submodule_search_locations=[sys.argv[2]]
+)
+package = importlib.util.module_from_spec(spec)
+sys.modules["conversation"] = package
+spec.loader.exec_module(package)
+from conversation import Conversation
+from conversation._blocks import Forecast
+
+wire = {"type": "forecast", "city": "Paris", "report": [{"type": "text", "text": "sun"}]}
+c = Conversation().user([wire, "and tomorrow?"]).assistant(Forecast("Lyon", "rain", extra={"n": 1}))
+payload = c.to_payload(model="m", max_tokens=5)
+assert payload["messages"][0]["content"][0] == wire, payload
+assert payload["messages"][1]["content"] == [
+    {"type": "forecast", "city": "Lyon", "report": "rain", "n": 1}
+], payload
+assert type(c.turns[0].blocks[0]) is Forecast
+again = Conversation.from_payload(payload)
+assert again.to_payload(model="m", max_tokens=5) == payload
+assert Conversation.loads(c.dumps()) == c
+assert c.to_json(model="m", max_tokens=5) == __import__("orjson").dumps(payload)
+print("ok")
+"""
+
+
+def test_a_block_class_added_to_the_library_once_round_trips(tmp_path: Path) -> None:
+    # A copy of the package with one class added to _blocks.py and named in the
+    # registry: no table in _wire, _read, _save or the rules is edited.
+    copy = tmp_path / "conversation"
+    copy.mkdir()
+    for source in PACKAGE.glob("*.py"):
+        (copy / source.name).write_text(source.read_text())
+    blocks = copy / "_blocks.py"
+    text = blocks.read_text()
+    registry = "\n\nKNOWN_BLOCK_CLASSES: Final = ("
+    assert text.count(registry) == 1
+    blocks.write_text(text.replace(registry, FORECAST))
+    done = subprocess.run(
+        [sys.executable, "-c", ROUND_TRIP, str(copy / "__init__.py"), str(copy)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
