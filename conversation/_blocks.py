@@ -8,7 +8,7 @@ its dict exactly.
 Each field is declared once, here: :data:`READER` reads and writes the wire
 dicts of these classes from their attrs fields (see ``_read.py``), and the
 block constructors use it to read the dicts they are given. The registry of
-block classes (:data:`KNOWN_BLOCK_CLASSES`, :data:`SOURCE_CLASSES`) is what
+block classes (the :data:`Block` union, and :data:`SOURCE_CLASSES`) is what
 every other module reads. ``_wire.py`` (turns, replies, the cattrs converter)
 sits above this module; nothing here imports it.
 """
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ASSISTANT_ONLY",
     "BLOCK_CLASSES",
+    "CACHE_HOLDERS",
     "DOCUMENTED_BLOCK_TYPES",
     "KNOWN_BLOCK_CLASSES",
     "MAX_BLOCK_DEPTH",
@@ -826,28 +827,21 @@ Block: TypeAlias = (
     | UnknownBlock
 )
 
-KNOWN_BLOCK_CLASSES: Final = (
-    Text,
-    Image,
-    Document,
-    SearchResult,
-    ToolUse,
-    ToolResult,
-    Thinking,
-    RedactedThinking,
-    ServerToolUse,
-    ServerToolResult,
+KNOWN_BLOCK_CLASSES: Final[tuple[type, ...]] = tuple(
+    c for c in Block.__args__ if c is not UnknownBlock
 )
-"""Every block class with a wire type of its own: the registry every module reads.
-
-Their order is the order typos are checked in (it breaks ties).
-"""
+"""Every block class with a wire type of its own (the :data:`Block` union, which
+is the registry every module reads); their order is the order typos are checked in."""
 
 BLOCK_CLASSES: tuple[type, ...] = (*KNOWN_BLOCK_CLASSES, UnknownBlock)
 USER_ONLY: Final = (Image, Document, SearchResult, ToolResult)
 """Blocks only a user turn may hold."""
 ASSISTANT_ONLY: Final = (ToolUse, Thinking, RedactedThinking, ServerToolUse, ServerToolResult)
 """Blocks only an assistant turn may hold."""
+CACHE_HOLDERS: Final = tuple(
+    c for c in KNOWN_BLOCK_CLASSES if "cache_control" in attrs.fields_dict(c)
+)
+"""Blocks that may carry ``cache_control`` (not thinking blocks, not unknown ones)."""
 
 _new = object.__new__
 _set_text = Text.__dict__["text"].__set__
@@ -912,14 +906,19 @@ def quick_block(data: dict[str, Any]) -> Block | None:
     return None
 
 
-READER: Final = BlockReader.of(
-    KNOWN_BLOCK_CLASSES,
-    SOURCE_CLASSES,
-    unknown_block=UnknownBlock,
-    unknown_source=UnknownSource,
-    documented_types=DOCUMENTED_BLOCK_TYPES,
-    plain_text=plain_text,
-    quick_block=quick_block,
-    check_nesting=check_nesting,
-)
+def block_reader(blocks: tuple[type, ...]) -> BlockReader:
+    """The reader of ``blocks`` (known block classes) with this module's sources and hooks."""
+    return BlockReader.of(
+        blocks,
+        SOURCE_CLASSES,
+        unknown_block=UnknownBlock,
+        unknown_source=UnknownSource,
+        documented_types=DOCUMENTED_BLOCK_TYPES,
+        plain_text=plain_text,
+        quick_block=quick_block,
+        check_nesting=check_nesting,
+    )
+
+
+READER: Final = block_reader(KNOWN_BLOCK_CLASSES)
 """Reads and writes these classes as wire dicts; block constructors read dicts with it."""

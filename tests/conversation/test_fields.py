@@ -12,16 +12,7 @@ import attrs
 import pytest
 
 from conversation import Block, Document, MalformedInputError, Text, TextSource, ToolResult
-from conversation._blocks import (
-    DOCUMENTED_BLOCK_TYPES,
-    KNOWN_BLOCK_CLASSES,
-    SOURCE_CLASSES,
-    UnknownBlock,
-    UnknownSource,
-    check_nesting,
-    plain_text,
-    quick_block,
-)
+from conversation._blocks import KNOWN_BLOCK_CLASSES, UnknownBlock, block_reader
 from conversation._json import EMPTY, FrozenDict
 from conversation._read import WIRE_NAME, BlockReader
 from conversation._wire import unstructure_block
@@ -30,16 +21,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "conversation"
 
 
 def _reader(*extra: type) -> BlockReader:
-    return BlockReader.of(
-        (*KNOWN_BLOCK_CLASSES, *extra),
-        SOURCE_CLASSES,
-        unknown_block=UnknownBlock,
-        unknown_source=UnknownSource,
-        documented_types=DOCUMENTED_BLOCK_TYPES,
-        plain_text=plain_text,
-        quick_block=quick_block,
-        check_nesting=check_nesting,
-    )
+    return block_reader((*KNOWN_BLOCK_CLASSES, *extra))
 
 
 @attrs.frozen
@@ -198,8 +180,9 @@ class Forecast:
     )
 
 
-KNOWN_BLOCK_CLASSES: Final = (
-    Forecast,'''
+Block: TypeAlias = (
+    Forecast
+    |'''
 
 ROUND_TRIP = """
 import importlib.util, sys
@@ -237,7 +220,7 @@ def test_a_block_class_added_to_the_library_once_round_trips(tmp_path: Path) -> 
         (copy / source.name).write_text(source.read_text())
     blocks = copy / "_blocks.py"
     text = blocks.read_text()
-    registry = "\n\nKNOWN_BLOCK_CLASSES: Final = ("
+    registry = "\n\nBlock: TypeAlias = ("
     assert text.count(registry) == 1
     blocks.write_text(text.replace(registry, FORECAST))
     done = subprocess.run(
