@@ -25,7 +25,7 @@ import attrs
 
 from ._json import EMPTY, FrozenDict, FrozenList, freeze, plain
 from ._media import IMAGE_MEDIA_TYPES, image_size, pdf_problem, sniff_media_type
-from ._read import WIRE_ORDER, BlockReader
+from ._read import WIRE_ORDER, WIRE_REQUIRED, BlockReader
 from .errors import MalformedInputError, quote, type_name
 
 if TYPE_CHECKING:
@@ -364,7 +364,8 @@ class TextSource:
         default="text/plain",
         converter=_text,
         validator=_is(str, "a media type string"),
-        metadata={WIRE_ORDER: -1},  # written before ``data``, as the API's examples do
+        # written before ``data``, as the API's examples do; the wire always has it
+        metadata={WIRE_ORDER: -1, WIRE_REQUIRED: True},
     )
     extra: FrozenDict = attrs.field(
         default=EMPTY, converter=_extra, validator=_no_known_keys, kw_only=True, repr=False
@@ -690,7 +691,9 @@ class ToolUse:
     type: ClassVar[str] = "tool_use"
     id: str = attrs.field(converter=_text, validator=_is(str, "a string"))
     name: str = attrs.field(converter=_text, validator=_is(str, "a string"))
-    input: FrozenDict = attrs.field(factory=FrozenDict, converter=_input)
+    input: FrozenDict = attrs.field(
+        factory=FrozenDict, converter=_input, metadata={WIRE_REQUIRED: True}
+    )
     cache_control: FrozenDict | None = attrs.field(
         default=None, converter=as_cache_control, kw_only=True
     )
@@ -755,7 +758,9 @@ class ServerToolUse:
     type: ClassVar[str] = "server_tool_use"
     id: str = attrs.field(converter=_text, validator=_is(str, "a string"))
     name: str = attrs.field(converter=_text, validator=_is(str, "a string"))
-    input: FrozenDict = attrs.field(factory=FrozenDict, converter=_input)
+    input: FrozenDict = attrs.field(
+        factory=FrozenDict, converter=_input, metadata={WIRE_REQUIRED: True}
+    )
     cache_control: FrozenDict | None = attrs.field(
         default=None, converter=as_cache_control, kw_only=True
     )

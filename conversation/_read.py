@@ -6,7 +6,8 @@ annotated type (``str``, ``bool``, ``FrozenDict``, ``FrozenList``, ``Any``,
 ``Source``, ``tuple[Block, ...]``, ``str | tuple[Block, ...]``; ``| None``
 makes it optional) under the wire key of the same name, in the order the
 fields are declared. A field whose wire name or place differs says so in its
-metadata (:data:`WIRE_NAME`, :data:`WIRE_ORDER`). A new block class or field
+metadata (:data:`WIRE_NAME`, :data:`WIRE_ORDER`), as does one the wire
+requires though its constructor has a default (:data:`WIRE_REQUIRED`). A new block class or field
 is therefore written once, in its class.
 
 This module imports no block class: ``_blocks.py`` builds its reader from its
@@ -31,6 +32,7 @@ from .errors import MalformedInputError, a_or_an, type_name
 __all__ = [
     "WIRE_NAME",
     "WIRE_ORDER",
+    "WIRE_REQUIRED",
     "BlockReader",
     "json_text_error",
     "load_json",
@@ -45,6 +47,8 @@ WIRE_NAME = "conversation.wire_name"
 """Field metadata: the wire key of a field named otherwise (default: the field's name)."""
 WIRE_ORDER = "conversation.wire_order"
 """Field metadata: where the field is written (default: its place among the fields)."""
+WIRE_REQUIRED = "conversation.wire_required"
+"""Field metadata: the wire dict must hold the field, though the constructor has a default."""
 
 _type_name = type_name
 
@@ -162,7 +166,7 @@ def wire_fields(cls: type) -> tuple[_Field, ...]:
             f.name,
             f.metadata.get(WIRE_NAME, f.name),
             _kind(f, cls),
-            f.default is attrs.NOTHING,
+            f.default is attrs.NOTHING or f.metadata.get(WIRE_REQUIRED, False),
         )
         for _, f in ordered
     )

@@ -90,6 +90,23 @@ class TestDerivedFields:
         with pytest.raises(TypeError, match=r"Odd\.when: no wire reader"):
             _reader(Odd)
 
+    @pytest.mark.parametrize(
+        ("given", "missing"),
+        [
+            ({"type": "tool_use", "id": "t", "name": "n"}, "input"),
+            ({"type": "server_tool_use", "id": "t", "name": "n"}, "input"),
+            (
+                {"type": "document", "source": {"type": "text", "data": "d"}},
+                "media_type",
+            ),
+        ],
+    )
+    def test_a_field_the_wire_requires_is_required_despite_its_default(
+        self, given: dict[str, Any], missing: str
+    ) -> None:
+        with pytest.raises(MalformedInputError, match=f"needs the field '{missing}'"):
+            _reader().structure_block(given)
+
     def test_wire_order_metadata_puts_a_field_first(self) -> None:
         # TextSource declares data first (it is required) but writes media_type first.
         wire = unstructure_block(Document(TextSource("hello")))
