@@ -183,3 +183,75 @@ def reply_dict() -> dict[str, Any]:
 
 def reply_bytes() -> bytes:
     return orjson.dumps(reply_dict())
+
+
+# --------------------------------------------------------------------------- mixed turns
+
+# A turn of a mixed history: a text, or a tool call / tool answer given as its parts.
+MixedItem = str | tuple[str, str, str, dict[str, Any]] | tuple[str, str, str]
+
+
+def mixed_pairs(n_turns: int, seed: int = 1) -> list[tuple[MixedItem, MixedItem]]:
+    """``n_turns // 2`` (user, assistant) exchanges; every 10th is a tool call.
+
+    In a tool exchange the assistant asks for a tool (a ``tool_use``) and the
+    next exchange's user turn answers it (a ``tool_result`` holding text), as
+    an agent's history reads.
+    """
+    texts = turn_texts(n_turns, seed)
+    pairs: list[tuple[MixedItem, MixedItem]] = []
+    answer: MixedItem | None = None
+    for i in range(n_turns // 2):
+        user: MixedItem = texts[2 * i] if answer is None else answer
+        answer = None
+        assistant: MixedItem = texts[2 * i + 1]
+        if i % 10 == 9 and 2 * i + 2 < n_turns:
+            tool_id = f"toolu_{i:020d}"
+            city = ("Paris", "Berlin", "Lisbon")[i % 3]
+            assistant = ("tool_use", tool_id, "get_forecast", {"city": city, "days": i % 7})
+            answer = ("tool_result", tool_id, texts[2 * i + 2])
+        pairs.append((user, assistant))
+    return pairs
+
+
+def mixed_wire(item: MixedItem) -> Any:
+    """The wire ``content`` of one mixed turn, built afresh (a str, or a list of block dicts)."""
+    if isinstance(item, str):
+        return item
+    if item[0] == "tool_use":
+        _, tool_id, name, tool_input = item  # type: ignore[misc]
+        return [{"type": "tool_use", "id": tool_id, "name": name, "input": tool_input}]
+    _, tool_id, text = item  # type: ignore[misc]
+    return [{"type": "tool_result", "tool_use_id": tool_id, "content": text}]
+
+
+def mixed_message_dicts(pairs: list[tuple[MixedItem, MixedItem]]) -> list[dict[str, Any]]:
+    """The wire messages (``MessageParam`` dicts) of a mixed history."""
+    messages: list[dict[str, Any]] = []
+    for u, a in pairs:
+        messages.append({"role": "user", "content": mixed_wire(u)})
+        messages.append({"role": "assistant", "content": mixed_wire(a)})
+    return messages
+
+
+def build_mixed(
+    conversation_cls: type[Any], pairs: list[tuple[MixedItem, MixedItem]], objects: bool
+) -> Any:
+    """A conversation of a mixed history, its blocks given as objects or as wire dicts."""
+    from conversation import ToolResult, ToolUse
+
+    c = conversation_cls()
+    for u, a in pairs:
+        if isinstance(u, str):
+            c = c.user(u)
+        elif objects:
+            c = c.user(ToolResult(u[1], u[2]))
+        else:
+            c = c.user(mixed_wire(u))
+        if isinstance(a, str):
+            c = c.assistant(a)
+        elif objects:
+            c = c.assistant(ToolUse(a[1], a[2], a[3]))  # type: ignore[misc]
+        else:
+            c = c.assistant(mixed_wire(a))
+    return c

@@ -80,12 +80,12 @@ class _GcOff:
             gc.enable()
 
 
-def _run(fn: Callable[[], object], number: int, keep: bool) -> float:
-    """Time ``number`` calls of ``fn`` with the GC off; one sample, in seconds."""
+def _run(fn: Callable[[], object], number: int, keep: bool, gc_on: bool = False) -> float:
+    """Time ``number`` calls of ``fn`` with the GC off (on if ``gc_on``); one sample, in seconds."""
     kept: list[object] = []
     keep_one = kept.append
     gc.collect()
-    with _GcOff():
+    with _GcOn() if gc_on else _GcOff():
         if keep:
             t0 = clock()
             for _ in itertools.repeat(None, number):
@@ -100,7 +100,21 @@ def _run(fn: Callable[[], object], number: int, keep: bool) -> float:
     return t1 - t0
 
 
-def _autorange(fn: Callable[[], object], min_time: float, keep: bool, max_number: int) -> int:
+class _GcOn:
+    """Enable the cyclic GC for the duration of a block, as programs run."""
+
+    def __enter__(self) -> None:
+        self._was_enabled = gc.isenabled()
+        gc.enable()
+
+    def __exit__(self, *exc: object) -> None:
+        if not self._was_enabled:
+            gc.disable()
+
+
+def _autorange(
+    fn: Callable[[], object], min_time: float, keep: bool, max_number: int, gc_on: bool = False
+) -> int:
     """The smallest ``number`` in 1, 2, 5, 10, 20, 50, ... whose loop lasts ``min_time``."""
     number = 1
     for exponent in itertools.count():
@@ -108,7 +122,7 @@ def _autorange(fn: Callable[[], object], min_time: float, keep: bool, max_number
             number = mantissa * 10**exponent
             if number >= max_number:
                 return max_number
-            if _run(fn, number, keep) >= min_time:
+            if _run(fn, number, keep, gc_on) >= min_time:
                 return number
     raise AssertionError("unreachable")
 
@@ -125,12 +139,13 @@ class Calls:
     fn: Callable[[], object]
     keep: bool = False
     max_number: int = 10_000_000
+    gc_on: bool = False  # time with the cyclic GC running, as programs run
 
     def calibrate(self, cfg: Config) -> int:
-        return _autorange(self.fn, cfg.min_time, self.keep, self.max_number)
+        return _autorange(self.fn, cfg.min_time, self.keep, self.max_number, self.gc_on)
 
     def sample(self, number: int) -> float:
-        return _run(self.fn, number, self.keep)
+        return _run(self.fn, number, self.keep, self.gc_on)
 
 
 @dataclass
@@ -147,13 +162,14 @@ class FreshCalls:
     make_input: Callable[[], Any]
     op: Callable[[Any], object]
     max_number: int = 1000
+    gc_on: bool = False  # time with the cyclic GC running, as programs run
 
     def calibrate(self, cfg: Config) -> int:
-        first = _time_fresh(self.make_input, self.op, 1)
+        first = _time_fresh(self.make_input, self.op, 1, self.gc_on)
         return max(1, min(self.max_number, math.ceil(cfg.min_time / max(first, 1e-9))))
 
     def sample(self, number: int) -> float:
-        return _time_fresh(self.make_input, self.op, number)
+        return _time_fresh(self.make_input, self.op, number, self.gc_on)
 
 
 Case = Calls | FreshCalls
@@ -211,11 +227,13 @@ def time_entries(entries: list[Entry], cfg: Config) -> tuple[list[Row], list[flo
     return rows, seconds
 
 
-def _time_fresh(make_input: Callable[[], Any], op: Callable[[Any], object], number: int) -> float:
+def _time_fresh(
+    make_input: Callable[[], Any], op: Callable[[Any], object], number: int, gc_on: bool = False
+) -> float:
     total = 0.0
     for _ in range(number):
         x = make_input()
-        with _GcOff():
+        with _GcOn() if gc_on else _GcOff():
             t0 = clock()
             out = op(x)
             t1 = clock()

@@ -8,6 +8,11 @@ from prebuilt strings, with ``c = c.user(s)`` / ``c = c.assistant(s)``.
   (the SDK's message params are TypedDicts, so this is how its users do it).
 
 Targets: at most 60x the floor per turn at 10k; linearity t(100k)/t(10k) at most 12x.
+
+Figure 1b builds a 10k-turn agent history, every 10th exchange a tool call
+(a ``tool_use`` answered by a ``tool_result`` holding text), with the GC on,
+its blocks given as objects and as wire dicts. Target: at most 2.5x the SDK's
+idiom of building the same message dicts, measured in the same run.
 """
 
 from __future__ import annotations
@@ -101,5 +106,67 @@ def run(cfg: Config) -> tuple[list[Row], list[str]]:
     return rows, notes
 
 
+TARGET_MIXED = 2.5
+
+
+def sdk_build_mixed(pairs: list[tuple[_data.MixedItem, _data.MixedItem]]) -> list[dict[str, Any]]:
+    return _data.mixed_message_dicts(pairs)
+
+
+def run_mixed(cfg: Config) -> tuple[list[Row], list[str]]:
+    """Figure 1b: a 10k-turn agent history (every 10th exchange a tool call), GC on.
+
+    The floor here is the SDK's idiom itself (a dict per turn, block dicts
+    built per turn): the target is a ratio to it, measured in the same run.
+    """
+    conversation_cls, why = _data.load_conversation()
+    n = 10_000
+    pairs = _data.mixed_pairs(n)
+    notes: list[str] = []
+    if conversation_cls is None:
+        notes.append(f"append mixed: {why}")
+    fig = f"1b. append {size_label(n)} mixed turns, GC on"
+    objects: Calls | None = None
+    dicts: Calls | None = None
+    if conversation_cls is not None:
+        for as_objects in (True, False):
+            built = _data.build_mixed(conversation_cls, pairs, as_objects)
+            if built.to_payload(model="m", max_tokens=1)["messages"] != sdk_build_mixed(pairs):
+                notes.append(f"append mixed: the built history differs (objects={as_objects})")
+            del built
+        objects = Calls(lambda: _data.build_mixed(conversation_cls, pairs, True), True, 20, True)
+        dicts = Calls(lambda: _data.build_mixed(conversation_cls, pairs, False), True, 20, True)
+    target = TARGET_MIXED
+    entries = [
+        Entry(
+            fig,
+            "floor",
+            "SDK idiom: list.append({..}), block dicts",
+            Calls(lambda: sdk_build_mixed(pairs), True, 20, True),
+            per=n,
+            unit="/turn",
+        ),
+        Entry(
+            fig,
+            "ours",
+            "c.user(ToolResult(..)), c.assistant(ToolUse(..))",
+            objects,
+            target,
+            per=n,
+            unit="/turn",
+        ),
+        Entry(
+            fig,
+            "ours",
+            "c.user([{..}]), c.assistant([{..}]) (wire dicts)",
+            dicts,
+            target,
+            per=n,
+            unit="/turn",
+        ),
+    ]
+    return time_entries(entries, cfg)[0], notes
+
+
 if __name__ == "__main__":
-    sys.exit(main("bench_append (figure 1)", [run]))
+    sys.exit(main("bench_append (figure 1)", [run, run_mixed]))

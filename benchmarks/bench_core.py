@@ -20,9 +20,11 @@ from _timing import main
 
 FIGURES = [
     bench_append.run,
+    bench_append.run_mixed,
     bench_branches.run,
     bench_to_json.run,
     bench_to_json.run_branches,
+    bench_to_json.run_mixed,
     bench_fold.run,
     bench_save.run,
 ]

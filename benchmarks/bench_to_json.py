@@ -24,6 +24,9 @@ For conversations of 1k and 10k alternating text turns:
 
 Targets at 10k: first time at most 8x the floor; after one append at most 0.5x.
 Round-robin over 16 branches: at most 2x the one-branch time.
+
+Figure 3b is the first time again on a 10k-turn agent history (every 10th
+exchange a ``tool_use`` answered by a ``tool_result``), with the GC on; same target.
 """
 
 from __future__ import annotations
@@ -255,5 +258,40 @@ def run_branches(cfg: Config) -> tuple[list[Row], list[str]]:
     return rows, notes
 
 
+def run_mixed(cfg: Config) -> tuple[list[Row], list[str]]:
+    """Figure 3b: the first ``to_json`` of a 10k-turn agent history (tool calls), GC on."""
+    conversation_cls, why = _data.load_conversation()
+    n = 10_000
+    pairs = _data.mixed_pairs(n, seed=3)
+    max_number = max(3, 100_000 // n)
+    notes: list[str] = []
+
+    def fresh_payload() -> dict[str, Any]:
+        return _data.payload(_data.mixed_message_dicts(pairs))
+
+    ours: FreshCalls | None = None
+    if conversation_cls is None:
+        notes.append(f"to_json mixed: {why}")
+    else:
+        built = _data.build_mixed(conversation_cls, pairs, True)
+        if to_json(built) != orjson.dumps(fresh_payload()):
+            notes.append(f"to_json mixed: at {size_label(n)}, c.to_json(...) != orjson.dumps")
+        del built
+        ours = FreshCalls(
+            lambda: _data.build_mixed(conversation_cls, pairs, True), to_json, max_number, True
+        )
+    fig = f"3b. to_json {size_label(n)} mixed turns first time, GC on"
+    entries = [
+        Entry(
+            fig,
+            "floor",
+            "orjson.dumps(payload)",
+            FreshCalls(fresh_payload, orjson.dumps, max_number, True),
+        ),
+        Entry(fig, "ours", "fresh c.to_json(...)", ours, TARGET_FIRST),
+    ]
+    return time_entries(entries, cfg)[0], notes
+
+
 if __name__ == "__main__":
-    sys.exit(main("bench_to_json (figure 3)", [run, run_branches]))
+    sys.exit(main("bench_to_json (figure 3)", [run, run_branches, run_mixed]))

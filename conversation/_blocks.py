@@ -3,7 +3,14 @@
 Each class mirrors one wire ``type``. Fields the API defines are attributes;
 fields it adds later arrive in ``extra`` and go back out unchanged, and a block
 type this library has never heard of becomes an :class:`UnknownBlock` that keeps
-its dict exactly. Reading and writing wire dicts lives in ``_wire.py``.
+its dict exactly.
+
+Each field is declared once, here: :data:`READER` reads and writes the wire
+dicts of these classes from their attrs fields (see ``_read.py``), and the
+block constructors use it to read the dicts they are given. The registry of
+block classes (the :data:`Block` union, and :data:`SOURCE_CLASSES`) is what
+every other module reads. ``_wire.py`` (turns, replies, the cattrs converter)
+sits above this module; nothing here imports it.
 """
 
 from __future__ import annotations
@@ -12,20 +19,29 @@ import base64
 import os
 import urllib.parse
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeAlias
 
 import attrs
 
 from ._json import EMPTY, FrozenDict, FrozenList, freeze, plain
 from ._media import IMAGE_MEDIA_TYPES, image_size, pdf_problem, sniff_media_type
+from ._read import WIRE_ORDER, WIRE_REQUIRED, BlockReader
 from .errors import MalformedInputError, quote, type_name
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
 __all__ = [
+    "ASSISTANT_ONLY",
+    "BLOCK_CLASSES",
+    "CACHE_HOLDERS",
+    "DOCUMENTED_BLOCK_TYPES",
+    "KNOWN_BLOCK_CLASSES",
     "MAX_BLOCK_DEPTH",
+    "READER",
     "SERVER_TOOL_RESULT_TYPES",
+    "SOURCE_CLASSES",
+    "USER_ONLY",
     "Base64Source",
     "Block",
     "ContentSource",
@@ -60,21 +76,13 @@ SERVER_TOOL_RESULT_TYPES = frozenset(
 )
 
 
-# Every ``type`` that has its own class below; UnknownBlock may not claim one.
-_KNOWN_BLOCK_TYPES = frozenset(
-    {
-        "text",
-        "image",
-        "document",
-        "search_result",
-        "tool_use",
-        "tool_result",
-        "thinking",
-        "redacted_thinking",
-        "server_tool_use",
-        *SERVER_TOOL_RESULT_TYPES,
-    }
+DOCUMENTED_BLOCK_TYPES: Final = (
+    "mcp_tool_use",
+    "mcp_tool_result",
+    "container_upload",
+    "compaction",
 )
+"""Block types the API documents that have no class here (they stay UnknownBlock)."""
 
 
 # --- field helpers -------------------------------------------------------------
@@ -109,6 +117,10 @@ def _opt_text(value: str | None) -> str | None:
 
 def _json_object_at(value: Mapping[str, Any], path: str) -> FrozenDict:
     """Freeze a JSON object (any mapping); errors name ``path``."""
+    if value is EMPTY:  # the default of every ``extra``: nothing to check
+        return EMPTY
+    if type(value) is dict:
+        return freeze(value, path)  # type: ignore[no-any-return]
     if not isinstance(value, Mapping):
         raise MalformedInputError(f"expected a JSON object, got {type_name(value)}", path)
     if not isinstance(value, dict):
@@ -172,11 +184,9 @@ def _blocks(value: _BlocksInput) -> tuple[Block, ...]:
     These are the content of a block, so they may nest at most one level less
     than :data:`MAX_BLOCK_DEPTH`.
     """
-    from ._wire import coerce_blocks  # the converter module imports this one
-
     if isinstance(value, Sequence) and not isinstance(value, str | list | tuple):
         value = tuple(value)
-    blocks = coerce_blocks(value, "$.content")
+    blocks: tuple[Block, ...] = READER.coerce(value, "$.content")
     check_nesting(blocks, "$.content")
     return blocks
 
@@ -351,7 +361,11 @@ class TextSource:
     type: ClassVar[str] = "text"
     data: str = attrs.field(converter=_text, validator=_is(str, "a string"))
     media_type: str = attrs.field(
-        default="text/plain", converter=_text, validator=_is(str, "a media type string")
+        default="text/plain",
+        converter=_text,
+        validator=_is(str, "a media type string"),
+        # written before ``data``, as the API's examples do; the wire always has it
+        metadata={WIRE_ORDER: -1, WIRE_REQUIRED: True},
     )
     extra: FrozenDict = attrs.field(
         default=EMPTY, converter=_extra, validator=_no_known_keys, kw_only=True, repr=False
@@ -369,10 +383,8 @@ class ContentSource:
     )
 
 
-# Every source ``type`` that has its own class above; UnknownSource may not claim one.
-_KNOWN_SOURCE_TYPES = frozenset(
-    cls.type for cls in (Base64Source, URLSource, FileSource, TextSource, ContentSource)
-)
+SOURCE_CLASSES: Final = (Base64Source, URLSource, FileSource, TextSource, ContentSource)
+"""Every source class with a wire ``type`` of its own; UnknownSource may not claim one."""
 
 
 def _unknown_source(instance: Any, attribute: attrs.Attribute[Any], value: FrozenDict) -> None:
@@ -384,7 +396,7 @@ def _unknown_source(instance: Any, attribute: attrs.Attribute[Any], value: Froze
             "by its type (base64, url, file, text, content)",
             "$.type",
         )
-    if kind in _KNOWN_SOURCE_TYPES:
+    if kind in READER.sources_by_type:
         raise MalformedInputError(
             f"{kind!r} is a source type this library knows; build it with its own class "
             "(Base64Source, URLSource, FileSource, TextSource, ContentSource)",
@@ -679,7 +691,9 @@ class ToolUse:
     type: ClassVar[str] = "tool_use"
     id: str = attrs.field(converter=_text, validator=_is(str, "a string"))
     name: str = attrs.field(converter=_text, validator=_is(str, "a string"))
-    input: FrozenDict = attrs.field(factory=FrozenDict, converter=_input)
+    input: FrozenDict = attrs.field(
+        factory=FrozenDict, converter=_input, metadata={WIRE_REQUIRED: True}
+    )
     cache_control: FrozenDict | None = attrs.field(
         default=None, converter=as_cache_control, kw_only=True
     )
@@ -744,7 +758,9 @@ class ServerToolUse:
     type: ClassVar[str] = "server_tool_use"
     id: str = attrs.field(converter=_text, validator=_is(str, "a string"))
     name: str = attrs.field(converter=_text, validator=_is(str, "a string"))
-    input: FrozenDict = attrs.field(factory=FrozenDict, converter=_input)
+    input: FrozenDict = attrs.field(
+        factory=FrozenDict, converter=_input, metadata={WIRE_REQUIRED: True}
+    )
     cache_control: FrozenDict | None = attrs.field(
         default=None, converter=as_cache_control, kw_only=True
     )
@@ -766,6 +782,7 @@ def _server_result_type(instance: Any, attribute: attrs.Attribute[Any], value: A
 class ServerToolResult:
     """The result of a server tool (``web_search_tool_result`` and its kin), kept as sent."""
 
+    wire_types: ClassVar[frozenset[str]] = SERVER_TOOL_RESULT_TYPES
     type: str = attrs.field(converter=_text, validator=_server_result_type)
     tool_use_id: str = attrs.field(converter=_text, validator=_is(str, "a string"))
     content: Any = attrs.field(default=None, converter=_content_json)
@@ -781,7 +798,7 @@ def _unknown_raw(instance: Any, attribute: attrs.Attribute[Any], value: FrozenDi
     kind = value.get("type")
     if not isinstance(kind, str):
         raise MalformedInputError("a content block needs a string 'type'", "$.type")
-    if kind in _KNOWN_BLOCK_TYPES:
+    if kind in READER.by_type:
         raise MalformedInputError(
             f"{quote(kind)} is a block type this library knows; build it with its own class "
             "(or pass the dict as content) so it is checked and read back the same",
@@ -815,7 +832,21 @@ Block: TypeAlias = (
     | UnknownBlock
 )
 
-BLOCK_CLASSES: tuple[type, ...] = Block.__args__
+KNOWN_BLOCK_CLASSES: Final[tuple[type, ...]] = tuple(
+    c for c in Block.__args__ if c is not UnknownBlock
+)
+"""Every block class with a wire type of its own (the :data:`Block` union, which
+is the registry every module reads); their order is the order typos are checked in."""
+
+BLOCK_CLASSES: tuple[type, ...] = (*KNOWN_BLOCK_CLASSES, UnknownBlock)
+USER_ONLY: Final = (Image, Document, SearchResult, ToolResult)
+"""Blocks only a user turn may hold."""
+ASSISTANT_ONLY: Final = (ToolUse, Thinking, RedactedThinking, ServerToolUse, ServerToolResult)
+"""Blocks only an assistant turn may hold."""
+CACHE_HOLDERS: Final = tuple(
+    c for c in KNOWN_BLOCK_CLASSES if "cache_control" in attrs.fields_dict(c)
+)
+"""Blocks that may carry ``cache_control`` (not thinking blocks, not unknown ones)."""
 
 _new = object.__new__
 _set_text = Text.__dict__["text"].__set__
@@ -832,3 +863,67 @@ def plain_text(text: str) -> Text:
     _set_cache(block, None)
     _set_extra(block, EMPTY)
     return block
+
+
+_USE_ID, _USE_NAME, _USE_INPUT, _USE_CACHE, _USE_EXTRA = (
+    ToolUse.__dict__[name].__set__ for name in ("id", "name", "input", "cache_control", "extra")
+)
+_RESULT_ID, _RESULT_CONTENT, _RESULT_ERROR, _RESULT_CACHE, _RESULT_EXTRA = (
+    ToolResult.__dict__[name].__set__
+    for name in ("tool_use_id", "content", "is_error", "cache_control", "extra")
+)
+
+
+def quick_block(data: dict[str, Any]) -> Block | None:
+    """The block of a wire dict in one of its commonest plain shapes, built without
+    the general reader (hot path), or None for any other dict.
+
+    The shapes: a text block (``"citations": null`` allowed, as replies send
+    it), a tool_use with a JSON object input, a tool_result holding text.
+    """
+    kind = data.get("type")
+    if kind == "text":
+        if len(data) == 2 or (len(data) == 3 and data.get("citations", 0) is None):
+            text = data.get("text")
+            if type(text) is str:
+                return plain_text(text)
+    elif kind == "tool_use" and len(data) == 4:
+        tool_id, name, tool_input = data.get("id"), data.get("name"), data.get("input")
+        if type(tool_id) is str and type(name) is str and type(tool_input) is dict:
+            frozen = freeze(tool_input, ".input")
+            use = _new(ToolUse)
+            _USE_ID(use, tool_id)
+            _USE_NAME(use, name)
+            _USE_INPUT(use, frozen)
+            _USE_CACHE(use, None)
+            _USE_EXTRA(use, EMPTY)
+            return use
+    elif kind == "tool_result" and len(data) == 3:
+        tool_use_id, content = data.get("tool_use_id"), data.get("content")
+        if type(tool_use_id) is str and type(content) is str:
+            result = _new(ToolResult)
+            _RESULT_ID(result, tool_use_id)
+            _RESULT_CONTENT(result, content)
+            _RESULT_ERROR(result, None)
+            _RESULT_CACHE(result, None)
+            _RESULT_EXTRA(result, EMPTY)
+            return result
+    return None
+
+
+def block_reader(blocks: tuple[type, ...]) -> BlockReader:
+    """The reader of ``blocks`` (known block classes) with this module's sources and hooks."""
+    return BlockReader.of(
+        blocks,
+        SOURCE_CLASSES,
+        unknown_block=UnknownBlock,
+        unknown_source=UnknownSource,
+        documented_types=DOCUMENTED_BLOCK_TYPES,
+        plain_text=plain_text,
+        quick_block=quick_block,
+        check_nesting=check_nesting,
+    )
+
+
+READER: Final = block_reader(KNOWN_BLOCK_CLASSES)
+"""Reads and writes these classes as wire dicts; block constructors read dicts with it."""

@@ -10,6 +10,9 @@ another model) makes the reply's ``model`` the one that answered, its
 ``to.model``, as the official SDK does; and a reply given as an object of
 the official SDK (``anthropic.types.Message``, ``BetaMessage``: pydantic
 models) is read through its ``model_dump``, without importing the SDK.
+
+A reply's wire form (the response JSON) is read and written here too, below
+the converter of ``_wire.py`` and above the blocks it holds.
 """
 
 from __future__ import annotations
@@ -20,9 +23,18 @@ from typing import Any, Protocol
 
 import attrs
 
-from ._blocks import BLOCK_CLASSES, Block, ServerToolUse, Thinking, ToolUse, UnknownBlock
+from ._blocks import (
+    BLOCK_CLASSES,
+    READER,
+    Block,
+    ServerToolUse,
+    Thinking,
+    ToolUse,
+    UnknownBlock,
+)
 from ._json import EMPTY, FrozenDict, freeze
-from .errors import MalformedInputError, quote, type_name
+from ._read import json_text_error, load_json, read_int, read_object, read_str
+from .errors import MalformedInputError, MalformedReplyError, quote, type_name
 
 __all__ = ["Provenance", "Reply", "ReplyInfo", "Usage"]
 
@@ -190,14 +202,10 @@ class Reply:
 
         Raises :class:`MalformedReplyError` for anything that is not a reply.
         """
-        from ._wire import reply_from_wire  # the converter module imports this one
-
         return reply_from_wire(data)
 
     def to_wire(self) -> dict[str, Any]:
         """The response as the API would have sent it (a dict)."""
-        from ._wire import reply_to_wire
-
         return reply_to_wire(self)
 
     @property
@@ -400,3 +408,189 @@ def sdk_reply_dict(reply: Any) -> Any:
             f"could not read the {type(reply).__name__} object as a reply: its "
             f"model_dump() failed ({type(exc).__name__}: {str(exc)[:200]})"
         ) from None
+
+
+# --- replies ----------------------------------------------------------------------
+
+
+# --- on the wire ------------------------------------------------------------------
+# Replies are read and written here, beside their values (``_wire.py`` re-exports
+# these for the converter), so that ``Reply.from_wire`` needs no import from above.
+
+
+def usage_from_wire(data: Any, path: str) -> Usage:
+    """Read a ``usage`` object; null counters count as zero, details go to ``extra``."""
+    if not isinstance(data, dict):
+        raise MalformedInputError(f"expected a usage object, got {type_name(data)}", path)
+    counts: list[Any] = [
+        data.get("input_tokens"),
+        data.get("output_tokens"),
+        data.get("cache_creation_input_tokens"),
+        data.get("cache_read_input_tokens"),
+    ]
+    a, b, c, d = counts
+    if type(a) is int and type(b) is int and type(c) is int and type(d) is int:
+        # The common case: four integer counters, maybe a few details besides.
+        if len(data) == 4:
+            return make_usage(counts, EMPTY)
+        details = {k: v for k, v in data.items() if k not in _USAGE_SLOTS}
+        return make_usage(counts, freeze(details, path))
+    counts = [0, 0, 0, 0]
+    extra: dict[str, Any] | None = None
+    for key, value in data.items():
+        slot = _USAGE_SLOTS.get(key)
+        if slot is None:
+            if extra is None:
+                extra = {}
+            extra[key] = value
+        elif value is not None:
+            counts[slot] = value if type(value) is int else read_int(value, f"{path}.{key}")
+    return make_usage(counts, freeze(extra, path) if extra else EMPTY)
+
+
+_ZERO = Usage()
+
+
+_USAGE_SLOTS = {
+    "input_tokens": 0,
+    "output_tokens": 1,
+    "cache_creation_input_tokens": 2,
+    "cache_read_input_tokens": 3,
+}
+
+
+def usage_to_wire(usage: Usage) -> dict[str, Any]:
+    out = {
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "cache_creation_input_tokens": usage.cache_creation_input_tokens,
+        "cache_read_input_tokens": usage.cache_read_input_tokens,
+    }
+    out.update(usage.extra)
+    return out
+
+
+_REPLY_META = ("id", "model", "stop_reason", "stop_sequence")
+_REPLY_KEYS = frozenset({*_REPLY_META, "usage", "content", "type", "role"})
+
+
+def _reply_info(data: dict[str, Any], path: str) -> ReplyInfo:
+    meta = [data.get("id"), data.get("model"), data.get("stop_reason"), data.get("stop_sequence")]
+    for index, (key, value) in enumerate(zip(_REPLY_META, meta, strict=True)):
+        if value is not None and type(value) is not str:
+            meta[index] = read_str(value, f"{path}.{key}")  # raises, naming the field
+    usage_data = data.get("usage")
+    usage = usage_from_wire(usage_data, f"{path}.usage") if usage_data is not None else _ZERO
+    extra: Any = EMPTY
+    if not _REPLY_KEYS.issuperset(data):
+        extra = freeze({k: v for k, v in data.items() if k not in _REPLY_KEYS}, path)
+    return make_info(meta, usage, extra)
+
+
+def parse_reply(data: Any) -> tuple[tuple[Block, ...], ReplyInfo]:
+    """Read a Messages API response (dict, JSON bytes or str, or a Reply) into parts."""
+    if isinstance(data, Reply):
+        return data.content, served_model(data.content, data.info)
+    text = isinstance(data, bytes | bytearray | memoryview | str)
+    try:
+        if text:
+            data = load_json(data, "the reply")
+        elif not isinstance(data, dict):
+            try:
+                data = sdk_reply_dict(data)  # the official SDK's Message (a pydantic model)
+            except ValueError as exc:
+                raise MalformedInputError(str(exc)) from None
+        if not isinstance(data, dict):
+            raise MalformedInputError(f"a reply must be a JSON object, got {type_name(data)}")
+        kind = data.get("type", "message")
+        if kind != "message":
+            if kind == "error":
+                error = data.get("error")
+                detail = error.get("message") if isinstance(error, dict) else error
+                raise MalformedInputError(
+                    f"this is an API error response, not a reply ({quote(detail, 200)}); "
+                    "nothing can be folded from it"
+                )
+            raise MalformedInputError(
+                f"expected a reply of type 'message', got {quote(kind)}", "$.type"
+            )
+        role = data.get("role", "assistant")
+        if role != "assistant":
+            raise MalformedInputError(
+                f"a reply's role must be 'assistant', got {quote(role)}", "$.role"
+            )
+        content = data.get("content")
+        if type(content) is not list:
+            raise MalformedInputError(
+                "a reply needs 'content'"
+                if content is None
+                else f"a reply's content must be a list of blocks, got {type_name(content)}",
+                "$.content",
+            )
+        try:
+            blocks = tuple([READER.structure_block(item, "") for item in content])
+        except MalformedInputError:
+            # Find which block failed, to say where (only on the error path).
+            for index, item in enumerate(content):
+                try:
+                    READER.structure_block(item, "")
+                except MalformedInputError as exc:
+                    raise MalformedInputError(exc.reason, f"$.content[{index}]{exc.path}") from None
+            raise
+        return blocks, served_model(blocks, _reply_info(data, "$"))
+    except MalformedReplyError:
+        raise
+    except MalformedInputError as exc:
+        error = (
+            exc
+            if isinstance(exc, MalformedReplyError)
+            else MalformedReplyError(exc.reason, exc.path)
+        )
+        if text:
+            error = json_text_error(error)
+        if error is exc:
+            raise
+        raise error from None
+
+
+def reply_from_wire(data: Any) -> Reply:
+    """Read a Messages API response (dict, JSON bytes or str, or a Reply) as a Reply."""
+    if isinstance(data, Reply):
+        return data
+    content, info = parse_reply(data)
+    return Reply.from_info(content, info)
+
+
+def reply_to_wire(reply: Reply) -> dict[str, Any]:
+    """The response JSON of a Reply (as the API would have sent it)."""
+    out: dict[str, Any] = {"id": reply.id, "type": "message", "role": "assistant"}
+    out["content"] = [READER.unstructure_block(b) for b in reply.content]
+    out["model"] = reply.model
+    out["stop_reason"] = reply.stop_reason
+    out["stop_sequence"] = reply.stop_sequence
+    out["usage"] = usage_to_wire(reply.usage)
+    out.update(reply.extra)
+    return out
+
+
+def info_to_wire(info: ReplyInfo) -> dict[str, Any]:
+    """A reply's metadata for the save format (nulls omitted)."""
+    out: dict[str, Any] = {}
+    for key in _REPLY_META:
+        value = getattr(info, key)
+        if value is not None:
+            out[key] = value
+    out["usage"] = usage_to_wire(info.usage)
+    if info.extra:
+        out["extra"] = info.extra
+    return out
+
+
+def info_from_wire(data: Any, path: str) -> ReplyInfo:
+    if not isinstance(data, dict):
+        raise MalformedInputError(f"expected a reply record, got {type_name(data)}", path)
+    info = _reply_info({k: v for k, v in data.items() if k != "extra"}, path)
+    extra = data.get("extra")
+    if extra is None:
+        return info
+    return attrs.evolve(info, extra=read_object(extra, f"{path}.extra"))

@@ -50,15 +50,14 @@ import attrs
 
 from ._blocks import (
     _MAX_HEAD_CHARS,
+    ASSISTANT_ONLY,
+    USER_ONLY,
     Base64Source,
     Block,
     ContentSource,
     Document,
     Image,
-    RedactedThinking,
     SearchResult,
-    ServerToolResult,
-    ServerToolUse,
     Text,
     TextSource,
     Thinking,
@@ -95,8 +94,8 @@ _TTLS = (None, "5m", "1h")
 _NONE: frozenset[str] = frozenset()
 _ONLY_STR = {str}
 _content_of = attrgetter("content")
-_USER_ONLY = (Image, Document, SearchResult, ToolResult)
-_ASSISTANT_ONLY = (ToolUse, Thinking, RedactedThinking, ServerToolUse, ServerToolResult)
+_USER_ONLY = USER_ONLY
+_ASSISTANT_ONLY = ASSISTANT_ONLY
 
 
 class ScanState(NamedTuple):

@@ -6,7 +6,7 @@ from typing import Any, Literal, Protocol
 
 import attrs
 
-from ._blocks import Block, Text, plain_text
+from ._blocks import READER, Block, Text, plain_text
 from ._reply import SYNTHETIC, Provenance
 from .errors import MalformedInputError, quote, type_name
 
@@ -51,9 +51,7 @@ def _role(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
 
 
 def _content(value: Any) -> str | tuple[Block, ...]:
-    from ._wire import coerce_blocks  # the converter module imports this one
-
-    return value if type(value) is str else canonical(coerce_blocks(value, "$.content"))
+    return value if type(value) is str else canonical(READER.coerce(value, "$.content"))
 
 
 def _provenance(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:

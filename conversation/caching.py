@@ -33,15 +33,9 @@ from typing import Any, Literal
 import attrs
 
 from ._blocks import (
+    CACHE_HOLDERS,
     Block,
-    Document,
-    Image,
-    SearchResult,
-    ServerToolResult,
-    ServerToolUse,
     Text,
-    ToolResult,
-    ToolUse,
 )
 from ._conversation import Conversation
 from ._json import FrozenDict, thaw
@@ -57,17 +51,7 @@ positions it marked (``[[turn, block], ...]``)."""
 
 Ttl = Literal["5m", "1h"]
 
-# Blocks that may carry cache_control (not thinking blocks, not unknown ones).
-_HOLDERS = (
-    Text,
-    Image,
-    Document,
-    SearchResult,
-    ToolUse,
-    ToolResult,
-    ServerToolUse,
-    ServerToolResult,
-)
+_HOLDERS = CACHE_HOLDERS
 
 
 def _marker(ttl: Ttl | None) -> dict[str, str]:
