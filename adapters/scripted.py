@@ -45,6 +45,7 @@ from conversation import (
     Usage,
     converter,
 )
+from conversation.errors import quote
 
 from ._base import build_payload, check_defaults, merge_options
 from ._stream import AsyncScriptedStream, ScriptedStream
@@ -178,15 +179,13 @@ def _fill(
     return attrs.evolve(reply, **changes)
 
 
-def _clip(text: str, width: int = 60) -> str:
-    return repr(text if len(text) <= width else text[: width - 1] + "…")
-
-
 def _last_user_message(conversation: Conversation) -> str:
     """The last user turn's text, clipped, for an error message."""
     for turn in reversed(conversation.turns):
         if turn.role == "user":
-            return _clip(turn.text) if turn.text else f"[{', '.join(b.type for b in turn.blocks)}]"
+            return (
+                quote(turn.text, 60) if turn.text else f"[{', '.join(b.type for b in turn.blocks)}]"
+            )
     return "none"
 
 

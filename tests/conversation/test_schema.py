@@ -12,11 +12,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conversation import ConversationError, MalformedInputError
+from conversation._docstrings import parse_docstring
 from conversation._schema import (
     ArgumentError,
     SchemaError,
     function_spec,
-    parse_docstring,
     schema_for,
     structure,
     structure_args,
