@@ -32,7 +32,7 @@ from conversation import (
     converter,
 )
 from tests.adapters.fake_api import make_message, stream_events
-from tests.strategies import reply_dicts
+from tests.strategies import fake_streamable_replies, reply_dicts
 
 Events = list[tuple[str, dict[str, Any]]]
 CHAT = Conversation().user("Hello")
@@ -125,19 +125,6 @@ def feed_all(events: Events) -> tuple[Accumulator, list[Any]]:
     accumulator = Accumulator()
     typed = [accumulator.feed(name, data) for name, data in events]
     return accumulator, [event for event in typed if event is not None]
-
-
-def _tool_calls_have_input(message: dict[str, Any]) -> bool:
-    return all("input" in b for b in message["content"] if b["type"].endswith("tool_use"))
-
-
-def fake_streamable_replies(min_blocks: int = 0) -> st.SearchStrategy[dict[str, Any]]:
-    """Replies whose ``stream_events`` spell them back.
-
-    The fake API's builder streams an ``input`` for every tool-call type, even for an
-    (unknown-block) ``mcp_tool_use`` drawn without one, which then comes back with ``{}``.
-    """
-    return reply_dicts(min_blocks=min_blocks).filter(_tool_calls_have_input)
 
 
 def _block(data: dict[str, Any]) -> Block:
