@@ -75,7 +75,6 @@ ReplyFunction: TypeAlias = Callable[
 _CHARS_PER_TOKEN = 4
 _PROMPT_FIELDS = ("system", "tools", "messages")
 _FILLABLE = frozenset({"id", "model", "stop_reason", "usage"})
-_ZERO_USAGE = Usage()
 
 
 class ScriptExhaustedError(AdapterError):
@@ -118,7 +117,7 @@ def _template(item: object, what: str) -> _Template:
         return _Template(Reply((Text(item),) if item else ()), _FILLABLE)
     if isinstance(item, Reply):
         missing = {name for name in ("id", "model", "stop_reason") if getattr(item, name) is None}
-        if item.usage == _ZERO_USAGE:
+        if item.usage == Usage():
             missing.add("usage")
         return _Template(item, frozenset(missing))
     if isinstance(item, Mapping):

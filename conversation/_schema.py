@@ -40,6 +40,7 @@ from __future__ import annotations
 import collections.abc
 import enum
 import inspect
+import re
 import types
 import typing
 from collections.abc import Callable, Collection, Mapping
@@ -61,6 +62,7 @@ __all__ = [
     "FunctionSpec",
     "SchemaError",
     "function_spec",
+    "is_tool_name",
     "json_type",
     "schema_for",
     "structure",
@@ -330,6 +332,13 @@ def _record_schema(record: Record, where: str, seen: tuple[type, ...]) -> dict[s
 
 
 # -- functions ----------------------------------------------------------------------
+
+_TOOL_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
+
+
+def is_tool_name(value: object) -> bool:
+    """True for a tool name the Messages API accepts: 1 to 64 letters, digits, ``_``, ``-``."""
+    return isinstance(value, str) and _TOOL_NAME.fullmatch(value) is not None
 
 
 def _read_only(mapping: Mapping[str, Any]) -> Mapping[str, Any]:

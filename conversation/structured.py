@@ -66,7 +66,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from functools import partial
-from typing import Any, Final, Generic, Literal, Protocol, TypeVar, overload
+from typing import Any, Final, Generic, Literal, TypeVar, overload
 
 import attrs
 
@@ -74,7 +74,8 @@ from ._blocks import Block, Text, ToolResult, ToolUse
 from ._conversation import Conversation
 from ._json import thaw
 from ._jsonschema import dangling_refs, problems
-from ._schema import ArgumentError, schema_for, structure
+from ._schema import ArgumentError, is_tool_name, schema_for, structure
+from ._sender import AsyncSender, Sender
 from ._wire import coerce_blocks
 from .errors import ConversationError, MalformedInputError, quote
 
@@ -88,7 +89,6 @@ Method = Literal["tool", "prefill"]
 WRAPPER: Final = "value"
 """The one property a non-object target is wrapped in (a tool's input must be an object)."""
 
-_TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 _MAX_PROBLEMS = 10
 
 
@@ -146,21 +146,13 @@ class Extraction(Generic[T]):
         return self.conversation.user([*answers, *coerce_blocks(content)])
 
 
-class _Sender(Protocol):
-    def send(self, conversation: Conversation, /, **options: Any) -> Conversation: ...
-
-
-class _AsyncSender(Protocol):
-    async def asend(self, conversation: Conversation, /, **options: Any) -> Conversation: ...
-
-
 # -- the public calls --------------------------------------------------------------------
 
 
 @overload
 def extract(
     conversation: Conversation,
-    adapter: _Sender,
+    adapter: Sender,
     target: type[T],
     *,
     method: Method = ...,
@@ -171,7 +163,7 @@ def extract(
 @overload
 def extract(
     conversation: Conversation,
-    adapter: _Sender,
+    adapter: Sender,
     target: Any,
     *,
     method: Method = ...,
@@ -181,7 +173,7 @@ def extract(
 ) -> Extraction[Any]: ...
 def extract(
     conversation: Conversation,
-    adapter: _Sender,
+    adapter: Sender,
     target: Any,
     *,
     method: Method = "tool",
@@ -214,7 +206,7 @@ def extract(
 @overload
 async def aextract(
     conversation: Conversation,
-    adapter: _AsyncSender,
+    adapter: AsyncSender,
     target: type[T],
     *,
     method: Method = ...,
@@ -225,7 +217,7 @@ async def aextract(
 @overload
 async def aextract(
     conversation: Conversation,
-    adapter: _AsyncSender,
+    adapter: AsyncSender,
     target: Any,
     *,
     method: Method = ...,
@@ -235,7 +227,7 @@ async def aextract(
 ) -> Extraction[Any]: ...
 async def aextract(
     conversation: Conversation,
-    adapter: _AsyncSender,
+    adapter: AsyncSender,
     target: Any,
     *,
     method: Method = "tool",
@@ -345,7 +337,7 @@ def _prepare(
         )
     spec = _target(target)
     name = tool_name if tool_name is not None else _default_tool_name(spec.name)
-    if not isinstance(name, str) or not _TOOL_NAME.match(name):
+    if not is_tool_name(name):
         raise MalformedInputError(
             f"tool_name must be 1-64 letters, digits, '_' or '-', got {name!r}", "$.tool_name"
         )

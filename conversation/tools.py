@@ -45,11 +45,10 @@ how to carry on after :class:`ToolLoopError` (``run_tools(err.conversation,
 from __future__ import annotations
 
 import inspect
-import re
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from functools import partial
-from typing import Any, Protocol, TypeAlias, overload
+from typing import Any, TypeAlias, overload
 
 import anyio
 import anyio.to_thread
@@ -63,11 +62,13 @@ from ._schema import (
     ArgumentError,
     SchemaError,
     function_spec,
+    is_tool_name,
     schema_for,
     structure,
     structure_args,
     to_plain,
 )
+from ._sender import AsyncSender, Sender
 from .errors import ConversationError, MalformedInputError
 
 __all__ = [
@@ -88,8 +89,6 @@ __all__ = [
     "structure_args",
     "tool",
 ]
-
-_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 
 
 class ToolLoopError(ConversationError):
@@ -121,23 +120,11 @@ class ToolCallError(ConversationError):
         self.tool_use = tool_use
 
 
-class Sender(Protocol):
-    """What :func:`run_tools` needs of an adapter: ``send``."""
-
-    def send(self, conversation: Conversation, /, **options: Any) -> Conversation: ...
-
-
-class AsyncSender(Protocol):
-    """What :func:`arun_tools` needs of an adapter: ``asend``."""
-
-    async def asend(self, conversation: Conversation, /, **options: Any) -> Conversation: ...
-
-
 # -- the Tool value -----------------------------------------------------------------
 
 
 def _check_name(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if not isinstance(value, str) or not _NAME.match(value):
+    if not is_tool_name(value):
         raise MalformedInputError(
             f"a tool name must be 1 to 64 letters, digits, '_' or '-', got {value!r}",
             "$.name",

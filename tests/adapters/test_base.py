@@ -10,6 +10,7 @@ import adapters
 from adapters import Adapter, FunctionAdapter, ScriptedAdapter, StreamingAdapter
 from adapters._base import build_body, build_payload, check_defaults, merge_options
 from conversation import Conversation, MalformedInputError, RuleViolationError
+from conversation.tools import AsyncSender, Sender
 
 CHAT = Conversation(system="Be brief.").user("Hello")
 
@@ -133,6 +134,16 @@ class TestProtocols:
         assert stream.conversation.last is not None
         assert stream.conversation.last.text == "Hi."
         assert stream.conversation[:-1] == CHAT
+
+    def test_adapter_is_the_cores_two_sender_protocols(self) -> None:
+        """Adapter declares no send or asend of its own: it is conversation.tools' Sender and
+        AsyncSender at once, so the core's helpers and the adapters share one declaration."""
+        assert Sender in Adapter.__mro__
+        assert AsyncSender in Adapter.__mro__
+        assert "send" not in vars(Adapter)
+        assert "asend" not in vars(Adapter)
+        assert isinstance(_Both(), Sender)
+        assert isinstance(_Both(), AsyncSender)
 
     def test_any_class_with_send_and_asend_is_an_adapter(self) -> None:
         """The protocol is structural: send plus asend make an Adapter, send alone does not."""
