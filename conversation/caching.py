@@ -33,15 +33,9 @@ from typing import Any, Literal
 import attrs
 
 from ._blocks import (
+    BLOCK_CLASSES,
     Block,
-    Document,
-    Image,
-    SearchResult,
-    ServerToolResult,
-    ServerToolUse,
     Text,
-    ToolResult,
-    ToolUse,
 )
 from ._conversation import Conversation
 from ._json import FrozenDict, thaw
@@ -57,17 +51,10 @@ positions it marked (``[[turn, block], ...]``)."""
 
 Ttl = Literal["5m", "1h"]
 
-# Blocks that may carry cache_control (not thinking blocks, not unknown ones).
-_HOLDERS = (
-    Text,
-    Image,
-    Document,
-    SearchResult,
-    ToolUse,
-    ToolResult,
-    ServerToolUse,
-    ServerToolResult,
+_HOLDERS: tuple[type, ...] = tuple(
+    cls for cls in BLOCK_CLASSES if "cache_control" in attrs.fields_dict(cls)
 )
+"""The block classes that may carry cache_control (not thinking blocks, not unknown ones)."""
 
 
 def _marker(ttl: Ttl | None) -> dict[str, str]:

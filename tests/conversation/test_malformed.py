@@ -74,6 +74,16 @@ BLOCK = cast("type[Block]", Block)
 # --- helpers ------------------------------------------------------------------------------
 
 
+def every_reader_refuses(data: bytes) -> None:
+    """``data`` raises each byte reader's own error class: payload, reply and save file."""
+    with pytest.raises(MalformedInputError):
+        Conversation.from_payload(data)
+    with pytest.raises(MalformedReplyError):
+        Conversation().fold(data)
+    with pytest.raises(SaveFormatError):
+        Conversation.loads(data)
+
+
 def exercise(c: Conversation) -> None:
     """Use an accepted conversation every way; only ConversationError may come out."""
     hash(c)
@@ -348,12 +358,7 @@ class TestMutatedDocuments:
     @given(st.binary(max_size=64))
     def test_random_bytes(self, data: bytes) -> None:
         """Random bytes raise the reader's own error class (they are never a valid body)."""
-        with pytest.raises(MalformedInputError):
-            Conversation.from_payload(data)
-        with pytest.raises(MalformedReplyError):
-            Conversation().fold(data)
-        with pytest.raises(SaveFormatError):
-            Conversation.loads(data)
+        every_reader_refuses(data)
 
     @pytest.mark.parametrize(
         "data",
@@ -362,12 +367,7 @@ class TestMutatedDocuments:
     )
     def test_non_json_bytes(self, data: bytes) -> None:
         """Bytes that are not a JSON object raise each reader's own error class."""
-        with pytest.raises(MalformedInputError):
-            Conversation.from_payload(data)
-        with pytest.raises(MalformedReplyError):
-            Conversation().fold(data)
-        with pytest.raises(SaveFormatError):
-            Conversation.loads(data)
+        every_reader_refuses(data)
 
 
 # --- paths ----------------------------------------------------------------------------------
