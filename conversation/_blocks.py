@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 import attrs
 
+from ._build import new as _new
 from ._json import EMPTY, FrozenDict, FrozenList, freeze, plain
 from ._media import IMAGE_MEDIA_TYPES, image_size, pdf_problem, sniff_media_type
 from .errors import MalformedInputError, quote, type_name
@@ -817,7 +818,6 @@ Block: TypeAlias = (
 
 BLOCK_CLASSES: tuple[type, ...] = Block.__args__
 
-_new = object.__new__
 _set_text = Text.__dict__["text"].__set__
 _set_citations = Text.__dict__["citations"].__set__
 _set_cache = Text.__dict__["cache_control"].__set__

@@ -9,6 +9,7 @@ import attrs
 import orjson
 
 from ._blocks import Block, Text
+from ._build import new as _new
 from ._chain import Ledger, Node, chain_equal, chain_hash, make_node, node_of
 from ._json import EMPTY, FrozenDict, check_json, freeze
 from ._reply import SYNTHETIC, Provenance, Reply, ReplyModel, Usage, make_provenance, unfinished
@@ -29,7 +30,6 @@ from .errors import MalformedInputError, RuleViolationError, Violation, quote, t
 
 __all__ = ["REQUEST_FIELDS", "Conversation", "split_payload"]
 
-_new = object.__new__
 _NOT_OPTIONS = ("messages", "system")
 
 REQUEST_FIELDS: Final = (

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 import attrs
 
 from ._blocks import BLOCK_CLASSES, Block, ServerToolUse, Thinking, ToolUse, UnknownBlock
+from ._build import new as _new
 from ._json import EMPTY, FrozenDict, freeze
 from .errors import MalformedInputError, quote, type_name
 
@@ -283,7 +284,6 @@ class Provenance:
 
 SYNTHETIC = Provenance()
 
-_new = object.__new__
 _set = {
     (cls, f.name): cls.__dict__[f.name].__set__
     for cls in (Usage, ReplyInfo)

@@ -64,6 +64,7 @@ from ._blocks import (
     check_nesting,
     plain_text,
 )
+from ._build import new as _new
 from ._json import EMPTY, FrozenDict, freeze, plain
 from ._reply import (
     SYNTHETIC,
@@ -347,7 +348,6 @@ def _plan(cls: type, fields: tuple[_Field, ...]) -> _Plan:
 
 _PLANS = {cls: _plan(cls, fields) for cls, fields in _FIELDS.items()}
 _WRITTEN_PLANS = {cls: _plan(cls, fields) for cls, fields in _field_table(written=True).items()}
-_new = object.__new__
 
 
 def _structure_fields(cls: type, data: dict[str, Any], path: str, written: bool = False) -> Any:

@@ -49,6 +49,8 @@ from conversation import (
     UnknownSource,
     URLSource,
 )
+from conversation._conversation import REQUEST_FIELDS
+from conversation._suggest import Vocabulary
 from conversation._wire import block_type_typo
 
 __all__ = [
@@ -891,11 +893,13 @@ _known_options: dict[str, st.SearchStrategy[Any]] = {
     "context_management": json_objects(max_size=2),
 }
 _RESERVED_OPTIONS = frozenset({"messages", "system", "cache_control", *_known_options})
+# A future field that misspells a known one ("ETADTA") is refused as a typo, not passed on.
+_REQUEST_NAMES = Vocabulary(REQUEST_FIELDS)
 
 
 @st.composite
 def request_options(draw: st.DrawFn, *, thinking: bool = True) -> dict[str, Any]:
-    """Request fields other than system/messages: model, max_tokens, any of §1.2, and
+    """Request fields other than system/messages: model, max_tokens, any known field, and
     unknown future fields with arbitrary JSON values. ``thinking=False`` leaves out a
     ``thinking`` that turns thinking on (it forbids a prefill)."""
     options: dict[str, Any] = {
@@ -910,7 +914,9 @@ def request_options(draw: st.DrawFn, *, thinking: bool = True) -> dict[str, Any]
         options[name] = value
     future = draw(
         st.dictionaries(
-            st.text(min_size=1, max_size=12).filter(lambda k: k not in _RESERVED_OPTIONS),
+            st.text(min_size=1, max_size=12).filter(
+                lambda k: k not in _RESERVED_OPTIONS and _REQUEST_NAMES.misspelling_of(k) is None
+            ),
             json_values(6),
             max_size=2,
         )
@@ -974,7 +980,7 @@ _STOP_REASONS = (
 
 @st.composite
 def reply_dicts(draw: st.DrawFn, *, min_blocks: int = 0, max_blocks: int = 4) -> dict[str, Any]:
-    """A Messages API response body (§6): id, content blocks, model, stop fields, usage,
+    """A Messages API response body: id, content blocks, model, stop fields, usage,
     sometimes ``container``/``stop_details`` and unknown fields."""
     kinds = draw(
         st.lists(

@@ -253,7 +253,7 @@ class TestToolResultUnmatched:
         assert_one(c, "tool_result_unmatched", 4, 0)
 
     def test_matching_ids_are_fine(self) -> None:
-        """Tool results answering every tool_use of the turn before are fine (§4.4 example)."""
+        """Tool results answering every tool_use of the turn before are fine."""
         c = (
             Conversation()
             .user("Weather in Paris and Rome?")

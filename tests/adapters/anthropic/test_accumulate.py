@@ -151,7 +151,7 @@ class TestFinal:
 
     @given(fake_streamable_replies())
     def test_the_fake_apis_event_sequence(self, message: dict[str, Any]) -> None:
-        """The exact §7 sequence the fake API serves accumulates to its message too."""
+        """The exact event sequence the fake API serves accumulates to its message too."""
         accumulator, _ = feed_all(stream_events(message, text_chunk=3))
         assert accumulator.final() == message
 
@@ -193,7 +193,7 @@ class TestFinal:
         assert events == before
 
     def test_text_example_of_the_reference(self) -> None:
-        """§7.3 of the API notes: two text deltas and a ping."""
+        """The API documentation's example stream: two text deltas and a ping."""
         accumulator, typed = feed_all(stream_events(make_message("Hello!"), text_chunk=5))
         assert accumulator.final()["content"] == [{"type": "text", "text": "Hello!"}]
         assert [e.text for e in typed if isinstance(e, TextDelta)] == ["Hello", "!"]
