@@ -11,14 +11,7 @@ tests; ``adapters.anthropic`` speaks to the Anthropic Messages API.
 'Hi!'
 """
 
-from ._base import (
-    Adapter,
-    AsyncMessageStream,
-    MessageStream,
-    StreamingAdapter,
-    StreamInterruptedError,
-    StreamNotConsumedError,
-)
+from ._base import Adapter, AsyncMessageStream, MessageStream, StreamingAdapter
 from ._events import (
     BlockStart,
     BlockStop,
@@ -29,10 +22,17 @@ from ._events import (
     TextDelta,
     ThinkingDelta,
 )
-from .scripted import FunctionAdapter, ScriptedAdapter, ScriptExhaustedError
+from .errors import (
+    AdapterError,
+    ScriptExhaustedError,
+    StreamInterruptedError,
+    StreamNotConsumedError,
+)
+from .scripted import FunctionAdapter, ScriptedAdapter
 
 __all__ = [
     "Adapter",
+    "AdapterError",
     "AsyncMessageStream",
     "BlockStart",
     "BlockStop",

@@ -18,10 +18,11 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from types import TracebackType
 from typing import Any, Protocol, Self, runtime_checkable
 
-from conversation import AdapterError, Conversation, MalformedInputError
+from conversation import Conversation, MalformedInputError
 from conversation.tools import AsyncSender, Sender
 
 from ._events import StreamEvent
+from .errors import StreamInterruptedError, StreamNotConsumedError
 
 __all__ = [
     "Adapter",
@@ -35,24 +36,6 @@ __all__ = [
     "check_defaults",
     "merge_options",
 ]
-
-
-class StreamNotConsumedError(AdapterError):
-    """``stream.conversation`` was read before the stream reached its end."""
-
-
-class StreamInterruptedError(AdapterError):
-    """A stream was cut off before its reply ended; nothing already received is lost.
-
-    ``conversation`` is the caller's conversation with what arrived of the
-    reply folded in as an interrupted turn (``turn.provenance.interrupted``).
-    Keep it, or call ``conversation.resumable()`` and send that to let the
-    model continue where it stopped.
-    """
-
-    def __init__(self, message: str, *, conversation: Conversation) -> None:
-        super().__init__(message)
-        self.conversation = conversation
 
 
 class MessageStream(Protocol):

@@ -49,6 +49,7 @@ from conversation.errors import quote
 
 from ._base import build_payload, check_defaults, merge_options
 from ._stream import AsyncScriptedStream, ScriptedStream
+from .errors import ScriptExhaustedError
 
 __all__ = [
     "AsyncScriptedStream",
@@ -75,29 +76,6 @@ ReplyFunction: TypeAlias = Callable[
 _CHARS_PER_TOKEN = 4
 _PROMPT_FIELDS = ("system", "tools", "messages")
 _FILLABLE = frozenset({"id", "model", "stop_reason", "usage"})
-
-
-class ScriptExhaustedError(AdapterError):
-    """A :class:`ScriptedAdapter` was sent more requests than it had replies for.
-
-    ``scripted`` is how many replies (and exceptions) were scripted;
-    ``request`` is the payload that found none left (it is also recorded).
-    """
-
-    def __init__(self, scripted: int, number: int, request: dict[str, Any], last_user: str):
-        self.scripted = scripted
-        self.request = request
-        had = (
-            "no replies were scripted"
-            if scripted == 0
-            else f"{scripted} {'reply was' if scripted == 1 else 'replies were'} scripted "
-            "and all were used"
-        )
-        super().__init__(
-            f"ScriptedAdapter ran out of replies: {had}, but request {number} asked for "
-            f"another (its last user message: {last_user}). Script one more reply, or find "
-            "why the code under test sends more requests than expected."
-        )
 
 
 # -- replies ---------------------------------------------------------------------------

@@ -18,7 +18,14 @@ import bench_save
 import bench_to_json
 from _timing import main
 
-FIGURES = [bench_append.run, bench_branches.run, bench_to_json.run, bench_fold.run, bench_save.run]
+FIGURES = [
+    bench_append.run,
+    bench_branches.run,
+    bench_to_json.run,
+    bench_to_json.run_branches,
+    bench_fold.run,
+    bench_save.run,
+]
 
 if __name__ == "__main__":
     sys.exit(main("bench_core (figures 1-5)", FIGURES))

@@ -8,6 +8,14 @@ For conversations of 1k and 10k alternating text turns:
 - after one append: ``c.to_json(...)`` once, then ``c.user("x").to_json(...)``
   timed, each call appending afresh to the already-serialized ``c``.
 
+- after one append, 16 branches: branches of one root, each with 2k turns of
+  its own after a 4k-turn shared prefix, each serialized once; the timed calls
+  go round-robin over the branches, ``b.user("x").to_json(...)``, beside the
+  one-branch case on a 6k-turn conversation, and the ledger's memory for the
+  workload (``tracemalloc``: what the calls leave allocated, the JSON and the
+  UTF-8 forms of the texts that encoding caches) beside the memory of the
+  turns themselves (their texts included).
+
 - floor: ``orjson.dumps`` of the equivalent prebuilt payload dict;
 - SDK idioms: ``json.dumps(payload)`` of the ``MessageParam`` dicts, and the
   SDK's own request encoding, as ``client.messages.create`` runs it before
@@ -15,10 +23,12 @@ For conversations of 1k and 10k alternating text turns:
   body holding every optional field as ``not_given``.
 
 Targets at 10k: first time at most 8x the floor; after one append at most 0.5x.
+Round-robin over 16 branches: at most 2x the one-branch time.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 from typing import Any
@@ -26,7 +36,18 @@ from typing import Any
 import _data
 import orjson
 from _data import MAX_TOKENS, MODEL
-from _timing import Calls, Config, Entry, FreshCalls, Row, main, size_label, time_entries
+from _timing import (
+    AllocMeter,
+    Calls,
+    Config,
+    Entry,
+    FreshCalls,
+    Row,
+    fmt_bytes,
+    main,
+    size_label,
+    time_entries,
+)
 
 try:  # the SDK's own body encoding (anthropic 2.x internals; absent from older releases)
     from anthropic._utils import prepare_request_data
@@ -36,6 +57,8 @@ except ImportError:  # pragma: no cover - depends on the installed SDK
 
 TARGET_FIRST = 8.0
 TARGET_AFTER_APPEND = 0.5
+TARGET_ROUND_ROBIN = 2.0
+BRANCHES = 16
 
 
 def sdk_encode(body: dict[str, Any]) -> bytes:
@@ -146,5 +169,91 @@ def run(cfg: Config) -> tuple[list[Row], list[str]]:
     return rows, notes
 
 
+def run_branches(cfg: Config) -> tuple[list[Row], list[str]]:
+    """After one append, round-robin over branches with long tails of their own."""
+    conversation_cls, why = _data.load_conversation()
+    shared, own = (400, 200) if cfg.quick else (4_000, 2_000)
+    if conversation_cls is None:
+        return [], [f"to_json branches: {why}"]
+
+    def text_pairs() -> tuple[list[tuple[str, str]], list[list[tuple[str, str]]]]:
+        shared_pairs = _data.text_pairs(shared, seed=5)
+        return shared_pairs, [_data.text_pairs(own, seed=100 + i) for i in range(BRANCHES)]
+
+    def grow(base: Any, pairs: list[tuple[str, str]]) -> Any:
+        for u, a in pairs:
+            base = base.user(u).assistant(a)
+        return base
+
+    def build_branches() -> list[Any]:
+        shared_pairs, tails = text_pairs()  # the texts are part of the turns measured
+        root = grow(conversation_cls(), shared_pairs)
+        return [grow(root, pairs) for pairs in tails]
+
+    def send_round(branches: list[Any]) -> None:
+        for b in branches:
+            to_json(b.user("x"))
+
+    with AllocMeter() as meter:
+        turns_bytes, branches = meter.measure(build_branches)
+        ledger_bytes, _ = meter.measure(lambda: send_round(branches))
+    prefix_pairs, tails = text_pairs()
+    one_pairs = [*prefix_pairs, *tails[0]]
+    payload_plus = _data.payload(_data.message_dicts([*one_pairs, ("x", "")])[:-1])
+    notes = []
+    if to_json(branches[0].user("x")) != orjson.dumps(payload_plus):
+        notes.append("to_json branches: b.user('x').to_json(...) != orjson.dumps(payload)")
+    one = _data.build_conversation(conversation_cls, one_pairs)
+    to_json(one.user("x"))
+    turn = itertools.cycle(branches).__next__
+
+    label = f"{size_label(shared)} + {BRANCHES} x {size_label(own)}"
+    fig = f"3. to_json {label} after 1 append"
+    entries = [
+        Entry(
+            fig,
+            "floor",
+            "orjson.dumps(payload + 1), one branch",
+            Calls(lambda: orjson.dumps(payload_plus)),
+        ),
+        Entry(
+            fig,
+            "ours",
+            'c.user("x").to_json(...), one branch',
+            Calls(lambda: to_json(one.user("x"))),
+        ),
+        Entry(
+            fig,
+            "ours",
+            f'b.user("x").to_json(...), {BRANCHES} branches in turn',
+            Calls(lambda: to_json(turn().user("x"))),
+        ),
+    ]
+    rows, seconds = time_entries(entries, cfg)
+    single, round_robin = seconds[1], seconds[2]
+    assert single is not None
+    assert round_robin is not None
+    rows.append(
+        Row(
+            fig,
+            "ours",
+            "round-robin / one branch",
+            f"{round_robin / single:.3g}x",
+            round_robin / single,
+            TARGET_ROUND_ROBIN,
+        )
+    )
+    rows.append(
+        Row(
+            fig,
+            "ours",
+            "memory: encoded work / the turns",
+            f"{fmt_bytes(ledger_bytes)} / {fmt_bytes(turns_bytes)}",
+            ledger_bytes / turns_bytes,
+        )
+    )
+    return rows, notes
+
+
 if __name__ == "__main__":
-    sys.exit(main("bench_to_json (figure 3)", [run]))
+    sys.exit(main("bench_to_json (figure 3)", [run, run_branches]))

@@ -35,12 +35,19 @@ from ._reply import Provenance, Reply, ReplyInfo, Usage
 from ._turn import Role, Turn
 from ._wire import converter
 from .errors import (
+    ActionError,
     AdapterError,
+    ArgumentError,
+    ContinuationError,
     ConversationError,
+    ExtractionError,
     MalformedInputError,
     MalformedReplyError,
     RuleViolationError,
     SaveFormatError,
+    SchemaError,
+    ToolCallError,
+    ToolLoopError,
     UnsupportedVersionError,
     Violation,
 )
@@ -51,13 +58,17 @@ except _metadata.PackageNotFoundError:  # a source tree used without being insta
     __version__ = "0+unknown"
 
 __all__ = [
+    "ActionError",
     "AdapterError",
+    "ArgumentError",
     "Base64Source",
     "Block",
     "ContentSource",
+    "ContinuationError",
     "Conversation",
     "ConversationError",
     "Document",
+    "ExtractionError",
     "FileSource",
     "FrozenDict",
     "FrozenList",
@@ -71,6 +82,7 @@ __all__ = [
     "Role",
     "RuleViolationError",
     "SaveFormatError",
+    "SchemaError",
     "SearchResult",
     "ServerToolResult",
     "ServerToolUse",
@@ -78,6 +90,8 @@ __all__ = [
     "Text",
     "TextSource",
     "Thinking",
+    "ToolCallError",
+    "ToolLoopError",
     "ToolResult",
     "ToolUse",
     "Turn",

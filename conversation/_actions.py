@@ -15,7 +15,7 @@ from typing import Any, Final
 
 import attrs
 
-from ._schema import ArgumentError
+from .errors import ActionError
 
 __all__ = ["COMPUTER_ACTIONS", "SCROLL_DIRECTIONS", "Action", "ActionError", "read_action"]
 
@@ -23,20 +23,6 @@ MAX_DURATION: Final = 100.0
 """The longest ``hold_key`` or ``wait``, in seconds (the reference implementation's limit)."""
 
 SCROLL_DIRECTIONS: Final = ("up", "down", "left", "right")
-
-
-class ActionError(ArgumentError):
-    """A tool call this environment cannot carry out, or whose input does not fit.
-
-    It is the model's call that is wrong (or asks what the environment lacks),
-    so it is always answered as an error result, also with ``raise_errors``.
-    ``problems`` lists each ``(path, message)``, like :class:`ArgumentError`.
-    """
-
-    def __init__(self, problems: str | Iterable[tuple[str, str]], path: str = "$") -> None:
-        found = [(path, problems)] if isinstance(problems, str) else list(problems)
-        super().__init__(found)
-        self.args = ("; ".join(m if p == "$" else f"{p}: {m}" for p, m in self.problems),)
 
 
 @attrs.frozen

@@ -5,19 +5,24 @@ A conversation's turns are a linked list that grows at the head: each
 O(1) and every branch shares the prefix it grew from.
 
 Walking a linked list backwards is slow for indexing and for writing JSON, so
-all nodes that grew from one root share a :class:`Ledger`: the materialized
-path (a list of nodes from the root) of the head used last, the JSON of its
-messages, and the rule-scan state at checkpoints along it. Asking for the same
-head again, or a head one turn further, reuses all of that; a head on another
-branch reuses the common part up to the nearest checkpoint. The ledger holds
-one path, so its memory stays O(N) for N turns however many branches exist.
-A lock makes it safe to share conversations across threads.
+work done on a chain is kept where branches can share it. Every
+:data:`CHUNK`-th node that was serialized holds a :class:`Segment`: the JSON of
+the chunk of turns ending at it, the rule-scan state after it, and a link to
+the segment before it, so the segments form a tree shaped like the chain and
+any head finds its nearest encoded ancestor less than a chunk away. Each
+segment also keeps a :class:`Tip`, the turns encoded past it the last time a
+head beyond it was sent, so a branch sent again after one more turn encodes
+that turn only, however many branches are sent in between. Encoded work lives
+on the nodes it describes, so its memory is O(distinct turns) and goes when
+they go. All nodes that grew from one root share a :class:`Ledger`: a lock,
+the segments of the head sent last (to join a body without walking), and the
+materialized path of the head read last, for indexing.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 from ._blocks import Block
@@ -42,7 +47,7 @@ class Node:
     ``length`` is the number of turns up to and including this one.
     """
 
-    __slots__ = ("content", "hash", "ledger", "length", "parent", "provenance", "role")
+    __slots__ = ("content", "hash", "ledger", "length", "parent", "provenance", "role", "segment")
 
     role: str
     content: str | tuple[Block, ...]
@@ -51,6 +56,7 @@ class Node:
     length: int
     ledger: Ledger
     hash: int  # set lazily by chain_hash; unset until then
+    segment: Segment  # set on a checkpoint node once its chunk is encoded; unset until then
 
     @property
     def turn(self) -> Turn:
@@ -90,12 +96,97 @@ def node_of(turn: Turn, parent: Node | None) -> Node:
     return make_node(turn.role, turn.content, turn.provenance, parent)
 
 
-class Mark(NamedTuple):
-    """A checkpoint: after ``turns`` turns, the JSON ends at ``end``, the rules are ``state``."""
+class Tip:
+    """Turns encoded past a segment, with a mark after each batch encoded.
 
-    turns: int
-    end: int
-    state: ScanState
+    Mark ``i`` says: after ``nodes[i]``, the JSON ends at ``ends[i]`` and the
+    rules are ``states[i]``. A head that has one of the marked nodes as an
+    ancestor reuses the JSON up to it. ``found`` holds (turn index, violation).
+    Read and changed only under the ledger's lock.
+    """
+
+    __slots__ = ("data", "ends", "found", "nodes", "states")
+
+    def __init__(self) -> None:
+        self.nodes: list[Node] = []
+        self.ends: list[int] = []
+        self.states: list[ScanState] = []
+        # Shares its segment's bytes once full, until it is cut to grow another way.
+        self.data: bytes | bytearray = bytearray()
+        self.found: list[tuple[int, Violation]] = []
+
+    def reach(self, todo: list[Node], base: int) -> int:
+        """How many marks lie on the path ``todo`` (the nodes after turn ``base``)."""
+        nodes = self.nodes
+        size = len(todo)
+        for i in range(len(nodes) - 1, -1, -1):
+            node = nodes[i]
+            at = node.length - base - 1
+            if at < size and todo[at] is node:
+                return i + 1
+        return 0
+
+    def cut(self, keep: int) -> None:
+        """Keep the first ``keep`` marks (the rest lie on another branch), ready to grow."""
+        if keep < len(self.nodes):
+            del self.nodes[keep:], self.ends[keep:], self.states[keep:]
+            turns = self.nodes[-1].length if keep else 0
+            self.found = [(i, v) for i, v in self.found if i < turns]
+            self.data = bytearray(self.data[: self.ends[-1] if keep else 0])
+        elif type(self.data) is bytes:
+            self.data = bytearray(self.data)
+
+    def add(
+        self, end: Node, chunk: bytes, start: int, state: ScanState, found: list[Violation]
+    ) -> None:
+        """Append ``chunk`` (a JSON array of the turns from ``start`` to ``end``) and mark it."""
+        data = self.data
+        assert type(data) is bytearray  # made so by cut()
+        if data:
+            data += b","
+        data += memoryview(chunk)[1:-1]
+        self.found.extend((start, v) for v in found)
+        self.nodes.append(end)
+        self.ends.append(len(data))
+        self.states.append(state)
+
+
+class Segment:
+    """The JSON and rule scan of one chunk of turns ending at a checkpoint node.
+
+    ``data`` holds the chunk's messages, comma-separated; ``flagged`` says
+    whether this chunk or any before it found a violation.
+    """
+
+    __slots__ = ("data", "flagged", "found", "parent", "state", "tip", "turns")
+
+    flagged: bool
+
+    def __init__(
+        self,
+        parent: Segment | None,
+        turns: int,
+        data: bytes,
+        state: ScanState,
+        found: tuple[Violation, ...],
+    ) -> None:
+        self.parent = parent
+        self.turns = turns
+        self.data = data
+        self.state = state
+        self.found = found
+        self.flagged = bool(found) or (parent is not None and parent.flagged)
+        self.tip = Tip()
+
+    @classmethod
+    def after(cls, parent: Segment, tip: Tip, state: ScanState) -> Segment:
+        """The segment following ``parent`` whose chunk is all of ``tip`` (a full chunk).
+
+        The tip keeps its marks for sibling branches, sharing the segment's bytes.
+        """
+        data = bytes(tip.data)
+        tip.data = data
+        return cls(parent, parent.turns + CHUNK, data, state, tuple(v for _, v in tip.found))
 
 
 class Encoded(NamedTuple):
@@ -106,18 +197,35 @@ class Encoded(NamedTuple):
     violations: list[Violation]
 
 
-class Ledger:
-    """Work done along the most recently used path of one chain (see the module doc)."""
+Encoder = Callable[[list["Node"], int, ScanState], tuple[bytes, ScanState, list[Violation]]]
+"""Encodes and scans a run of nodes: (their JSON array, the scan state after, violations)."""
 
-    __slots__ = ("data", "lock", "marks", "nodes", "violations")
+
+def _encode_turns(
+    turns: list[Node], start: int, state: ScanState
+) -> tuple[bytes, ScanState, list[Violation]]:
+    """The JSON array of ``turns`` (the first is turn ``start``) and their rule scan."""
+    state, found = scan(turns, start, state)
+    return encode_messages(turns, start), state, found
+
+
+class Ledger:
+    """What the branches of one chain share: a lock, and work done along them.
+
+    ``encoder`` is the function that encodes new turns; tests replace it to
+    count the turns encoded.
+    """
+
+    __slots__ = ("chain", "encoder", "lock", "nodes", "pieces", "root")
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.nodes: list[Node] = []
-        self.data = bytearray()
-        self.marks: list[Mark] = [Mark(0, 0, INITIAL)]
-        # (index of the turn whose scan found it, violation), in scan order.
-        self.violations: list[tuple[int, Violation]] = []
+        self.root = Segment(None, 0, b"", INITIAL, ())
+        # The segments from the root to the one sent last, and their data with commas between.
+        self.chain: list[Segment] = []
+        self.pieces: list[bytes] = []
+        self.encoder: Encoder = _encode_turns
 
     # -- the path ---------------------------------------------------------------------
 
@@ -144,18 +252,6 @@ class Ledger:
         del nodes[keep:]
         fresh.reverse()
         nodes.extend(fresh)
-        self._forget_after(keep)
-
-    def _forget_after(self, keep: int) -> None:
-        """Drop encoded work for turns past the first ``keep`` (their path changed)."""
-        marks = self.marks
-        if marks[-1].turns <= keep:
-            return
-        while marks[-1].turns > keep:
-            marks.pop()
-        del self.data[marks[-1].end :]
-        last = marks[-1].turns
-        self.violations = [(i, v) for i, v in self.violations if i < last]
 
     def adopt(self, nodes: list[Node]) -> None:
         """Take a freshly built path (the chain was read in order, e.g. by ``loads``)."""
@@ -178,6 +274,10 @@ class Ledger:
             self._align(head)
             return self.nodes[: head.length]
 
+    def iter_turns(self, head: Node) -> Iterator[Turn]:
+        for node in self.path(head):
+            yield node.turn
+
     # -- encoding and rules -------------------------------------------------------------
 
     def encode(self, head: Node, front: bytes, back: bytes) -> Encoded:
@@ -187,78 +287,84 @@ class Ledger:
         frames them; the whole body is joined once, here.
         """
         with self.lock:
-            self._align(head)
+            segment, todo = _nearest_segment(head, self.root)
+            base = segment.turns
+            tip = segment.tip
+            mark = tip.reach(todo, base)
+            if mark:
+                count, state = tip.nodes[mark - 1].length, tip.states[mark - 1]
+            else:
+                count, state = base, segment.state
             target = head.length
-            marks = self.marks
-            if marks[-1].turns < target:
-                self._extend(target)
-            if marks[-1].turns == target:
-                last = marks[-1]
-                body = b"".join((front, self.data, back))
-                return Encoded(body, last.state, [v for _, v in self.violations])
-            # ``head`` is behind the encoded tip: reuse up to the checkpoint before it.
-            mark = marks[_last_mark_at_or_before(marks, target)]
-            found = [v for i, v in self.violations if i < mark.turns]
-            state = mark.state
-            tail = b""
-            if mark.turns < target:
-                encoded, state, more = _encode_turns(
-                    self.nodes[mark.turns : target], mark.turns, state
-                )
-                tail = (b"," if mark.end else b"") + encoded[1:-1]
-                found += more
-            with memoryview(self.data) as data:
-                body = b"".join((front, data[: mark.end], tail, back))
-        return Encoded(body, state, found)
+            if count < target:
+                tip.cut(mark)
+                while count < target:
+                    stop = min(target, (count // CHUNK + 1) * CHUNK)
+                    chunk, state, found = self.encoder(
+                        todo[count - base : stop - base], count, state
+                    )
+                    end = todo[stop - base - 1]
+                    tip.add(end, chunk, count, state, found)
+                    count = stop
+                    if stop % CHUNK == 0:
+                        segment = Segment.after(segment, tip, state)
+                        end.segment = segment
+                        tip = segment.tip
+                mark = len(tip.nodes)
+            self._reach(segment)
+            k = segment.turns // CHUNK
+            parts: list[bytes | bytearray] = [front, *self.pieces[: max(0, 2 * k - 1)]]
+            found_all = [v for s in self.chain[:k] for v in s.found] if segment.flagged else []
+            if mark:
+                if k:
+                    parts.append(b",")
+                size = tip.ends[mark - 1]
+                parts.append(tip.data if size == len(tip.data) else tip.data[:size])
+                found_all += [v for i, v in tip.found if i < count]
+            parts.append(back)
+            body = b"".join(parts)
+        return Encoded(body, state, found_all)
 
-    def _extend(self, target: int) -> None:
-        """Encode and scan nodes up to ``target`` (lock held), checkpointing each chunk."""
-        marks = self.marks
-        last = marks[-1]
-        if last.turns % CHUNK:
-            # A checkpoint off the chunk grid is temporary: restart its chunk so
-            # the grid stays O(N / CHUNK) checkpoints long.
-            marks.pop()
-            del self.data[marks[-1].end :]
-            self.violations = [(i, v) for i, v in self.violations if i < marks[-1].turns]
-            last = marks[-1]
-        data = self.data
-        count, state = last.turns, last.state
-        nodes = self.nodes
-        while count < target:
-            stop = min(target, (count // CHUNK + 1) * CHUNK)
-            chunk, state, found = _encode_turns(nodes[count:stop], count, state)
-            if found:
-                # Keyed by the chunk's first turn: truncation happens at checkpoints.
-                self.violations.extend((count, v) for v in found)
-            if data:
-                data += b","
-            data += memoryview(chunk)[1:-1]
-            count = stop
-            marks.append(Mark(count, len(data), state))
-
-    def iter_turns(self, head: Node) -> Iterator[Turn]:
-        for node in self.path(head):
-            yield node.turn
-
-
-def _encode_turns(
-    turns: list[Node], start: int, state: ScanState
-) -> tuple[bytes, ScanState, list[Violation]]:
-    """The JSON array of ``turns`` and their rule scan."""
-    state, found = scan(turns, start, state)
-    return encode_messages(turns, start), state, found
+    def _reach(self, segment: Segment) -> None:
+        """Make ``chain`` start with the segments up to ``segment`` (lock held)."""
+        chain = self.chain
+        k = segment.turns // CHUNK
+        if k == 0 or (k <= len(chain) and chain[k - 1] is segment):
+            return
+        fresh: list[Segment] = []
+        size = len(chain)
+        node: Segment | None = segment
+        while node is not None and node.turns:
+            k = node.turns // CHUNK
+            if k <= size and chain[k - 1] is node:
+                break
+            fresh.append(node)
+            node = node.parent
+        keep = 0 if node is None else node.turns // CHUNK
+        del chain[keep:], self.pieces[max(0, 2 * keep - 1) :]
+        fresh.reverse()
+        chain.extend(fresh)
+        pieces = self.pieces
+        for segment in fresh:
+            if pieces:
+                pieces.append(b",")
+            pieces.append(segment.data)
 
 
-def _last_mark_at_or_before(marks: list[Mark], count: int) -> int:
-    lo, hi = 0, len(marks) - 1
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if marks[mid].turns <= count:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
+def _nearest_segment(head: Node, root: Segment) -> tuple[Segment, list[Node]]:
+    """The segment nearest before or at ``head``, and the nodes after it up to ``head``."""
+    todo: list[Node] = []
+    node: Node | None = head
+    while node is not None:
+        if not node.length % CHUNK:
+            segment: Segment | None = getattr(node, "segment", None)
+            if segment is not None:
+                todo.reverse()
+                return segment, todo
+        todo.append(node)
+        node = node.parent
+    todo.reverse()
+    return root, todo
 
 
 def chain_equal(a: Node | None, b: Node | None) -> bool:

@@ -313,7 +313,8 @@ class Conversation:
         reject, before anything is sent, and :class:`MalformedInputError` for an
         option that misspells a request field (``sytem=``; see :data:`REQUEST_FIELDS`:
         names that resemble none pass through). Already-encoded turns are reused, so
-        sending a long history again after one more turn costs about one turn.
+        sending a long history again after one more turn costs about one turn, on
+        every branch of it, in any order.
         """
         body, found = self._encode(options)
         if found:

@@ -55,7 +55,7 @@ from . import _pydantic
 from ._docstrings import class_docs, parse_docstring
 from ._json import thaw
 from ._records import NO_DEFAULT, Record, RecordError, record_of
-from .errors import ConversationError, MalformedInputError
+from .errors import ArgumentError, SchemaError
 
 __all__ = [
     "ArgumentError",
@@ -83,48 +83,6 @@ _ADVICE: dict[Any, str] = {
     bytearray: "JSON has no bytes: use str (base64, say)",
     complex: "JSON has no complex numbers: use two floats",
 }
-
-
-class SchemaError(ConversationError, TypeError):
-    """A type hint that has no JSON Schema here, found when a tool is made.
-
-    ``where`` names the place (``parameter 'tags' of tag_items``), ``hint`` is
-    the offending hint, and ``reason`` says why and what to use instead.
-    """
-
-    def __init__(self, where: str, hint: Any, reason: str) -> None:
-        self.where = where
-        self.hint = hint
-        self.reason = reason
-        super().__init__(f"cannot describe {where} as JSON Schema: {_show(hint)}: {reason}")
-
-
-class ArgumentError(MalformedInputError):
-    """JSON arguments that do not fit the parameters' types.
-
-    ``problems`` lists every ``(path, message)`` found (``("$.unit", "expected
-    one of 'c', 'f', got 'k'")``); ``path`` and ``reason`` are the first one's,
-    and the message lists them all.
-    """
-
-    def __init__(self, problems: Collection[tuple[str, str]]) -> None:
-        self.problems = tuple(problems)
-        path, reason = self.problems[0]
-        MalformedInputError.__init__(self, reason, path)
-        self.args = ("; ".join(f"{p}: {m}" for p, m in self.problems),)
-
-    def __str__(self) -> str:
-        return str(self.args[0])
-
-
-# -- showing hints ------------------------------------------------------------------
-
-
-def _show(hint: Any) -> str:
-    """A hint as a person writes it: ``list[str]``, ``Point``, ``Literal['c', 'f']``."""
-    if isinstance(hint, type) and not typing.get_args(hint):
-        return hint.__qualname__
-    return repr(hint).replace("typing.", "").replace("collections.abc.", "")
 
 
 # -- schemas ------------------------------------------------------------------------

@@ -1,35 +1,80 @@
 """The library's errors: one tree, rooted in :class:`ConversationError`.
 
-::
+Every exception class of the ``conversation`` package is defined here; those
+of ``adapters`` are in :mod:`adapters.errors` (generic) and
+``adapters/anthropic/_errors.py`` (the Anthropic adapter's). The whole tree, both
+packages, is drawn here once (README.md shows the same tree; a test holds them
+to the classes)::
 
-    ConversationError                     anything this library raises on purpose
-    ├── MalformedInputError (ValueError)   input that cannot be read: wrong type, missing
-    │   │                                   field, unknown role, not JSON
-    │   ├── MalformedReplyError            a Messages API response that fold() cannot read
-    │   └── SaveFormatError                text that Conversation.loads() cannot read
-    │       └── UnsupportedVersionError    a save format from a newer library
-    ├── RuleViolationError                 a payload the API would reject (400), caught
-    │                                       before sending; lists every violation
-    └── AdapterError                       raised by a transport (see the adapters package)
+    ConversationError                         anything this library raises on purpose
+    ├── MalformedInputError (ValueError)      input that cannot be read; .path, .reason
+    │   ├── MalformedReplyError               a Messages API response fold() cannot read
+    │   ├── SaveFormatError                   text Conversation.loads() cannot read
+    │   │   └── UnsupportedVersionError       a save format from a newer library
+    │   └── ArgumentError                     tool arguments that do not fit; .problems
+    │       └── ActionError                   a computer-use call this environment refuses
+    ├── SchemaError (TypeError)               a type hint with no JSON Schema; .where, .hint
+    ├── RuleViolationError                    a payload the API would reject (400), caught
+    │                                          before sending; .violations, .rules (the
+    │                                          adapter adds missing_model, missing_max_tokens)
+    ├── ToolLoopError                         run_tools reached max_steps; .conversation
+    ├── ToolCallError                         a tool raised (raise_errors=True); .tool_use
+    ├── ExtractionError                       extract() could not read the output; .raw
+    ├── ContinuationError                     continue_reply() cannot continue this reply
+    └── AdapterError                          raised by a transport (package adapters)
+        ├── StreamNotConsumedError            stream.conversation read before the end
+        ├── StreamInterruptedError            a stream was cut off; .conversation
+        ├── ScriptExhaustedError              a ScriptedAdapter ran out of replies
+        └── AnthropicError                    adapters.anthropic; .status_code, .request_id
+            ├── MissingAPIKeyError            no api_key and ANTHROPIC_API_KEY unset
+            ├── APIStatusError                the API answered with an error status
+            │   ├── BadRequestError           400 invalid_request_error
+            │   │   └── PrefillNotSupportedError  400: the model refuses a prefill
+            │   ├── AuthenticationError       401 authentication_error
+            │   ├── PermissionDeniedError     403 permission_error
+            │   ├── NotFoundError             404 not_found_error
+            │   ├── ConflictError             409 (retried)
+            │   ├── RequestTooLargeError      413 request_too_large
+            │   ├── UnprocessableEntityError  422
+            │   ├── RateLimitError            429 rate_limit_error (retried)
+            │   └── InternalServerError       >= 500 api_error (retried)
+            │       ├── ServiceUnavailableError  503
+            │       ├── DeadlineExceededError    504
+            │       └── OverloadedError          529 overloaded_error
+            └── APIConnectionError            no answer: refused, reset, DNS...
+                └── APITimeoutError           no answer in time
 
-Every message names what was wrong, where (a ``$.messages[3].content[0]``-style
-path, or turn and block index), and what to do about it.
+A name in parentheses is a second base class. Every message names what was
+wrong, where (a ``$.messages[3].content[0]``-style path, or turn and block
+index), and what to do about it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+import typing
+from collections.abc import Collection, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
+if TYPE_CHECKING:
+    from ._blocks import ToolUse
+    from ._conversation import Conversation
+
 __all__ = [
+    "ActionError",
     "AdapterError",
+    "ArgumentError",
+    "ContinuationError",
     "ConversationError",
+    "ExtractionError",
     "MalformedInputError",
     "MalformedReplyError",
     "RuleViolationError",
     "SaveFormatError",
+    "SchemaError",
+    "ToolCallError",
+    "ToolLoopError",
     "UnsupportedVersionError",
     "Violation",
     "a_or_an",
@@ -149,6 +194,38 @@ class UnsupportedVersionError(SaveFormatError):
     """A save format version this release of the library does not know."""
 
 
+class ArgumentError(MalformedInputError):
+    """JSON arguments that do not fit the parameters' types.
+
+    ``problems`` lists every ``(path, message)`` found (``("$.unit", "expected
+    one of 'c', 'f', got 'k'")``); ``path`` and ``reason`` are the first one's,
+    and the message lists them all.
+    """
+
+    def __init__(self, problems: Collection[tuple[str, str]]) -> None:
+        self.problems = tuple(problems)
+        path, reason = self.problems[0]
+        MalformedInputError.__init__(self, reason, path)
+        self.args = ("; ".join(f"{p}: {m}" for p, m in self.problems),)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class ActionError(ArgumentError):
+    """A tool call this environment cannot carry out, or whose input does not fit.
+
+    It is the model's call that is wrong (or asks what the environment lacks),
+    so it is always answered as an error result, also with ``raise_errors``.
+    ``problems`` lists each ``(path, message)``, like :class:`ArgumentError`.
+    """
+
+    def __init__(self, problems: str | Iterable[tuple[str, str]], path: str = "$") -> None:
+        found = [(path, problems)] if isinstance(problems, str) else list(problems)
+        super().__init__(found)
+        self.args = ("; ".join(m if p == "$" else f"{p}: {m}" for p, m in self.problems),)
+
+
 @attrs.frozen
 class Violation:
     """One reason the API would refuse a payload.
@@ -192,5 +269,86 @@ class RuleViolationError(ConversationError):
         return tuple(v.rule for v in self.violations)
 
 
+class SchemaError(ConversationError, TypeError):
+    """A type hint that has no JSON Schema here, found when a tool is made.
+
+    ``where`` names the place (``parameter 'tags' of tag_items``), ``hint`` is
+    the offending hint, and ``reason`` says why and what to use instead.
+    """
+
+    def __init__(self, where: str, hint: Any, reason: str) -> None:
+        self.where = where
+        self.hint = hint
+        self.reason = reason
+        super().__init__(f"cannot describe {where} as JSON Schema: {_show_hint(hint)}: {reason}")
+
+
+def _show_hint(hint: Any) -> str:
+    """A hint as a person writes it: ``list[str]``, ``Point``, ``Literal['c', 'f']``."""
+    if isinstance(hint, type) and not typing.get_args(hint):
+        return hint.__qualname__
+    return repr(hint).replace("typing.", "").replace("collections.abc.", "")
+
+
+class ToolLoopError(ConversationError):
+    """The model still asked for tools (or its turn was still paused) after ``max_steps`` requests.
+
+    ``conversation`` is the loop so far, ending with the assistant turn whose
+    tool calls were not run yet (or the paused turn, not yet sent back): pass
+    it to :func:`~conversation.tools.run_tools` again to carry on.
+    """
+
+    def __init__(self, message: str, *, conversation: Conversation, steps: int) -> None:
+        super().__init__(message)
+        self.conversation = conversation
+        self.steps = steps
+
+
+class ToolCallError(ConversationError):
+    """A tool function raised, and the loop was asked to raise (``raise_errors=True``).
+
+    The tool's own exception is ``__cause__`` (its traceback intact).
+    ``tool_use`` is the call that failed; ``conversation`` is the loop so far,
+    ending with the assistant turn that asked for it, unanswered: fix the tool
+    and pass it to :func:`~conversation.tools.run_tools` again to run that
+    turn's calls and go on.
+    """
+
+    def __init__(self, message: str, *, conversation: Conversation, tool_use: ToolUse) -> None:
+        super().__init__(message)
+        self.conversation = conversation
+        self.tool_use = tool_use
+
+
+class ExtractionError(ConversationError):
+    """The model's output could not be read as the target.
+
+    It was not valid JSON, did not fit the schema or class, was cut off at
+    ``max_tokens``, or the model did not call the forced tool. ``raw`` is what
+    the model produced (the JSON text, or the tool input dict; the reply's text
+    when there was no tool call); ``conversation`` is the conversation with the
+    reply folded in, so nothing is lost and the caller can retry or continue.
+    ``problems`` lists each mismatch as ``"$.path: what was expected"``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        raw: Any,
+        conversation: Conversation,
+        problems: Iterable[str] = (),
+    ) -> None:
+        super().__init__(message)
+        self.raw = raw
+        self.conversation = conversation
+        self.problems = tuple(problems)
+
+
 class AdapterError(ConversationError):
     """Base of every error raised by a transport in the ``adapters`` package."""
+
+
+class ContinuationError(ConversationError):
+    """``continue_reply`` cannot send the partial reply back as a prefill (checked before
+    sending: thinking on, a reply cut in a block that is not text, or only whitespace)."""

@@ -74,10 +74,10 @@ from ._blocks import Block, Text, ToolResult, ToolUse
 from ._conversation import Conversation
 from ._json import thaw
 from ._jsonschema import dangling_refs, problems
-from ._schema import ArgumentError, is_tool_name, schema_for, structure
-from ._sender import AsyncSender, Sender
+from ._schema import is_tool_name, schema_for, structure
+from ._steps import AsyncSender, Sender
 from ._wire import coerce_blocks
-from .errors import ConversationError, MalformedInputError, quote
+from .errors import ArgumentError, ExtractionError, MalformedInputError, quote
 
 __all__ = ["WRAPPER", "Extraction", "ExtractionError", "Method", "aextract", "extract"]
 
@@ -90,31 +90,6 @@ WRAPPER: Final = "value"
 """The one property a non-object target is wrapped in (a tool's input must be an object)."""
 
 _MAX_PROBLEMS = 10
-
-
-class ExtractionError(ConversationError):
-    """The model's output could not be read as the target.
-
-    It was not valid JSON, did not fit the schema or class, was cut off at
-    ``max_tokens``, or the model did not call the forced tool. ``raw`` is what
-    the model produced (the JSON text, or the tool input dict; the reply's text
-    when there was no tool call); ``conversation`` is the conversation with the
-    reply folded in, so nothing is lost and the caller can retry or continue.
-    ``problems`` lists each mismatch as ``"$.path: what was expected"``.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        raw: Any,
-        conversation: Conversation,
-        problems: Iterable[str] = (),
-    ) -> None:
-        super().__init__(message)
-        self.raw = raw
-        self.conversation = conversation
-        self.problems = tuple(problems)
 
 
 @attrs.frozen

@@ -40,6 +40,10 @@ tools (``stop_reason`` ``"tool_use"``, or a synthetic turn holding ``tool_use``
 blocks), :func:`run_tools` runs those tools first instead of sending. That is
 how to carry on after :class:`ToolLoopError` (``run_tools(err.conversation,
 ...)``) or from a conversation saved mid-loop.
+
+The loop's decisions (send, run calls, stop, raise) are written once, as a
+plan (``_plan``); :func:`run_tools` and :func:`arun_tools` only do its steps,
+blocking or awaited (see ``conversation._steps``).
 """
 
 from __future__ import annotations
@@ -59,8 +63,6 @@ from ._blocks import BLOCK_CLASSES, Block, ToolResult, ToolUse, as_cache_control
 from ._conversation import Conversation
 from ._json import FrozenDict, freeze, thaw
 from ._schema import (
-    ArgumentError,
-    SchemaError,
     function_spec,
     is_tool_name,
     schema_for,
@@ -68,8 +70,14 @@ from ._schema import (
     structure_args,
     to_plain,
 )
-from ._sender import AsyncSender, Sender
-from .errors import ConversationError, MalformedInputError
+from ._steps import AsyncSender, Plan, Sender, adrive, drive
+from .errors import (
+    ArgumentError,
+    MalformedInputError,
+    SchemaError,
+    ToolCallError,
+    ToolLoopError,
+)
 
 __all__ = [
     "ArgumentError",
@@ -89,35 +97,6 @@ __all__ = [
     "structure_args",
     "tool",
 ]
-
-
-class ToolLoopError(ConversationError):
-    """The model still asked for tools (or its turn was still paused) after ``max_steps`` requests.
-
-    ``conversation`` is the loop so far, ending with the assistant turn whose
-    tool calls were not run yet (or the paused turn, not yet sent back): pass
-    it to :func:`run_tools` again to carry on.
-    """
-
-    def __init__(self, message: str, *, conversation: Conversation, steps: int) -> None:
-        super().__init__(message)
-        self.conversation = conversation
-        self.steps = steps
-
-
-class ToolCallError(ConversationError):
-    """A tool function raised, and the loop was asked to raise (``raise_errors=True``).
-
-    The tool's own exception is ``__cause__`` (its traceback intact).
-    ``tool_use`` is the call that failed; ``conversation`` is the loop so far,
-    ending with the assistant turn that asked for it, unanswered: fix the tool
-    and pass it to :func:`run_tools` again to run that turn's calls and go on.
-    """
-
-    def __init__(self, message: str, *, conversation: Conversation, tool_use: ToolUse) -> None:
-        super().__init__(message)
-        self.conversation = conversation
-        self.tool_use = tool_use
 
 
 # -- the Tool value -----------------------------------------------------------------
@@ -588,6 +567,56 @@ def _loop_error(conversation: Conversation, steps: int) -> ToolLoopError:
     )
 
 
+@attrs.frozen
+class _Send:
+    """A step of the tool loop: send ``conversation`` (its outcome: the reply folded in)."""
+
+    conversation: Conversation
+
+
+@attrs.frozen
+class _RunCalls:
+    """A step of the tool loop: run ``calls`` (its outcome: a result or failure per call).
+
+    A sync run may stop at the first failure, so fewer outcomes than calls come back.
+    """
+
+    calls: tuple[ToolUse, ...]
+
+
+def _setup(
+    tools: Iterable[ToolLike],
+    max_steps: int,
+    tool_timeout: float | None,
+    raise_errors: bool,
+    options: dict[str, Any],
+) -> tuple[_Toolbox, dict[str, Any]]:
+    """The loop's tools and the options of each request, once its limits are checked."""
+    _check_limits(max_steps, tool_timeout, raise_errors)
+    toolbox = _Toolbox.of(tools)
+    return toolbox, toolbox.options(options)
+
+
+def _plan(conversation: Conversation, max_steps: int) -> Plan[Any, Any, Conversation]:
+    """The tool loop's decisions: what to send or run next, when to stop, what to raise."""
+    current, sent = conversation, 0
+    while True:
+        calls = pending_tool_uses(current)
+        if calls or is_paused(current):
+            if sent >= max_steps:
+                raise _loop_error(current, sent)
+            if calls:
+                outcomes: list[ToolResult | _Failed] = yield _RunCalls(calls)
+                for outcome in outcomes:
+                    if isinstance(outcome, _Failed):
+                        raise _call_error(current, outcome) from outcome.error
+                current = current.user(outcomes)
+        elif sent:
+            return current
+        current = yield _Send(current)
+        sent += 1
+
+
 def run_tools(
     conversation: Conversation,
     adapter: Sender,
@@ -623,25 +652,14 @@ def run_tools(
     paused is sent as it is (see the module docs). Adapter errors propagate
     unchanged; the caller's conversation is a value and is never changed.
     """
-    _check_limits(max_steps, tool_timeout, raise_errors)
-    toolbox = _Toolbox.of(tools)
-    request = toolbox.options(options)
-    current, sent = conversation, 0
-    while True:
-        calls = pending_tool_uses(current)
-        if calls or is_paused(current):
-            if sent >= max_steps:
-                raise _loop_error(current, sent)
-            if calls:
-                try:
-                    results = [_run_one(u, toolbox, tool_timeout, raise_errors) for u in calls]
-                except _Failed as failed:
-                    raise _call_error(current, failed) from failed.error
-                current = current.user(results)
-        elif sent:
-            return current
-        current = adapter.send(current, **request)
-        sent += 1
+    toolbox, request = _setup(tools, max_steps, tool_timeout, raise_errors, options)
+
+    def do(step: _Send | _RunCalls) -> Any:
+        if isinstance(step, _Send):
+            return adapter.send(step.conversation, **request)
+        return _run_all(step.calls, toolbox, tool_timeout, raise_errors)
+
+    return drive(_plan(conversation, max_steps), do)
 
 
 async def arun_tools(
@@ -662,30 +680,34 @@ async def arun_tools(
     ``raise_errors=True`` every call of the turn runs to its end, then the
     first failure in call order is raised as :class:`ToolCallError`.
     """
-    _check_limits(max_steps, tool_timeout, raise_errors)
-    toolbox = _Toolbox.of(tools)
-    request = toolbox.options(options)
-    current, sent = conversation, 0
-    while True:
-        calls = pending_tool_uses(current)
-        if calls or is_paused(current):
-            if sent >= max_steps:
-                raise _loop_error(current, sent)
-            if calls:
-                try:
-                    results = await _arun_all(calls, toolbox, tool_timeout, raise_errors)
-                except _Failed as failed:
-                    raise _call_error(current, failed) from failed.error
-                current = current.user(results)
-        elif sent:
-            return current
-        current = await adapter.asend(current, **request)
-        sent += 1
+    toolbox, request = _setup(tools, max_steps, tool_timeout, raise_errors, options)
+
+    async def do(step: _Send | _RunCalls) -> Any:
+        if isinstance(step, _Send):
+            return await adapter.asend(step.conversation, **request)
+        return await _arun_all(step.calls, toolbox, tool_timeout, raise_errors)
+
+    return await adrive(_plan(conversation, max_steps), do)
+
+
+def _run_all(
+    calls: Sequence[ToolUse], toolbox: _Toolbox, timeout: float | None, raise_errors: bool
+) -> list[ToolResult | _Failed]:
+    """Run the calls one after another, stopping at the first failure to raise."""
+    outcomes: list[ToolResult | _Failed] = []
+    for use in calls:
+        try:
+            outcomes.append(_run_one(use, toolbox, timeout, raise_errors))
+        except _Failed as failed:
+            outcomes.append(failed)
+            break
+    return outcomes
 
 
 async def _arun_all(
     calls: Sequence[ToolUse], toolbox: _Toolbox, timeout: float | None, raise_errors: bool
-) -> list[ToolResult]:
+) -> list[ToolResult | _Failed]:
+    """Run the calls concurrently, each to its end; outcomes in the order of the calls."""
     results: list[ToolResult | _Failed | None] = [None] * len(calls)
 
     async def run(index: int, use: ToolUse) -> None:
@@ -697,7 +719,4 @@ async def _arun_all(
     async with anyio.create_task_group() as group:
         for index, use in enumerate(calls):
             group.start_soon(run, index, use)
-    for outcome in results:
-        if isinstance(outcome, _Failed):
-            raise outcome
-    return [r for r in results if isinstance(r, ToolResult)]
+    return [r for r in results if r is not None]

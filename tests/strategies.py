@@ -893,8 +893,12 @@ _known_options: dict[str, st.SearchStrategy[Any]] = {
     "context_management": json_objects(max_size=2),
 }
 _RESERVED_OPTIONS = frozenset({"messages", "system", "cache_control", *_known_options})
-# A future field that misspells a known one ("ETADTA") is refused as a typo, not passed on.
-_REQUEST_NAMES = Vocabulary(REQUEST_FIELDS)
+# A made-up field close to a known one is refused as a typo, as it should be.
+_REQUEST_VOCABULARY = Vocabulary(REQUEST_FIELDS)
+
+
+def _future_option(name: str) -> bool:
+    return name not in _RESERVED_OPTIONS and _REQUEST_VOCABULARY.misspelling_of(name) is None
 
 
 @st.composite
@@ -914,9 +918,7 @@ def request_options(draw: st.DrawFn, *, thinking: bool = True) -> dict[str, Any]
         options[name] = value
     future = draw(
         st.dictionaries(
-            st.text(min_size=1, max_size=12).filter(
-                lambda k: k not in _RESERVED_OPTIONS and _REQUEST_NAMES.misspelling_of(k) is None
-            ),
+            st.text(min_size=1, max_size=12).filter(_future_option),
             json_values(6),
             max_size=2,
         )

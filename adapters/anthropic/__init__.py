@@ -13,11 +13,15 @@ as a doctest; the README's examples run against a loopback fake)::
 
 ``AnthropicAdapter`` sends (``send``/``asend``), streams (``stream``/
 ``astream``) and counts tokens (``count_tokens``/``acount_tokens``), retrying
-as the official SDK does. :func:`continue_reply` carries a reply cut off by
-``max_tokens`` on into one assistant turn. Every error is an
-:class:`AnthropicError` (a :class:`conversation.AdapterError`); the tree is
-drawn in ``adapters.anthropic._errors``.
+as the official SDK does, by its :class:`RetryPolicy` (``retry=``). Every
+error it raises is an :class:`AnthropicError` (a
+:class:`conversation.AdapterError`); the whole tree is drawn in
+:mod:`conversation.errors`. ``continue_reply`` and ``ContinuationError``
+moved to :mod:`conversation.continuation` (they work with any adapter); the
+names here are kept for old code, and ``continue_reply`` warns.
 """
+
+from conversation import ContinuationError
 
 from ._client import AnthropicAdapter
 from ._continue import acontinue_reply, continue_reply
@@ -28,7 +32,8 @@ from ._errors import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
-    ContinuationError,
+    ConflictError,
+    DeadlineExceededError,
     InternalServerError,
     MissingAPIKeyError,
     NotFoundError,
@@ -37,10 +42,12 @@ from ._errors import (
     PrefillNotSupportedError,
     RateLimitError,
     RequestTooLargeError,
+    ServiceUnavailableError,
     UnprocessableEntityError,
     error_from_event,
     error_from_response,
 )
+from ._retry import RetryPolicy
 
 __all__ = [
     "APIConnectionError",
@@ -50,7 +57,9 @@ __all__ = [
     "AnthropicError",
     "AuthenticationError",
     "BadRequestError",
+    "ConflictError",
     "ContinuationError",
+    "DeadlineExceededError",
     "InternalServerError",
     "MissingAPIKeyError",
     "NotFoundError",
@@ -59,6 +68,8 @@ __all__ = [
     "PrefillNotSupportedError",
     "RateLimitError",
     "RequestTooLargeError",
+    "RetryPolicy",
+    "ServiceUnavailableError",
     "UnprocessableEntityError",
     "acontinue_reply",
     "continue_reply",

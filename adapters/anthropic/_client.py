@@ -5,18 +5,18 @@ configuration (key, base URL, headers, defaults, retry policy), building each
 request from ``Conversation.to_json`` (so the rules are checked before
 anything is sent) and reading each answer (an error status becomes an
 :class:`~adapters.anthropic.APIStatusError`, a 200 is folded into the
-conversation). :class:`AnthropicAdapter` adds the thin I/O methods: ``send``
-and ``asend``, ``stream`` and ``astream``, ``count_tokens`` and
-``acount_tokens``, each one request retried by the adapter's
-:class:`~adapters.anthropic._retry.RetryPolicy`.
+conversation). :class:`AnthropicAdapter` adds the I/O: one attempt each way
+(``_attempt`` and ``_aattempt``, the same steps with blocking or awaited
+calls), retried by the adapter's :class:`~adapters.anthropic.RetryPolicy`,
+under ``send`` and ``asend``, ``stream`` and ``astream``, ``count_tokens``
+and ``acount_tokens``.
 """
 
 from __future__ import annotations
 
 import importlib.metadata
 import os
-import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from functools import partial
 from types import TracebackType
@@ -45,6 +45,7 @@ from ._errors import (
     scrub_exception,
     scrub_request,
 )
+from ._pools import Pools
 from ._retry import RetryPolicy
 
 if TYPE_CHECKING:
@@ -73,8 +74,6 @@ GENERATION_ONLY: Final = frozenset(
 )
 """Request fields ``count_tokens`` leaves out: they shape the reply, not the prompt."""
 
-_LIMITS: Final = httpx.Limits(max_connections=1000, max_keepalive_connections=100)
-
 
 def _user_agent() -> str:
     try:
@@ -97,11 +96,13 @@ class _APIKey:
 
 @attrs.frozen
 class _Call:
-    """One request, ready to send: its path, headers and JSON body."""
+    """One request, ready to send: its path, headers and JSON body; ``stream`` when its
+    answer is an event stream, read as it arrives rather than at once."""
 
     path: str
     headers: Mapping[str, str] = attrs.field(repr=False)
     body: bytes = attrs.field(repr=False)
+    stream: bool = False
 
     @property
     def what(self) -> str:
@@ -296,7 +297,7 @@ class _Core:
         betas = self._split_betas(merged)
         missing = _missing_fields(merged, ("model", "max_tokens"), "stream" if stream else "send")
         body = _checked_body(conversation, merged, missing)
-        return _Call(MESSAGES_PATH, self._headers(betas, stream=stream), body)
+        return _Call(MESSAGES_PATH, self._headers(betas, stream=stream), body, stream)
 
     def _count_call(self, conversation: Conversation, options: Mapping[str, Any]) -> _Call:
         """The count_tokens request: the send body without the generation-only fields
@@ -348,6 +349,24 @@ class _Core:
                 secrets=(self._key.value,),
             )
 
+    @staticmethod
+    def _read_now(call: _Call, response: httpx.Response) -> bool:
+        """Whether an answer's body is read whole before it is looked at: always, but
+        for the events of a stream that succeeded (read as they arrive)."""
+        return not (call.stream and response.is_success)
+
+    def _answer(self, call: _Call, response: httpx.Response) -> httpx.Response:
+        """The answer, once its status is a success (else the mapped error is raised).
+
+        An error while a stream's events are read carries ``response.request``
+        (httpx attaches it): it becomes a copy with the key masked, so that
+        the error chains no key.
+        """
+        if call.stream:
+            response.request = scrub_request(response.request, (self._key.value,))
+        self._check_status(response)
+        return response
+
     def __repr__(self) -> str:
         return (
             f"<{type(self).__name__} base_url={self._base_url!r} "
@@ -364,8 +383,9 @@ class AnthropicAdapter(_Core):
             never shown: not in the repr, a log line or an error message.
         base_url: ``ANTHROPIC_BASE_URL`` when not given, else
             ``https://api.anthropic.com``.
-        max_retries: how many times a failed request is sent again (see
-            :mod:`adapters.anthropic._retry` for which failures, and the wait).
+        max_retries: how many times a failed request is sent again (2 unless
+            ``retry`` says otherwise; see :mod:`adapters.anthropic._retry`
+            for which failures, and the wait). Given with ``retry``, it wins.
         timeout: for each attempt; 600 s, 5 s to connect, by default.
         betas: beta feature names, sent comma-joined as ``anthropic-beta``;
             a call's ``betas=`` option adds to them (and is not sent in the body).
@@ -375,10 +395,16 @@ class AnthropicAdapter(_Core):
             ``max_tokens``...); a call's options override them, ``None`` unsets.
         http_client / async_http_client: your own httpx clients, used as they
             are and never closed by the adapter. Otherwise the adapter opens
-            one pooled client of each kind when first needed.
+            a pooled sync client, and an async one per event loop, when first
+            needed.
+        retry: a :class:`~adapters.anthropic.RetryPolicy`: how many retries,
+            and the sleep, clock and random draws the waits use.
 
-    ``close()`` / ``aclose()`` (or ``with`` / ``async with``) release the
-    adapter's own clients; it opens new ones if used again.
+    One adapter sends both ways, so ``close()`` / ``aclose()`` (or ``with``
+    / ``async with``) close every client it opened, sync and async alike: no
+    connection it opened stays open, whichever way it was used and whichever
+    of the four ends it (the async clients' lifetime is explained in
+    :mod:`adapters.anthropic._pools`). It opens new ones if used again.
 
     >>> adapter = AnthropicAdapter(api_key="sk-ant-example", base_url="http://127.0.0.1:9")
     >>> adapter
@@ -390,7 +416,7 @@ class AnthropicAdapter(_Core):
         api_key: str | None = None,
         base_url: str | None = None,
         *,
-        max_retries: int = 2,
+        max_retries: int | None = None,
         timeout: httpx.Timeout | float | None = DEFAULT_TIMEOUT,
         betas: Iterable[str] = (),
         api_version: str = API_VERSION,
@@ -398,17 +424,13 @@ class AnthropicAdapter(_Core):
         default_options: Mapping[str, Any] | None = None,
         http_client: httpx.Client | None = None,
         async_http_client: httpx.AsyncClient | None = None,
-        _sleep: Callable[[float], None] | None = None,
-        _async_sleep: Callable[[float], Awaitable[None]] | None = None,
-        _random: Callable[[], float] | None = None,
+        retry: RetryPolicy | None = None,
     ) -> None:
-        policy = RetryPolicy(max_retries)
-        if _sleep is not None:
-            policy = attrs.evolve(policy, sleep=_sleep)
-        if _async_sleep is not None:
-            policy = attrs.evolve(policy, async_sleep=_async_sleep)
-        if _random is not None:
-            policy = attrs.evolve(policy, random=_random)
+        policy = RetryPolicy() if retry is None else retry
+        if not isinstance(policy, RetryPolicy):
+            raise MalformedInputError(f"retry must be a RetryPolicy, got {type(retry).__name__}")
+        if max_retries is not None:
+            policy = attrs.evolve(policy, max_retries=max_retries)
         super().__init__(
             api_key,
             base_url,
@@ -419,44 +441,20 @@ class AnthropicAdapter(_Core):
             default_options=default_options,
             retry=policy,
         )
-        self._lock = threading.Lock()
-        self._user_client = http_client
-        self._user_async_client = async_http_client
-        self._own_client: httpx.Client | None = None
-        self._own_async_client: httpx.AsyncClient | None = None
+        self._pools = Pools(self._timeout, http_client, async_http_client)
 
     # -- clients ------------------------------------------------------------------------
 
-    def _client(self) -> httpx.Client:
-        if self._user_client is not None:
-            return self._user_client
-        with self._lock:
-            if self._own_client is None:
-                self._own_client = httpx.Client(timeout=self._timeout, limits=_LIMITS)
-            return self._own_client
-
-    def _async_client(self) -> httpx.AsyncClient:
-        if self._user_async_client is not None:
-            return self._user_async_client
-        with self._lock:
-            if self._own_async_client is None:
-                self._own_async_client = httpx.AsyncClient(timeout=self._timeout, limits=_LIMITS)
-            return self._own_async_client
-
     def close(self) -> None:
-        """Close the adapter's own sync client (a client you passed in stays open)."""
-        with self._lock:
-            client, self._own_client = self._own_client, None
-        if client is not None:
-            client.close()
+        """Close every client the adapter opened, sync and async (see :mod:`._pools`).
+
+        Clients you passed in stay open: they are yours to close.
+        """
+        self._pools.close()
 
     async def aclose(self) -> None:
-        """Close both of the adapter's own clients (clients you passed in stay open)."""
-        self.close()
-        with self._lock:
-            client, self._own_async_client = self._own_async_client, None
-        if client is not None:
-            await client.aclose()
+        """Like :meth:`close`, for ``await``: this event loop's client is closed now."""
+        await self._pools.aclose()
 
     def __enter__(self) -> Self:
         return self
@@ -480,61 +478,34 @@ class AnthropicAdapter(_Core):
     ) -> None:
         await self.aclose()
 
-    # -- one attempt --------------------------------------------------------------------
+    # -- one attempt: only the I/O differs between the twins -----------------------------
 
     def _attempt(self, call: _Call) -> httpx.Response:
-        client = self._client()
-        request = self._request(client, call)
+        client = self._pools.client()
         with self._transport_errors(call):
-            response = client.send(request)
-        self._check_status(response)
-        return response
+            response = client.send(self._request(client, call), stream=True)
+            if self._read_now(call, response):
+                try:
+                    response.read()
+                finally:
+                    response.close()
+        return self._answer(call, response)
 
     async def _aattempt(self, call: _Call) -> httpx.Response:
-        client = self._async_client()
-        request = self._request(client, call)
+        client = await self._pools.async_client()
         with self._transport_errors(call):
-            response = await client.send(request)
-        self._check_status(response)
-        return response
-
-    def _open_attempt(self, call: _Call) -> httpx.Response:
-        """Send a streaming request; return the open answer once its status is a success."""
-        client = self._client()
-        request = self._request(client, call)
-        with self._transport_errors(call):
-            response = client.send(request, stream=True)
-        # An error while the body is read carries response.request (httpx attaches it):
-        # a copy with the key masked, so that the error chains no key.
-        response.request = scrub_request(response.request, (self._key.value,))
-        if not response.is_success:
-            try:
-                with self._transport_errors(call):
-                    response.read()
-            finally:
-                response.close()
-            self._check_status(response)
-        return response
-
-    async def _aopen_attempt(self, call: _Call) -> httpx.Response:
-        client = self._async_client()
-        request = self._request(client, call)
-        with self._transport_errors(call):
-            response = await client.send(request, stream=True)
-        response.request = scrub_request(response.request, (self._key.value,))
-        if not response.is_success:
-            try:
-                with self._transport_errors(call):
+            response = await client.send(self._request(client, call), stream=True)
+            if self._read_now(call, response):
+                try:
                     await response.aread()
-            finally:
-                await response.aclose()
-            self._check_status(response)
-        return response
+                finally:
+                    await response.aclose()
+        return self._answer(call, response)
 
     @contextmanager
     def _open_stream(self, call: _Call) -> Iterator[httpx.Response]:
         """The open event-stream answer; retried only until a success status arrives."""
-        response = self._retry.call(partial(self._open_attempt, call), call.what)
+        response = self._retry.call(partial(self._attempt, call), call.what)
         try:
             yield response
         finally:
@@ -542,7 +513,7 @@ class AnthropicAdapter(_Core):
 
     @asynccontextmanager
     async def _aopen_stream(self, call: _Call) -> AsyncIterator[httpx.Response]:
-        response = await self._retry.acall(partial(self._aopen_attempt, call), call.what)
+        response = await self._retry.acall(partial(self._aattempt, call), call.what)
         try:
             yield response
         finally:

@@ -1,152 +1,41 @@
-"""Continue a reply that stopped at ``max_tokens``, into one assistant turn.
+"""The old home of ``continue_reply``: deprecated aliases, with the old argument order.
 
-A reply cut off by ``max_tokens`` can be continued by sending the
-conversation back with the partial reply as its final assistant turn (a
-prefill): the model writes on from where it stopped, and ``fold`` joins the
-continuation onto the prefill, so the result holds ONE assistant turn whose
-provenance lists every reply (its ``usage`` is their sum).
-
-Limits of the API shape this: a prefill may not end in whitespace (so the
-partial reply's trailing whitespace is dropped before it is sent back; the
-model sees, and the turn keeps, the stripped text); a prefill is refused while
-extended thinking is on, and the model continues text only (so a reply cut in
-a tool call, or with thinking on, is refused here, before sending).
+``continue_reply`` works with any adapter, so it lives in the core now:
+``conversation.continuation.continue_reply(conversation, adapter, ...)``, the
+argument order of every other helper. These aliases warn and forward.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Final
+import warnings
+from typing import Any
 
-import attrs
-
-from adapters._base import Adapter
-from conversation import Conversation, MalformedInputError, Text, Turn
-
-from ._errors import ContinuationError
+from conversation import Conversation
+from conversation.continuation import AsyncSender, Sender
+from conversation.continuation import acontinue_reply as _acontinue_reply
+from conversation.continuation import continue_reply as _continue_reply
 
 __all__ = ["acontinue_reply", "continue_reply"]
 
-MAX_TOKENS: Final = "max_tokens"
-_THINKING_ON: Final = frozenset({"enabled", "adaptive"})
 
-
-def _check_bound(max_continuations: int) -> None:
-    if type(max_continuations) is not int or max_continuations < 0:
-        raise MalformedInputError(
-            f"max_continuations must be an int >= 0, got {max_continuations!r}"
-        )
-
-
-def _stopped_at_max_tokens(conversation: Conversation) -> bool:
-    """True when the last turn is a model reply that ``max_tokens`` cut off."""
-    last = conversation.last
-    return (
-        last is not None
-        and last.role == "assistant"
-        and last.provenance is not None
-        and last.provenance.stop_reason == MAX_TOKENS
+def _deprecated(name: str) -> None:
+    warnings.warn(
+        f"adapters.anthropic.{name}(adapter, conversation) is deprecated: use "
+        f"conversation.continuation.{name}(conversation, adapter), which works with any adapter",
+        DeprecationWarning,
+        stacklevel=3,
     )
 
 
-def _check_no_thinking(adapter: Adapter, options: Mapping[str, Any]) -> None:
-    """Refuse to continue with thinking on (from the call's options or the adapter's)."""
-    defaults = getattr(adapter, "default_options", None)
-    merged = {**(defaults if isinstance(defaults, Mapping) else {}), **options}
-    thinking = merged.get("thinking")
-    if isinstance(thinking, Mapping) and thinking.get("type") in _THINKING_ON:
-        raise ContinuationError(
-            "cannot continue a reply while extended thinking is on: the API rejects a "
-            "final assistant turn (a prefill) with thinking enabled. Raise max_tokens and "
-            "send again, or continue with thinking={'type': 'disabled'}"
-        )
-
-
-def _as_prefill(conversation: Conversation) -> Conversation:
-    """``conversation`` with its last (assistant) turn's trailing whitespace dropped.
-
-    The API rejects a prefill that ends in whitespace; the turn keeps its
-    provenance, so the continuation folds onto it as one more reply.
-    """
-    last = conversation.last
-    assert last is not None  # checked by _stopped_at_max_tokens
-    blocks = last.blocks
-    final = blocks[-1] if blocks else None
-    if type(final) is not Text:
-        kind = final.type if final is not None else "no"
-        raise ContinuationError(
-            f"cannot continue this reply: max_tokens stopped it in a {kind} block, and only "
-            "text can be continued from a prefill. Raise max_tokens and send again"
-        )
-    if final.text == final.text.rstrip():
-        return conversation
-    stripped = final.text.rstrip()
-    kept = (*blocks[:-1], attrs.evolve(final, text=stripped)) if stripped else blocks[:-1]
-    if not kept:
-        raise ContinuationError(
-            "cannot continue this reply: all it wrote before max_tokens stopped it was "
-            "whitespace, which the API refuses as a prefill. Raise max_tokens and send again"
-        )
-    return conversation[:-1].append(Turn("assistant", kept, provenance=last.provenance))
-
-
-def _next_request(
-    adapter: Adapter, conversation: Conversation, options: Mapping[str, Any]
-) -> Conversation | None:
-    """What to send next (the prefill), or None when the reply is complete."""
-    if not _stopped_at_max_tokens(conversation):
-        return None
-    _check_no_thinking(adapter, options)
-    return _as_prefill(conversation)
-
-
-def continue_reply(
-    adapter: Adapter,
-    conversation: Conversation,
-    /,
-    *,
-    max_continuations: int = 5,
-    **options: Any,
-) -> Conversation:
-    """``conversation`` with its last reply continued until it is no longer cut off.
-
-    While the last turn is a reply whose ``stop_reason`` is ``max_tokens``,
-    send the conversation again (with ``options``) so the model continues
-    it, at most ``max_continuations`` times. The continued reply is ONE
-    assistant turn: its text joined, its provenance listing every reply,
-    its usage their sum. A conversation whose last reply was not cut off
-    comes back as it is, with nothing sent.
-
-    Raises :class:`ContinuationError` (before sending) when thinking is on,
-    the reply was cut in a block that is not text (a tool call), or all it
-    wrote is whitespace; and whatever ``adapter.send``
-    raises, the continuations made so far then being lost with the error
-    (``conversation`` itself is unchanged).
-    """
-    _check_bound(max_continuations)
-    current = conversation
-    for _ in range(max_continuations):
-        prefill = _next_request(adapter, current, options)
-        if prefill is None:
-            break
-        current = adapter.send(prefill, **options)
-    return current
+def continue_reply(adapter: Sender, conversation: Conversation, /, **options: Any) -> Conversation:
+    """Deprecated: :func:`conversation.continuation.continue_reply` with the adapter first."""
+    _deprecated("continue_reply")
+    return _continue_reply(conversation, adapter, **options)
 
 
 async def acontinue_reply(
-    adapter: Adapter,
-    conversation: Conversation,
-    /,
-    *,
-    max_continuations: int = 5,
-    **options: Any,
+    adapter: AsyncSender, conversation: Conversation, /, **options: Any
 ) -> Conversation:
-    """Like :func:`continue_reply`, sending with ``await adapter.asend``."""
-    _check_bound(max_continuations)
-    current = conversation
-    for _ in range(max_continuations):
-        prefill = _next_request(adapter, current, options)
-        if prefill is None:
-            break
-        current = await adapter.asend(prefill, **options)
-    return current
+    """Deprecated: :func:`conversation.continuation.acontinue_reply` with the adapter first."""
+    _deprecated("acontinue_reply")
+    return await _acontinue_reply(conversation, adapter, **options)

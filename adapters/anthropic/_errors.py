@@ -1,24 +1,10 @@
 """The errors of the Anthropic adapter, and how an API error answer becomes one.
 
-::
-
-    conversation.AdapterError
-    └── AnthropicError                      status, error_type, api_message, request_id
-        ├── MissingAPIKeyError               no api_key given and ANTHROPIC_API_KEY unset
-        ├── ContinuationError                continue_reply() cannot continue this reply
-        ├── APIStatusError                   the API answered with an error (any other status)
-        │   ├── BadRequestError              400 invalid_request_error
-        │   │   └── PrefillNotSupportedError  400: the model refuses a final assistant turn
-        │   ├── AuthenticationError          401 authentication_error
-        │   ├── PermissionDeniedError        403 permission_error
-        │   ├── NotFoundError                404 not_found_error
-        │   ├── RequestTooLargeError         413 request_too_large (body may be HTML)
-        │   ├── UnprocessableEntityError     422
-        │   ├── RateLimitError               429 rate_limit_error
-        │   └── InternalServerError          >= 500 api_error
-        │       └── OverloadedError          529 overloaded_error
-        └── APIConnectionError               no answer: connection refused, reset, DNS...
-            └── APITimeoutError              no answer in time
+Each class here is an :class:`AnthropicError` (a
+:class:`conversation.AdapterError`); the whole tree is drawn once, in
+:mod:`conversation.errors`. The names and the ``status_code`` attribute are
+those the official SDK uses, so code written against it reads the same; ours
+add ``error_type``, ``api_message`` and ``request_id``.
 
 Every message names the HTTP status, the API's error type and message, and
 the request id (quote it to Anthropic support). An API key never appears in
@@ -50,7 +36,8 @@ __all__ = [
     "AnthropicError",
     "AuthenticationError",
     "BadRequestError",
-    "ContinuationError",
+    "ConflictError",
+    "DeadlineExceededError",
     "InternalServerError",
     "MissingAPIKeyError",
     "NotFoundError",
@@ -59,6 +46,7 @@ __all__ = [
     "PrefillNotSupportedError",
     "RateLimitError",
     "RequestTooLargeError",
+    "ServiceUnavailableError",
     "UnprocessableEntityError",
     "error_from_event",
     "error_from_response",
@@ -170,13 +158,14 @@ class AnthropicError(AdapterError):
         self.api_message = api_message
         self.request_id = request_id
 
+    @property
+    def status_code(self) -> int | None:
+        """``status``, under the name the official SDK gives it."""
+        return self.status
+
 
 class MissingAPIKeyError(AnthropicError):
     """No API key: none was passed and ``ANTHROPIC_API_KEY`` is not set."""
-
-
-class ContinuationError(AnthropicError):
-    """``continue_reply`` cannot send the partial reply back as a prefill."""
 
 
 class APIStatusError(AnthropicError):
@@ -232,6 +221,10 @@ class NotFoundError(APIStatusError):
     """404: unknown endpoint or model."""
 
 
+class ConflictError(APIStatusError):
+    """409: the request conflicts with the state of a resource; retried."""
+
+
 class RequestTooLargeError(APIStatusError):
     """413: the request body is over the API's size limit (32 MB for Messages)."""
 
@@ -246,6 +239,14 @@ class RateLimitError(APIStatusError):
 
 class InternalServerError(APIStatusError):
     """>= 500: an error on the API's side; retried."""
+
+
+class ServiceUnavailableError(InternalServerError):
+    """503: the API is unavailable for a moment; retried."""
+
+
+class DeadlineExceededError(InternalServerError):
+    """504: the answer took longer than the API's own deadline; retried."""
 
 
 class OverloadedError(InternalServerError):
@@ -265,9 +266,12 @@ _BY_STATUS: Final[Mapping[int, type[APIStatusError]]] = {
     401: AuthenticationError,
     403: PermissionDeniedError,
     404: NotFoundError,
+    409: ConflictError,
     413: RequestTooLargeError,
     422: UnprocessableEntityError,
     429: RateLimitError,
+    503: ServiceUnavailableError,
+    504: DeadlineExceededError,
     529: OverloadedError,
 }
 

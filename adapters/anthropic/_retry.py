@@ -34,7 +34,7 @@ from conversation import MalformedInputError
 
 from ._errors import APIConnectionError, APIStatusError
 
-__all__ = ["RetryPolicy", "backoff", "retry_after", "should_retry"]
+__all__ = ["RetryPolicy", "exponential_backoff", "retry_after", "should_retry"]
 
 logger = logging.getLogger("adapters.anthropic")
 
@@ -89,7 +89,7 @@ def retry_after(headers: Mapping[str, str], now: float) -> float | None:
     return wait
 
 
-def backoff(retry: int, random: float) -> float:
+def exponential_backoff(retry: int, random: float) -> float:
     """The jittered exponential wait before retry number ``retry`` (0 for the first).
 
     ``random`` is a draw from [0, 1): the wait is cut by up to a quarter.
@@ -102,15 +102,26 @@ def _check_retries(instance: object, attribute: attrs.Attribute[int], value: int
         raise MalformedInputError(f"max_retries must be an int >= 0, got {value!r}")
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class RetryPolicy:
-    """How one adapter retries: a value; a fresh tenacity controller is built per request.
+    """How an adapter retries: a value; a fresh tenacity controller is built per request.
 
-    ``sleep``, ``async_sleep``, ``random`` and ``clock`` are injectable so
-    that tests run the policy in milliseconds and deterministically.
+    ``AnthropicAdapter(retry=RetryPolicy(...))`` takes one (``max_retries=``
+    is the shortcut for the common case). ``max_retries`` bounds the
+    attempts (``max_retries + 1``); ``backoff(retry, random)`` is the wait
+    when the answer asks for none (the SDK's by default); ``sleep`` and
+    ``async_sleep`` do the waiting, ``random`` draws the jitter and
+    ``clock`` (Unix time) reads HTTP-date ``retry-after`` headers: give your
+    own to log or cap the waits, or to run retries in tests without waiting
+    and without chance.
+
+    >>> waits = []
+    >>> RetryPolicy(max_retries=4, sleep=waits.append, random=lambda: 0.0).max_retries
+    4
     """
 
     max_retries: int = attrs.field(default=2, validator=_check_retries)
+    backoff: Callable[[int, float], float] = exponential_backoff
     sleep: Callable[[float], None] = time.sleep
     async_sleep: Callable[[float], Awaitable[None]] = anyio.sleep
     random: Callable[[], float] = _random.random
@@ -123,7 +134,7 @@ class RetryPolicy:
             asked = retry_after(exc.headers, self.clock())
             if asked is not None:
                 return asked
-        return backoff(state.attempt_number - 1, self.random())
+        return self.backoff(state.attempt_number - 1, self.random())
 
     def _options(self, what: str) -> dict[str, Any]:
         def log(state: tenacity.RetryCallState) -> None:

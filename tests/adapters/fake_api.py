@@ -24,7 +24,10 @@ The server
     its path; ``requests``: a snapshot of every :class:`RecordedRequest` so
     far, in order of arrival; ``clear()``: forget queued answers and recorded
     requests; ``pending``: how many queued answers are left; ``connections``:
-    how many TCP connections were accepted (to check keep-alive); ``errors``:
+    how many TCP connections were accepted (to check keep-alive);
+    ``open_connections``: how many are open now, and ``wait_open(n)``: wait
+    until that is ``n`` (a client's close reaches the server a moment after it
+    is made), to check that a client closed what it opened; ``errors``:
     exceptions the server itself raised (a bug in the fake; the fixture fails
     the test on them).
 
@@ -520,6 +523,7 @@ class FakeMessagesAPI:
         self.default = default
         self.base_url = ""
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)  # notified as connections open and close
         self._queue: deque[Response] = deque()
         self._requests: list[RecordedRequest] = []
         self._errors: list[BaseException] = []
@@ -549,6 +553,22 @@ class FakeMessagesAPI:
         """How many TCP connections the server has accepted since it started."""
         with self._lock:
             return self._accepted
+
+    @property
+    def open_connections(self) -> int:
+        """How many TCP connections are open now (accepted, not yet closed by either side)."""
+        with self._lock:
+            return len(self._connections)
+
+    def wait_open(self, count: int, timeout: float = _TIMEOUT) -> int:
+        """Wait until exactly ``count`` connections are open; how many are, when done.
+
+        Returns early once the count is reached, else after ``timeout``
+        seconds with the count then: the caller asserts on it.
+        """
+        with self._changed:
+            self._changed.wait_for(lambda: len(self._connections) == count, timeout)
+            return len(self._connections)
 
     @property
     def errors(self) -> list[BaseException]:
@@ -631,7 +651,8 @@ class FakeMessagesAPI:
     async def _close(self) -> None:
         if self._server is not None:
             self._server.close()
-        connections = list(self._connections)
+        with self._lock:
+            connections = list(self._connections)
         for task, writer in connections:
             writer.transport.abort()
             task.cancel()
@@ -644,9 +665,10 @@ class FakeMessagesAPI:
         task = asyncio.current_task()
         assert task is not None
         entry = (task, writer)
-        self._connections.add(entry)
-        with self._lock:
+        with self._changed:
+            self._connections.add(entry)
             self._accepted += 1
+            self._changed.notify_all()
         try:
             while True:
                 request = await self._read_request(reader, writer)
@@ -671,8 +693,10 @@ class FakeMessagesAPI:
             with self._lock:
                 self._errors.append(exc)
         finally:
-            self._connections.discard(entry)
             writer.close()
+            with self._changed:
+                self._connections.discard(entry)
+                self._changed.notify_all()
 
     async def _read_request(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter

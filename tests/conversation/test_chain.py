@@ -7,11 +7,13 @@ import random
 import sys
 import threading
 import tracemalloc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import orjson
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conversation import Conversation
 from conversation._chain import CHUNK
@@ -107,43 +109,66 @@ class TestSharing:
         assert branches[-1][:2_000] == history
 
 
+Record = list[tuple[Conversation, list[tuple[str, str]], bytes]]
+
+
+def run_threads(worker: Callable[..., None], *shared: Any) -> list[Record]:
+    """Run ``worker(tid, *shared, barrier, record)`` on THREADS threads; their records.
+
+    The first error of any thread aborts the barrier and fails the test.
+    """
+    barrier = threading.Barrier(THREADS)
+    records: list[Record] = [[] for _ in range(THREADS)]
+    errors: list[BaseException] = []
+
+    def run(tid: int) -> None:
+        try:
+            worker(tid, *shared, barrier, records[tid])
+        except BaseException as exc:  # pragma: no cover - reported by the test
+            errors.append(exc)
+            barrier.abort()
+
+    threads = [threading.Thread(target=run, args=(t,)) for t in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    return records
+
+
 def _worker(
     tid: int,
     base: Conversation,
     base_spec: list[tuple[str, str]],
     barrier: threading.Barrier,
-    record: list[tuple[Conversation, list[tuple[str, str]], bytes]],
-    errors: list[BaseException],
+    record: Record,
 ) -> None:
     """Extend, branch and serialize one thread's own branches of ``base``."""
-    try:
-        rng = random.Random(tid)
-        k = rng.choice([CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK, rng.randrange(len(base_spec))])
-        c, spec = base[:k], base_spec[:k]
-        barrier.wait()
-        for step in range(80):
-            role = "assistant" if spec and spec[-1][0] == "user" else "user"
-            content = f"thread {tid} step {step}"
-            c = c.user(content) if role == "user" else c.assistant(content)
-            spec = [*spec, (role, content)]
-            action = rng.random()
-            if action < 0.35:
-                record.append((c, spec, c.to_json(model="m")))
-            elif action < 0.5:
-                j = rng.choice([CHUNK, 2 * CHUNK, rng.randrange(len(base_spec) + 1)])
-                prefix = base[:j]
-                record.append((prefix, base_spec[:j], prefix.to_json(model="m")))
-            elif action < 0.6:
-                j = rng.randrange(len(spec))
-                c, spec = c[: j + 1], spec[: j + 1]
-            elif action < 0.7:
-                i = rng.randrange(len(spec))
-                if c[i].content != spec[i][1]:
-                    raise AssertionError(f"thread {tid}: c[{i}] is {c[i].content!r}")
-        record.append((c, spec, c.to_json(model="m")))
-    except BaseException as exc:  # pragma: no cover - reported by the test
-        errors.append(exc)
-        barrier.abort()
+    rng = random.Random(tid)
+    k = rng.choice([CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK, rng.randrange(len(base_spec))])
+    c, spec = base[:k], base_spec[:k]
+    barrier.wait()
+    for step in range(80):
+        role = "assistant" if spec and spec[-1][0] == "user" else "user"
+        content = f"thread {tid} step {step}"
+        c = c.user(content) if role == "user" else c.assistant(content)
+        spec = [*spec, (role, content)]
+        action = rng.random()
+        if action < 0.35:
+            record.append((c, spec, c.to_json(model="m")))
+        elif action < 0.5:
+            j = rng.choice([CHUNK, 2 * CHUNK, rng.randrange(len(base_spec) + 1)])
+            prefix = base[:j]
+            record.append((prefix, base_spec[:j], prefix.to_json(model="m")))
+        elif action < 0.6:
+            j = rng.randrange(len(spec))
+            c, spec = c[: j + 1], spec[: j + 1]
+        elif action < 0.7:
+            i = rng.randrange(len(spec))
+            if c[i].content != spec[i][1]:
+                raise AssertionError(f"thread {tid}: c[{i}] is {c[i].content!r}")
+    record.append((c, spec, c.to_json(model="m")))
 
 
 @pytest.mark.usefixtures("fast_switching")
@@ -153,20 +178,7 @@ def test_threads_extend_and_serialize_shared_conversation() -> None:
         base_spec = alternating(3 * CHUNK + 10, f"r{round_} ")
         base = build(base_spec)
         base.to_json(model="m")
-        barrier = threading.Barrier(THREADS)
-        records: list[list[tuple[Conversation, list[tuple[str, str]], bytes]]] = [
-            [] for _ in range(THREADS)
-        ]
-        errors: list[BaseException] = []
-        threads = [
-            threading.Thread(target=_worker, args=(t, base, base_spec, barrier, records[t], errors))
-            for t in range(THREADS)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
-        assert not errors, errors
+        records = run_threads(_worker, base, base_spec)
         assert all(records)
         for record in records:
             for c, spec, got in record:
@@ -220,3 +232,204 @@ def test_append_racing_an_alignment_keeps_its_own_path(moment: str) -> None:
     assert n.to_payload(model="m")["messages"][1] == {"role": "assistant", "content": "P"}
     assert q.to_payload(model="m")["messages"][1] == {"role": "assistant", "content": "Q"}
     assert [t.content for t in n] == ["u0", "P", "N"]
+
+
+# --- switching between branches: the segment tree --------------------------------------
+
+
+Branch = tuple[Conversation, list[tuple[str, str]]]
+
+
+def next_turn(spec: list[tuple[str, str]], text: str) -> tuple[str, str]:
+    """The turn after ``spec`` that keeps the roles alternating."""
+    return ("assistant" if spec and spec[-1][0] == "user" else "user", text)
+
+
+def grow(c: Conversation, spec: list[tuple[str, str]], count: int, tag: str) -> Branch:
+    """``c`` (whose turns are ``spec``) with ``count`` more alternating turns."""
+    for i in range(count):
+        role, text = next_turn(spec, f"{tag} {i}")
+        c = c.user(text) if role == "user" else c.assistant(text)
+        spec = [*spec, (role, text)]
+    return c, spec
+
+
+def count_encoded(c: Conversation) -> list[Any]:
+    """Record every node the ledger of ``c`` encodes from now on, in order."""
+    ledger = c._head.ledger  # type: ignore[union-attr]
+    encoded: list[Any] = []
+    encode = ledger.encoder
+
+    def counting(nodes: list[Any], start: int, state: Any) -> Any:
+        encoded.extend(nodes)
+        return encode(nodes, start, state)
+
+    ledger.encoder = counting
+    return encoded
+
+
+def check_sent(c: Conversation, spec: list[tuple[str, str]]) -> None:
+    """``c`` writes the body and finds the violations that a fresh rebuild of it does."""
+    fresh = build(spec)
+    found = fresh.violations(model="m")
+    assert c.violations(model="m") == found
+    if not found:
+        assert c.to_json(model="m") == body_of(spec, model="m")
+        assert c.to_json(model="m") == orjson.dumps(fresh.to_payload(model="m"))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_random_branch_trees_match_fresh_rebuilds(data: st.DataObject) -> None:
+    """Trees of long and short branches, sent in any order, give each branch's own body.
+
+    Each turn may break a rule (a blank user turn, or a prefill ending in a space
+    when it is last), so violations found through shared segments are checked too.
+    """
+    root = data.draw(st.integers(0, 3 * CHUNK + 2), label="root length")
+    heads: list[Branch] = [grow(Conversation(), [], root, "root")]
+    for step in range(data.draw(st.integers(1, 25), label="steps")):
+        c, spec = heads[data.draw(st.integers(0, len(heads) - 1), label="head")]
+        op = data.draw(st.sampled_from(["grow", "grow", "odd", "fork", "send", "send"]))
+        if op == "grow":
+            count = data.draw(st.sampled_from([1, 2, CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK + 3]))
+            heads.append(grow(c, spec, count, f"s{step}"))
+        elif op == "odd":
+            role, _ = next_turn(spec, "")
+            text = " " if role == "user" else f"s{step} "
+            odd = c.user(text) if role == "user" else c.assistant(text)
+            heads.append((odd, [*spec, (role, text)]))
+        elif op == "fork":
+            k = data.draw(st.integers(0, len(spec)), label="k")
+            heads.append((c[:k], spec[:k]))
+        elif c._head is not None:
+            check_sent(c, spec)
+    order = data.draw(st.permutations(range(len(heads))), label="order")
+    for i in [*order, *order]:
+        c, spec = heads[i]
+        if c._head is not None:
+            check_sent(c, spec)
+
+
+def test_round_robin_encodes_only_new_turns() -> None:
+    """Branches with long tails sent in turn, one more turn each, encode just that turn."""
+    trunk = grow(Conversation(), [], 2 * CHUNK + 3, "trunk")
+    branches = [grow(*trunk, 3 * CHUNK + 5 + b, f"b{b}") for b in range(8)]
+    for c, spec in branches:
+        check_sent(c, spec)
+    encoded = count_encoded(trunk[0])
+    for round_ in range(CHUNK + 2):  # every branch crosses a checkpoint on the way
+        for b, (c, spec) in enumerate(branches):
+            c, spec = grow(c, spec, 1, f"r{round_}")
+            before = len(encoded)
+            assert c.to_json(model="m") == body_of(spec, model="m")
+            assert encoded[before:] == [c._head]
+            branches[b] = c, spec
+    assert len(encoded) == 8 * (CHUNK + 2)
+
+
+def test_sibling_appends_encode_one_turn_each() -> None:
+    """``b.user(x).to_json()`` after ``b`` was sent encodes x alone, for every branch in turn."""
+    trunk = grow(Conversation(), [], CHUNK + 1, "trunk")
+    branches = [grow(*trunk, 2 * CHUNK + 7 * b, f"b{b}") for b in range(5)]
+    for c, spec in branches:
+        check_sent(c, spec)
+    encoded = count_encoded(trunk[0])
+    for round_ in range(3):
+        for c, spec in branches:
+            x, x_spec = grow(c, spec, 1, f"x{round_}")
+            before = len(encoded)
+            assert x.to_json(model="m") == body_of(x_spec, model="m")
+            assert encoded[before:] == [x._head]
+
+
+def test_sending_branches_keeps_memory_of_distinct_turns() -> None:
+    """Encoded work for many branches costs about their distinct turns, and stays put."""
+    trunk = grow(Conversation(), [], 6 * CHUNK, "trunk")
+    branches = [grow(*trunk, 4 * CHUNK + b, f"branch {b}")[0] for b in range(16)]
+    distinct = len(trunk[0]) + sum(len(c) - len(trunk[0]) for c in branches)
+    turn_bytes = len(body_of(alternating(distinct, "branch 00 ")))
+    gc.collect()
+    tracemalloc.start()
+    try:
+        start = tracemalloc.get_traced_memory()[0]
+        for c in branches:
+            c.to_json()
+        gc.collect()
+        first = tracemalloc.get_traced_memory()[0]
+        for _ in range(5):
+            for c in branches:
+                c.to_json()
+        gc.collect()
+        again = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert first - start < 2.5 * turn_bytes
+    assert again - first < 0.02 * turn_bytes
+
+
+def test_send_waits_for_a_sibling_growing_the_shared_tip() -> None:
+    """A send preempted inside the encoder holds the ledger: a sibling sent meanwhile waits.
+
+    Forces the interleaving: while one branch's new turns are being encoded
+    (its tip half grown), another thread sends a sibling that shares the same
+    segment and tip; it must wait and then get its own body.
+    """
+    trunk, trunk_spec = grow(Conversation(), [], CHUNK + 5, "trunk")
+    p, p_spec = grow(trunk, trunk_spec, 10, "p")
+    q, q_spec = grow(trunk, trunk_spec, 12, "q")
+    ledger = trunk._head.ledger  # type: ignore[union-attr]
+    encode = ledger.encoder
+    others: list[threading.Thread] = []
+    bodies: dict[str, bytes] = {}
+
+    def send_q() -> None:
+        bodies["q"] = q.to_json(model="m")
+
+    def preempted(nodes: list[Any], start: int, state: Any) -> Any:
+        if not others:
+            thread = threading.Thread(target=send_q)
+            others.append(thread)
+            thread.start()
+            thread.join(timeout=0.2)
+        return encode(nodes, start, state)
+
+    ledger.encoder = preempted
+    bodies["p"] = p.to_json(model="m")
+    others[0].join(timeout=10)
+    assert not others[0].is_alive()
+    assert bodies == {"p": body_of(p_spec, model="m"), "q": body_of(q_spec, model="m")}
+    check_sent(p, p_spec)
+    check_sent(q, q_spec)
+
+
+def _round_robin_worker(
+    tid: int,
+    trunk: Branch,
+    barrier: threading.Barrier,
+    record: Record,
+) -> None:
+    """Grow three long branches of ``trunk`` and send them in turn."""
+    rng = random.Random(tid)
+    k = rng.choice([CHUNK - 1, CHUNK, CHUNK + 1, len(trunk[1])])
+    mine = [
+        grow(trunk[0][:k], trunk[1][:k], rng.randrange(2 * CHUNK), f"t{tid}.{b}") for b in range(3)
+    ]
+    barrier.wait()
+    for step in range(60):
+        b = step % 3
+        c, spec = grow(*mine[b], rng.choice([1, 1, 2, CHUNK]), f"t{tid} s{step}")
+        mine[b] = c, spec
+        record.append((c, spec, c.to_json(model="m")))
+
+
+@pytest.mark.usefixtures("fast_switching")
+def test_threads_send_long_branches_in_turn() -> None:
+    """Threads growing and sending long branches of one trunk in turn get exact bodies."""
+    trunk = grow(Conversation(), [], 2 * CHUNK + 9, "trunk")
+    trunk[0].to_json(model="m")
+    for record in run_threads(_round_robin_worker, trunk):
+        assert len(record) == 60
+        for c, spec, got in record:
+            assert got == body_of(spec, model="m")
+            assert c.to_json(model="m") == got

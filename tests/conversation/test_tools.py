@@ -463,20 +463,31 @@ def test_definition_dicts_are_sent_not_run() -> None:
 
 @pytest.mark.anyio
 async def test_async_tools_run_concurrently() -> None:
-    """Two async tools sleeping 0.2 s each finish together in well under 0.4 s."""
+    """Two async tools of one turn run together: both start before either finishes.
+
+    Each waits until both have started, so run one after the other the first
+    would never finish (it gives up after a deadline and the test fails).
+    """
+    log: list[str] = []
+    both_started = anyio.Event()
 
     @tool
     async def nap(label: str) -> str:
         """Nap."""
-        await anyio.sleep(0.2)
+        log.append(f"start {label}")
+        if len(log) == 2:
+            both_started.set()
+        with anyio.fail_after(10):
+            await both_started.wait()
+        log.append(f"end {label}")
         return label
 
     adapter = ScriptedAdapter(
         [asking(use("t1", "nap", label="a"), use("t2", "nap", label="b")), "ok"]
     )
-    began = time.monotonic()
     await arun_tools(Conversation().user("go"), adapter, [nap])
-    assert time.monotonic() - began < 0.35
+    assert sorted(log[:2]) == ["start a", "start b"]
+    assert sorted(log[2:]) == ["end a", "end b"]
     assert [r["content"] for r in results(adapter, 1)] == ["a", "b"]
 
 

@@ -16,7 +16,7 @@ import pytest
 
 import adapters.anthropic as package
 from adapters import Adapter, StreamingAdapter
-from adapters.anthropic import AnthropicAdapter, MissingAPIKeyError
+from adapters.anthropic import AnthropicAdapter, MissingAPIKeyError, RetryPolicy
 from adapters.anthropic._client import DEFAULT_TIMEOUT, USER_AGENT
 from conversation import (
     Conversation,
@@ -127,12 +127,13 @@ def make_adapter() -> Iterator[MakeAdapter]:
         clients.append(client)
         kwargs.setdefault("api_key", KEY)
         kwargs.setdefault("base_url", BASE)
-        kwargs.setdefault("_random", lambda: 0.0)
+        policy = RetryPolicy(
+            sleep=sleeps.sleep, async_sleep=sleeps.asleep, random=kwargs.pop("random", lambda: 0.0)
+        )
         adapter = AnthropicAdapter(
             http_client=client,
             async_http_client=httpx.AsyncClient(transport=transport),
-            _sleep=sleeps.sleep,
-            _async_sleep=sleeps.asleep,
+            retry=policy,
             **kwargs,
         )
         return adapter, recorder, sleeps
@@ -430,25 +431,6 @@ class TestBaseURL:
 
 
 class TestClients:
-    def test_own_client_lazy_and_closed(self) -> None:
-        """The adapter's own client is made on first use and closed by close()."""
-        adapter = AnthropicAdapter(api_key=KEY, base_url=BASE)
-        assert adapter._own_client is None
-        client = adapter._client()
-        assert adapter._client() is client
-        adapter.close()
-        assert client.is_closed
-        assert adapter._own_client is None
-        again = adapter._client()  # used again: a new client
-        assert again is not client
-        adapter.close()
-
-    def test_context_manager_closes(self) -> None:
-        """Leaving a with block closes the adapter's own client."""
-        with AnthropicAdapter(api_key=KEY, base_url=BASE) as adapter:
-            client = adapter._client()
-        assert client.is_closed
-
     def test_user_client_not_closed(self) -> None:
         """A client passed in is used for requests and left open by close() and with."""
         recorder = Recorder()
@@ -459,22 +441,6 @@ class TestClients:
         assert not client.is_closed
         assert len(recorder.requests) == 1
         client.close()
-
-    @pytest.mark.anyio
-    async def test_async_lifecycle(self) -> None:
-        """aclose closes both own clients; a user's async client stays open."""
-        async with AnthropicAdapter(api_key=KEY, base_url=BASE) as adapter:
-            sync_client, async_client = adapter._client(), adapter._async_client()
-        assert sync_client.is_closed
-        assert async_client.is_closed
-
-        recorder = Recorder()
-        user = httpx.AsyncClient(transport=httpx.MockTransport(recorder))
-        async with AnthropicAdapter(api_key=KEY, base_url=BASE, async_http_client=user) as adapter:
-            await adapter.asend(HELLO, **OPTIONS)
-        assert not user.is_closed
-        assert len(recorder.requests) == 1
-        await user.aclose()
 
 
 class TestExports:

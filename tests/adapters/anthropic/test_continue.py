@@ -1,4 +1,8 @@
-"""Tests for continue_reply / acontinue_reply: a max_tokens reply carried on into one turn."""
+"""Tests for continue_reply / acontinue_reply: a max_tokens reply carried on into one turn.
+
+They live in ``conversation.continuation`` (any adapter will do); the old
+names in ``adapters.anthropic`` warn and forward with the old argument order.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +10,16 @@ import json
 
 import pytest
 
+import adapters.anthropic
 from adapters import ScriptedAdapter
-from adapters.anthropic import (
+from adapters.anthropic import PrefillNotSupportedError
+from conversation import Conversation, MalformedInputError, Usage
+from conversation.continuation import (
     ContinuationError,
-    PrefillNotSupportedError,
+    _as_prefill,
     acontinue_reply,
     continue_reply,
 )
-from adapters.anthropic._continue import _as_prefill
-from conversation import Conversation, MalformedInputError, Usage
 
 from .test_client import HELLO, OPTIONS, MakeAdapter, fail, make_adapter, message, ok
 
@@ -34,7 +39,7 @@ class TestContinueReply:
     def test_merges_into_one_turn(self, make_adapter: MakeAdapter) -> None:
         """Continuations join the cut reply into ONE assistant turn, usage summed."""
         adapter, recorder, _ = make_adapter(*CONTINUATIONS)
-        result = continue_reply(adapter, CUT, **OPTIONS)
+        result = continue_reply(CUT, adapter, **OPTIONS)
         assert len(result) == 2
         last = result.last
         assert last is not None
@@ -49,7 +54,7 @@ class TestContinueReply:
     def test_sends_stripped_prefill(self, make_adapter: MakeAdapter) -> None:
         """Each continuation sends the partial turn as a prefill without trailing whitespace."""
         adapter, recorder, _ = make_adapter(*CONTINUATIONS)
-        continue_reply(adapter, CUT, **OPTIONS)
+        continue_reply(CUT, adapter, **OPTIONS)
         first, second = recorder.bodies
         assert first["messages"][-1] == {"role": "assistant", "content": "Once upon a time"}
         assert second["messages"][-1] == {
@@ -63,7 +68,7 @@ class TestContinueReply:
         """At most max_continuations requests are sent; the turn may still be cut."""
         endless = ok(message(" and", stop_reason="max_tokens"))
         adapter, recorder, _ = make_adapter(endless)
-        result = continue_reply(adapter, CUT, max_continuations=bound, **OPTIONS)
+        result = continue_reply(CUT, adapter, max_continuations=bound, **OPTIONS)
         assert len(recorder.requests) == bound
         assert result.last is not None
         assert result.last.provenance is not None
@@ -85,17 +90,17 @@ class TestContinueReply:
     ) -> None:
         """A conversation whose last turn is not a cut reply comes back as is, nothing sent."""
         adapter, recorder, _ = make_adapter()
-        assert continue_reply(adapter, conversation, **OPTIONS) is conversation
+        assert continue_reply(conversation, adapter, **OPTIONS) is conversation
         assert recorder.requests == []
 
     def test_thinking_refused(self, make_adapter: MakeAdapter) -> None:
         """Thinking on (in the call or the adapter's defaults) is refused before sending."""
         adapter, recorder, _ = make_adapter()
         with pytest.raises(ContinuationError, match="thinking"):
-            continue_reply(adapter, CUT, **OPTIONS, thinking=THINKING)
+            continue_reply(CUT, adapter, **OPTIONS, thinking=THINKING)
         thinking_adapter, recorder2, _ = make_adapter(default_options={"thinking": THINKING})
         with pytest.raises(ContinuationError, match="prefill"):
-            continue_reply(thinking_adapter, CUT, **OPTIONS)
+            continue_reply(CUT, thinking_adapter, **OPTIONS)
         assert recorder.requests == recorder2.requests == []
 
     def test_thinking_off_for_the_call(self, make_adapter: MakeAdapter) -> None:
@@ -103,7 +108,7 @@ class TestContinueReply:
         adapter, recorder, _ = make_adapter(
             CONTINUATIONS[1], default_options={"thinking": THINKING}
         )
-        continue_reply(adapter, CUT, **OPTIONS, thinking=None)
+        continue_reply(CUT, adapter, **OPTIONS, thinking=None)
         assert "thinking" not in recorder.bodies[0]
 
     def test_whitespace_only_reply(self, make_adapter: MakeAdapter) -> None:
@@ -111,7 +116,7 @@ class TestContinueReply:
         blank = HELLO.fold(message("  \n", stop_reason="max_tokens"))
         adapter, recorder, _ = make_adapter()
         with pytest.raises(ContinuationError, match="whitespace"):
-            continue_reply(adapter, blank, **OPTIONS)
+            continue_reply(blank, adapter, **OPTIONS)
         assert recorder.requests == []
 
     def test_cut_in_a_tool_call(self, make_adapter: MakeAdapter) -> None:
@@ -123,7 +128,7 @@ class TestContinueReply:
         ]
         adapter, recorder, _ = make_adapter()
         with pytest.raises(ContinuationError, match="tool_use block"):
-            continue_reply(adapter, HELLO.fold(reply), **OPTIONS)
+            continue_reply(HELLO.fold(reply), adapter, **OPTIONS)
         assert recorder.requests == []
 
     def test_failure_leaves_conversation(self, make_adapter: MakeAdapter) -> None:
@@ -134,7 +139,7 @@ class TestContinueReply:
         )
         adapter, recorder, _ = make_adapter(refusal)
         with pytest.raises(PrefillNotSupportedError):
-            continue_reply(adapter, CUT, **OPTIONS)
+            continue_reply(CUT, adapter, **OPTIONS)
         assert len(recorder.requests) == 1
         assert Conversation.loads(saved) == CUT
         assert CUT.dumps() == saved
@@ -144,14 +149,14 @@ class TestContinueReply:
         """max_continuations must be an int >= 0."""
         adapter, _, _ = make_adapter()
         with pytest.raises(MalformedInputError, match="max_continuations"):
-            continue_reply(adapter, CUT, max_continuations=bound, **OPTIONS)  # type: ignore[arg-type]
+            continue_reply(CUT, adapter, max_continuations=bound, **OPTIONS)  # type: ignore[arg-type]
 
     def test_any_adapter(self) -> None:
         """continue_reply works through the Adapter protocol (here a ScriptedAdapter)."""
         adapter = ScriptedAdapter(
             [{"content": [{"type": "text", "text": " the end."}], "stop_reason": "end_turn"}]
         )
-        result = continue_reply(adapter, CUT, **OPTIONS)
+        result = continue_reply(CUT, adapter, **OPTIONS)
         assert result.last is not None
         assert result.last.text == "Once upon a time the end."
         assert adapter.requests[0]["messages"][-1]["content"] == "Once upon a time"
@@ -165,7 +170,7 @@ class TestContinueReply:
         ]
         cut = HELLO.fold(reply)
         adapter, recorder, _ = make_adapter(CONTINUATIONS[1])
-        result = continue_reply(adapter, cut, **OPTIONS)
+        result = continue_reply(cut, adapter, **OPTIONS)
         sent = recorder.bodies[0]["messages"][-1]["content"]
         assert sent[0]["text"] == "Part one. "
         assert sent[-1]["text"] == "Part two"
@@ -178,8 +183,8 @@ class TestAsyncContinueReply:
     async def test_merges_into_one_turn(self, make_adapter: MakeAdapter) -> None:
         """acontinue_reply merges the same way, with asend."""
         adapter, recorder, _ = make_adapter(*CONTINUATIONS)
-        result = await acontinue_reply(adapter, CUT, **OPTIONS)
-        assert result == continue_reply(make_adapter(*CONTINUATIONS)[0], CUT, **OPTIONS)
+        result = await acontinue_reply(CUT, adapter, **OPTIONS)
+        assert result == continue_reply(CUT, make_adapter(*CONTINUATIONS)[0], **OPTIONS)
         assert len(recorder.requests) == 2
         assert json.loads(recorder.requests[0].content)["messages"][-1]["content"] == (
             "Once upon a time"
@@ -190,12 +195,34 @@ class TestAsyncContinueReply:
         """acontinue_reply refuses thinking before sending too."""
         adapter, recorder, _ = make_adapter()
         with pytest.raises(ContinuationError):
-            await acontinue_reply(adapter, CUT, **OPTIONS, thinking={"type": "adaptive"})
+            await acontinue_reply(CUT, adapter, **OPTIONS, thinking={"type": "adaptive"})
         assert recorder.requests == []
 
     @pytest.mark.anyio
     async def test_bound(self, make_adapter: MakeAdapter) -> None:
         """acontinue_reply stops at max_continuations."""
         adapter, recorder, _ = make_adapter(ok(message(" more", stop_reason="max_tokens")))
-        await acontinue_reply(adapter, CUT, max_continuations=2, **OPTIONS)
+        await acontinue_reply(CUT, adapter, max_continuations=2, **OPTIONS)
         assert len(recorder.requests) == 2
+
+
+class TestDeprecatedAliases:
+    def test_old_name_warns_and_forwards(self, make_adapter: MakeAdapter) -> None:
+        """adapters.anthropic.continue_reply(adapter, conversation) warns, then does the same."""
+        adapter, recorder, _ = make_adapter(*CONTINUATIONS)
+        with pytest.warns(DeprecationWarning, match=r"conversation\.continuation"):
+            result = adapters.anthropic.continue_reply(adapter, CUT, **OPTIONS)
+        assert result == continue_reply(CUT, make_adapter(*CONTINUATIONS)[0], **OPTIONS)
+        assert len(recorder.requests) == 2
+
+    @pytest.mark.anyio
+    async def test_old_async_name_warns_and_forwards(self, make_adapter: MakeAdapter) -> None:
+        """adapters.anthropic.acontinue_reply warns and forwards max_continuations too."""
+        adapter, recorder, _ = make_adapter(ok(message(" more", stop_reason="max_tokens")))
+        with pytest.warns(DeprecationWarning, match="acontinue_reply"):
+            await adapters.anthropic.acontinue_reply(adapter, CUT, max_continuations=1, **OPTIONS)
+        assert len(recorder.requests) == 1
+
+    def test_old_error_name_is_the_core_error(self) -> None:
+        """adapters.anthropic.ContinuationError is the core's class: old except clauses work."""
+        assert adapters.anthropic.ContinuationError is ContinuationError

@@ -16,7 +16,9 @@ from adapters.anthropic import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    ConflictError,
     ContinuationError,
+    DeadlineExceededError,
     InternalServerError,
     MissingAPIKeyError,
     NotFoundError,
@@ -25,6 +27,7 @@ from adapters.anthropic import (
     PrefillNotSupportedError,
     RateLimitError,
     RequestTooLargeError,
+    ServiceUnavailableError,
     UnprocessableEntityError,
     error_from_event,
     error_from_response,
@@ -50,17 +53,20 @@ class TestTree:
             (AnthropicError, AdapterError),
             (AdapterError, ConversationError),
             (MissingAPIKeyError, AnthropicError),
-            (ContinuationError, AnthropicError),
+            (ContinuationError, ConversationError),
             (APIStatusError, AnthropicError),
             (BadRequestError, APIStatusError),
             (PrefillNotSupportedError, BadRequestError),
             (AuthenticationError, APIStatusError),
             (PermissionDeniedError, APIStatusError),
             (NotFoundError, APIStatusError),
+            (ConflictError, APIStatusError),
             (RequestTooLargeError, APIStatusError),
             (UnprocessableEntityError, APIStatusError),
             (RateLimitError, APIStatusError),
             (InternalServerError, APIStatusError),
+            (ServiceUnavailableError, InternalServerError),
+            (DeadlineExceededError, InternalServerError),
             (OverloadedError, InternalServerError),
             (APIConnectionError, AnthropicError),
             (APITimeoutError, APIConnectionError),
@@ -69,6 +75,13 @@ class TestTree:
     def test_hierarchy(self, child: type[Exception], parent: type[Exception]) -> None:
         """Each class sits where the module docstring draws it."""
         assert issubclass(child, parent)
+
+    def test_status_code_is_status(self) -> None:
+        """``status_code`` (the official SDK's name) is ``status``; None when no answer came."""
+        assert error_from_response(409, {}, b"").status_code == 409
+        assert APIConnectionError("reset").status_code is None
+        event = error_from_event({"error": {"type": "overloaded_error", "message": "x"}}, None)
+        assert event.status_code is None
 
     def test_transport_errors_are_not_status_errors(self) -> None:
         """A failure with no answer is not an APIStatusError (and vice versa)."""
@@ -86,13 +99,13 @@ class TestFromResponse:
             (403, "permission_error", PermissionDeniedError),
             (404, "not_found_error", NotFoundError),
             (408, "timeout_error", APIStatusError),
-            (409, "conflict_error", APIStatusError),
+            (409, "conflict_error", ConflictError),
             (413, "request_too_large", RequestTooLargeError),
             (422, "invalid_request_error", UnprocessableEntityError),
             (429, "rate_limit_error", RateLimitError),
             (500, "api_error", InternalServerError),
-            (503, "api_error", InternalServerError),
-            (504, "timeout_error", InternalServerError),
+            (503, "api_error", ServiceUnavailableError),
+            (504, "timeout_error", DeadlineExceededError),
             (529, "overloaded_error", OverloadedError),
         ],
     )
@@ -104,7 +117,7 @@ class TestFromResponse:
             status, {"request-id": "req_1"}, body(error_type, "it went wrong")
         )
         assert type(err) is cls
-        assert err.status == status
+        assert err.status == err.status_code == status
         assert err.error_type == error_type
         assert err.api_message == "it went wrong"
         assert err.request_id == "req_1"

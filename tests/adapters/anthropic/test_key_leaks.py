@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 import pytest
 
-from adapters.anthropic import AnthropicAdapter
+from adapters.anthropic import AnthropicAdapter, RetryPolicy
 from adapters.anthropic._errors import scrub_request
 from conversation import Conversation, ConversationError
 from tests.adapters.fake_api import Error, FakeMessagesAPI, Malformed, Reply, Reset, Stream
@@ -198,8 +198,7 @@ def _adapter(base_url: str, options: dict[str, Any]) -> AnthropicAdapter:
         base_url=base_url,
         max_retries=options.get("max_retries", 0),
         timeout=options.get("timeout", 10.0),
-        _sleep=lambda _: None,
-        _async_sleep=_no_wait,
+        retry=RetryPolicy(sleep=lambda _: None, async_sleep=_no_wait),
     )
 
 

@@ -18,18 +18,23 @@ from adapters.anthropic import (
     AnthropicAdapter,
     AnthropicError,
     APIConnectionError,
+    APIStatusError,
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    ConflictError,
+    DeadlineExceededError,
     InternalServerError,
     NotFoundError,
     OverloadedError,
     PermissionDeniedError,
     RateLimitError,
     RequestTooLargeError,
-    continue_reply,
+    RetryPolicy,
+    ServiceUnavailableError,
 )
 from conversation import Conversation, ConversationError, MalformedReplyError
+from conversation.continuation import continue_reply
 from tests.adapters.fake_api import (
     CountTokens,
     Error,
@@ -55,6 +60,14 @@ FAILURES = [
     (Error(404, "not_found_error"), NotFoundError),
     (Error(413, "request_too_large", raw_body=b"<html>413 Too Large</html>"), RequestTooLargeError),
 ]
+StatusClass = type[APIStatusError]
+RETRIED_OUT: list[tuple[Error, StatusClass]] = [
+    (Error(500, "api_error"), InternalServerError),
+    (Error(409, "conflict_error"), ConflictError),
+    (Error(503, "api_error"), ServiceUnavailableError),
+    (Error(504, "timeout_error"), DeadlineExceededError),
+]
+"""Retried statuses, each with the class (named as the official SDK names it) it ends in."""
 
 
 def unchanged(conversation: Conversation) -> None:
@@ -84,8 +97,7 @@ def adapter(fake_api: FakeMessagesAPI, waits: Waits) -> Iterator[AnthropicAdapte
     with AnthropicAdapter(
         api_key=KEY,
         base_url=fake_api.base_url,
-        _sleep=waits.sleep,
-        _async_sleep=waits.asleep,
+        retry=RetryPolicy(sleep=waits.sleep, async_sleep=waits.asleep),
     ) as made:
         yield made
 
@@ -110,11 +122,21 @@ class TestSend:
         assert result[:3] == CHAT
 
     def test_connection_reused(self, adapter: AnthropicAdapter, fake_api: FakeMessagesAPI) -> None:
-        """Many sends go through the one pooled client."""
+        """Many sends go over one kept-alive connection of the pooled client."""
         for _ in range(5):
             adapter.send(CHAT, **OPTIONS)
         assert len(fake_api.requests) == 5
-        assert adapter._own_client is not None
+        assert fake_api.connections == 1
+
+    @pytest.mark.anyio
+    async def test_async_connection_reused(
+        self, adapter: AnthropicAdapter, fake_api: FakeMessagesAPI
+    ) -> None:
+        """Many asends go over one kept-alive connection too."""
+        for _ in range(5):
+            await adapter.asend(CHAT, **OPTIONS)
+        assert len(fake_api.requests) == 5
+        assert fake_api.connections == 1
 
     def test_429_retry_after_honoured(self, fake_api: FakeMessagesAPI) -> None:
         """A 429 with retry-after 0.05 s is retried after that wait (not the 0.375 s backoff)."""
@@ -148,6 +170,20 @@ class TestSend:
         assert info.value.request_id == "req_fake_0003"
         assert "req_fake_0003" in str(info.value)
         assert fake_api.pending == 1
+        unchanged(CHAT)
+
+    @pytest.mark.parametrize(("answer", "cls"), RETRIED_OUT)
+    def test_status_class_after_retries(
+        self, adapter: AnthropicAdapter, fake_api: FakeMessagesAPI, answer: Error, cls: StatusClass
+    ) -> None:
+        """A retried status ends, after 3 attempts, in its class, with the SDK's status_code."""
+        fake_api.queue(answer, answer, answer, Reply())
+        with pytest.raises(cls) as info:
+            adapter.send(CHAT, **OPTIONS)
+        assert type(info.value) is cls
+        assert info.value.status_code == info.value.status == answer.status
+        assert info.value.error_type == answer.type
+        assert len(fake_api.requests) == 3
         unchanged(CHAT)
 
     def test_reset_then_success(self, adapter: AnthropicAdapter, fake_api: FakeMessagesAPI) -> None:
@@ -184,7 +220,10 @@ class TestSend:
         fake_api.queue(*[Reply(delay=1.0)] * 3)
         with (
             AnthropicAdapter(
-                api_key=KEY, base_url=fake_api.base_url, timeout=0.1, _sleep=waits.sleep
+                api_key=KEY,
+                base_url=fake_api.base_url,
+                timeout=0.1,
+                retry=RetryPolicy(sleep=waits.sleep),
             ) as adapter,
             pytest.raises(APITimeoutError, match="no answer in time"),
         ):
@@ -287,14 +326,16 @@ class TestAsyncSend:
         assert len(fake_api.requests) == 2
 
     @pytest.mark.anyio
+    @pytest.mark.parametrize(("answer", "cls"), RETRIED_OUT)
     async def test_500_exhausts_retries(
-        self, adapter: AnthropicAdapter, fake_api: FakeMessagesAPI
+        self, adapter: AnthropicAdapter, fake_api: FakeMessagesAPI, answer: Error, cls: StatusClass
     ) -> None:
-        """Three 500s: InternalServerError after exactly 3 attempts."""
-        fake_api.queue(*[Error(500, "api_error")] * 3)
+        """Three 500s (409s, 503s, 504s): their class after exactly 3 attempts."""
+        fake_api.queue(answer, answer, answer)
         async with adapter:
-            with pytest.raises(InternalServerError):
+            with pytest.raises(cls) as info:
                 await adapter.asend(CHAT, **OPTIONS)
+        assert info.value.status_code == answer.status
         assert len(fake_api.requests) == 3
         unchanged(CHAT)
 
@@ -330,7 +371,7 @@ class TestAsyncSend:
             base_url=fake_api.base_url,
             timeout=0.1,
             max_retries=1,
-            _async_sleep=waits.asleep,
+            retry=RetryPolicy(async_sleep=waits.asleep),
         ) as adapter:
             with pytest.raises(APITimeoutError):
                 await adapter.asend(CHAT, **OPTIONS)
@@ -385,7 +426,7 @@ class TestContinue:
             Reply(message=make_message(" forty-two.", input_tokens=20, output_tokens=4)),
         )
         cut = adapter.send(CHAT, **OPTIONS)
-        result = continue_reply(adapter, cut, **OPTIONS)
+        result = continue_reply(cut, adapter, **OPTIONS)
         assert len(result) == 4
         assert result.last is not None
         assert result.last.provenance is not None

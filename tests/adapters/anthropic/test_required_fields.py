@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 
 from adapters import ScriptedAdapter
-from adapters.anthropic import AnthropicAdapter, continue_reply
+from adapters.anthropic import AnthropicAdapter
 from conversation import Conversation, RuleViolationError
+from conversation.continuation import continue_reply
 from tests.adapters.fake_api import FakeMessagesAPI
 
 KEY = "sk-ant-api03-REQUIRED-FIELDS-0123456789"
@@ -139,5 +140,5 @@ def test_continue_reply_is_refused_before_any_request(fake_api: FakeMessagesAPI)
         {"content": [{"type": "text", "text": "Once upon"}], "stop_reason": "max_tokens"}
     )
     with _adapter(fake_api) as adapter, pytest.raises(RuleViolationError, match="missing_model"):
-        continue_reply(adapter, cut, max_tokens=64)
+        continue_reply(cut, adapter, max_tokens=64)
     assert fake_api.requests == []

@@ -10,6 +10,7 @@ import pytest
 import tenacity
 
 from adapters.anthropic import (
+    AnthropicAdapter,
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
@@ -24,7 +25,7 @@ from adapters.anthropic import (
     error_from_event,
     error_from_response,
 )
-from adapters.anthropic._retry import RetryPolicy, backoff, retry_after, should_retry
+from adapters.anthropic._retry import RetryPolicy, exponential_backoff, retry_after, should_retry
 from conversation import MalformedInputError
 
 from .test_client import HELLO, OPTIONS, MakeAdapter, fail, make_adapter, ok, raising
@@ -123,9 +124,9 @@ class TestBackoff:
     )
     def test_bounds(self, retry: int, longest: float) -> None:
         """The n-th wait is min(0.5 * 2**n, 8), cut by 0 to 25% of jitter."""
-        assert backoff(retry, 0.0) == longest
-        assert backoff(retry, 0.999999) == pytest.approx(longest * 0.75, rel=1e-5)
-        assert longest * 0.75 <= backoff(retry, 0.5) <= longest
+        assert exponential_backoff(retry, 0.0) == longest
+        assert exponential_backoff(retry, 0.999999) == pytest.approx(longest * 0.75, rel=1e-5)
+        assert longest * 0.75 <= exponential_backoff(retry, 0.5) <= longest
 
 
 class TestPolicy:
@@ -133,7 +134,7 @@ class TestPolicy:
         """max_retries must be an int >= 0."""
         for bad in (-1, 1.5, True):
             with pytest.raises(MalformedInputError, match="max_retries"):
-                RetryPolicy(bad)  # type: ignore[arg-type]
+                RetryPolicy(max_retries=bad)  # type: ignore[arg-type]
 
     def test_wait_uses_retry_after_then_backoff(self) -> None:
         """The wait after a failure is the answer's retry-after, else jittered backoff."""
@@ -145,9 +146,34 @@ class TestPolicy:
             return "done"
 
         waits: list[float] = []
-        policy = RetryPolicy(2, sleep=waits.append, random=lambda: 0.0, clock=lambda: NOW)
+        policy = RetryPolicy(
+            max_retries=2, sleep=waits.append, random=lambda: 0.0, clock=lambda: NOW
+        )
         assert policy.call(attempt, "POST /v1/messages") == "done"
         assert waits == [3.0, 1.0]  # retry-after, then the second backoff step
+
+    def test_adapter_takes_a_policy(self) -> None:
+        """retry= sets the policy; max_retries= given too wins; anything else is refused."""
+        policy = RetryPolicy(max_retries=5)
+        assert AnthropicAdapter(api_key="k", retry=policy).max_retries == 5
+        assert AnthropicAdapter(api_key="k", retry=policy, max_retries=1).max_retries == 1
+        assert AnthropicAdapter(api_key="k").max_retries == 2
+        with pytest.raises(MalformedInputError, match="RetryPolicy"):
+            AnthropicAdapter(api_key="k", retry=3)  # type: ignore[arg-type]
+
+    def test_backoff_is_the_policy_s(self) -> None:
+        """A policy's own backoff sets the waits the answer does not ask for."""
+        failures = [status_error(500), status_error(503)]
+
+        def attempt() -> str:
+            if failures:
+                raise failures.pop(0)
+            return "done"
+
+        waits: list[float] = []
+        policy = RetryPolicy(backoff=lambda retry, random: 0.25 * (retry + 1), sleep=waits.append)
+        assert policy.call(attempt, "x") == "done"
+        assert waits == [0.25, 0.5]
 
     def test_reraises_last_error(self) -> None:
         """When retries run out, the last error itself is raised (not tenacity's RetryError)."""
@@ -157,7 +183,7 @@ class TestPolicy:
             raise errors.pop(0)
 
         with pytest.raises(InternalServerError) as info:
-            RetryPolicy(1, sleep=lambda s: None).call(attempt, "x")
+            RetryPolicy(max_retries=1, sleep=lambda s: None).call(attempt, "x")
         assert info.value.status == 500
         assert not isinstance(info.value, tenacity.RetryError)
 
@@ -236,7 +262,7 @@ class TestAdapterRetries:
 
     def test_jitter_applied(self, make_adapter: MakeAdapter) -> None:
         """With random() near 1 the backoff is cut by a quarter."""
-        adapter, _, sleeps = make_adapter(fail(500), fail(500), ok(), _random=lambda: 0.5)
+        adapter, _, sleeps = make_adapter(fail(500), fail(500), ok(), random=lambda: 0.5)
         adapter.send(HELLO, **OPTIONS)
         assert sleeps == [0.5 * 0.875, 1.0 * 0.875]
 

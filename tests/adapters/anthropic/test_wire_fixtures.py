@@ -588,11 +588,11 @@ class TestInlineFixtures:
         }
         check_saved(folded)
         # continue_reply sees the max_tokens stop and says why it cannot continue a tool call.
-        from adapters.anthropic import ContinuationError, continue_reply
+        from conversation.continuation import ContinuationError, continue_reply
 
         adapter = AnthropicAdapter(api_key="test", base_url=fake_api.base_url)
         with adapter, pytest.raises(ContinuationError, match="tool_use"):
-            continue_reply(adapter, folded, **OPTIONS)
+            continue_reply(folded, adapter, **OPTIONS)
         resumed = folded.resumable()
         assert resumed.last is not None
         assert wire_content(resumed) == [{"type": "text", "text": "Let me write it."}]

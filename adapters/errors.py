@@ -1,0 +1,61 @@
+"""The errors of the ``adapters`` package that every transport may raise.
+
+:class:`~conversation.AdapterError` (defined with the rest of the core's tree,
+so the core can name it without importing a transport) is the base of each;
+the Anthropic adapter's own are in ``adapters.anthropic``. The whole tree, both
+packages, is drawn once, in :mod:`conversation.errors`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conversation import AdapterError, Conversation
+
+__all__ = [
+    "AdapterError",
+    "ScriptExhaustedError",
+    "StreamInterruptedError",
+    "StreamNotConsumedError",
+]
+
+
+class StreamNotConsumedError(AdapterError):
+    """``stream.conversation`` was read before the stream reached its end."""
+
+
+class StreamInterruptedError(AdapterError):
+    """A stream was cut off before its reply ended; nothing already received is lost.
+
+    ``conversation`` is the caller's conversation with what arrived of the
+    reply folded in as an interrupted turn (``turn.provenance.interrupted``).
+    Keep it, or call ``conversation.resumable()`` and send that to let the
+    model continue where it stopped.
+    """
+
+    def __init__(self, message: str, *, conversation: Conversation) -> None:
+        super().__init__(message)
+        self.conversation = conversation
+
+
+class ScriptExhaustedError(AdapterError):
+    """A :class:`~adapters.ScriptedAdapter` was sent more requests than it had replies for.
+
+    ``scripted`` is how many replies (and exceptions) were scripted;
+    ``request`` is the payload that found none left (it is also recorded).
+    """
+
+    def __init__(self, scripted: int, number: int, request: dict[str, Any], last_user: str):
+        self.scripted = scripted
+        self.request = request
+        had = (
+            "no replies were scripted"
+            if scripted == 0
+            else f"{scripted} {'reply was' if scripted == 1 else 'replies were'} scripted "
+            "and all were used"
+        )
+        super().__init__(
+            f"ScriptedAdapter ran out of replies: {had}, but request {number} asked for "
+            f"another (its last user message: {last_user}). Script one more reply, or find "
+            "why the code under test sends more requests than expected."
+        )
