@@ -29,8 +29,9 @@ def test_user_code_type_checks_strict(tmp_path: Path, pytestconfig: pytest.Confi
         (project / name).write_text(example.code + "\n", encoding="utf-8")
     usage = (HERE / "test_typed_usage.py").read_text(encoding="utf-8")
     (project / "typed_usage.py").write_text(usage, encoding="utf-8")
-    assert pytestconfig.cache is not None
-    cache = pytestconfig.cache.mkdir("mypy-user-code")  # kept between runs: a warm check is fast
+    # Kept between runs when pytest's cache is on: a warm check is fast.
+    kept: pytest.Cache | None = getattr(pytestconfig, "cache", None)  # off with -p no:cacheprovider
+    cache = kept.mkdir("mypy-user-code") if kept is not None else tmp_path / "mypy-cache"
     done = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(cache), "."],
         cwd=project,

@@ -7,13 +7,19 @@ import json
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import anyio
 import httpx
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from adapters import StreamInterruptedError
+from adapters.anthropic import APIConnectionError
 from adapters.anthropic._sse import aiter_sse, iter_sse
-from conversation import MalformedReplyError
+from adapters.anthropic._stream import AsyncAnthropicStream
+from conversation import Conversation, MalformedReplyError
+from tests.adapters.anthropic.test_stream import CHAT, Body, aover_socket, frames, over_socket
+from tests.adapters.fake_api import FakeMessagesAPI, Malformed, make_message, stream_events
 
 SSE_HEADERS = {"content-type": "text/event-stream; charset=utf-8"}
 
@@ -42,6 +48,11 @@ def read(chunks: list[bytes], headers: dict[str, str] | None = None) -> list[tup
 
 async def aread(chunks: list[bytes]) -> list[tuple[str, Any]]:
     return [event async for event in aiter_sse(_response(chunks))]
+
+
+async def _collect(events: AsyncIterator[tuple[str, Any]], into: list[tuple[str, Any]]) -> None:
+    async for event in events:
+        into.append(event)
 
 
 def _split_at(body: bytes, *cuts: int) -> list[bytes]:
@@ -114,11 +125,41 @@ class TestFraming:
         body = b'event: e\ndata: {\ndata:  "a"\ndata: :\ndata: [1,\ndata: 2]}\n\n'
         assert read([body]) == [("e", {"a": [1, 2]})]
 
-    def test_a_cut_off_last_event_is_not_dispatched(self) -> None:
-        """An event without its blank line at the end of the body is dropped, as the spec says."""
-        body = b'event: a\ndata: {"n":1}\n\nevent: b\ndata: {"n":2}\n'
-        assert read([body]) == [("a", {"n": 1})]
-        assert read([body[:-8]]) == [("a", {"n": 1})]
+    # Regression: a body that ended cleanly with its last event not followed by a blank line
+    # (some of the official SDKs' recorded replies end ``data: {"type":"message_stop"}``)
+    # lost that event, as the SSE standard says; the SDK reads it, and so do we now.
+    @pytest.mark.parametrize("end", [b"\n\n", b"\n", b"\r\n", b"\r", b""])
+    def test_a_last_event_without_its_blank_line_ends_with_the_body(self, end: bytes) -> None:
+        """A clean end of the body ends the last line and the event in progress."""
+        body = b'event: a\ndata: {"n":1}\n\nevent: b\ndata: {"n":2}' + end
+        expected = [("a", {"n": 1}), ("b", {"n": 2})]
+        assert read([body]) == expected
+        for cut in range(len(body) + 1):
+            assert read(_split_at(body, cut)) == expected, cut
+
+    @pytest.mark.anyio
+    async def test_async_last_event_without_its_blank_line(self) -> None:
+        body = b'event: a\ndata: {"n":1}\n\ndata: {"type":"message_stop"}'
+        expected = [("a", {"n": 1}), ("message_stop", {"type": "message_stop"})]
+        assert await aread([body]) == expected
+        assert await aread([body[i : i + 1] for i in range(len(body))]) == expected
+
+    @pytest.mark.parametrize(
+        "tail", [b"event: b\n", b"event: b", b": comment", b"id: 1\nretry: 5", b"data:"]
+    )
+    def test_a_last_event_without_data_dispatches_nothing(self, tail: bytes) -> None:
+        assert read([b'event: a\ndata: {"n":1}\n\n' + tail]) == [("a", {"n": 1})]
+
+    def test_a_byte_order_mark_at_the_start_is_skipped(self) -> None:
+        """A UTF-8 BOM opening the body is not part of the first field name."""
+        body = b"\xef\xbb\xbf" + TRICKY
+        for cut in range(5):
+            assert read(_split_at(body, cut)) == TRICKY_EVENTS, cut
+
+    def test_a_line_without_a_colon_is_a_field_with_an_empty_value(self) -> None:
+        """``data`` alone is an empty data line; ``event`` alone an empty (default) name."""
+        body = b'event: x\nevent\ndata: {"type":"ping"}\ndata\n\n'
+        assert read([body]) == [("ping", {"type": "ping"})]
 
     def test_unnamed_event_takes_its_name_from_the_json_type(self) -> None:
         """Without ``event:`` (the SSE default name "message"), the data's ``type`` names it."""
@@ -171,6 +212,125 @@ class TestErrors:
         with pytest.raises(httpx.RemoteProtocolError):
             next(events)
 
+    @pytest.mark.parametrize(
+        "error",
+        [
+            httpx.RemoteProtocolError("incomplete chunked read"),
+            httpx.ReadError("connection reset by peer"),
+            httpx.ReadTimeout("timed out"),
+        ],
+    )
+    def test_a_transport_error_drops_the_event_in_progress(self, error: Exception) -> None:
+        """Only a clean end dispatches a pending event: one cut by the transport is not read,
+        even when what arrived of it is whole JSON."""
+        chunks = [b'event: a\ndata: {"n": 1}\n\nevent: message_stop\n', b'data: {"n": 2}\n']
+        response = httpx.Response(200, headers=SSE_HEADERS, stream=Body(chunks, error))
+        seen: list[tuple[str, Any]] = []
+        with pytest.raises(type(error)):
+            seen.extend(iter_sse(response))
+        assert seen == [("a", {"n": 1})]
+
+    @pytest.mark.anyio
+    async def test_async_transport_error_drops_the_event_in_progress(self) -> None:
+        chunks = [b'event: a\ndata: {"n": 1}\n\ndata: {"type":"message_stop"}']
+        error = httpx.RemoteProtocolError("incomplete chunked read")
+        response = httpx.Response(200, headers=SSE_HEADERS, stream=Body(chunks, error))
+        seen: list[tuple[str, Any]] = []
+        with pytest.raises(httpx.RemoteProtocolError):
+            await _collect(aiter_sse(response), seen)
+        assert seen == [("a", {"n": 1})]
+
+    @pytest.mark.parametrize("sync", [True, False], ids=["sync", "async"])
+    def test_a_last_event_that_is_not_json_at_the_end(self, sync: bool) -> None:
+        """The event dispatched by the end of the body is checked as any other."""
+        chunks = [b'event: a\ndata: {}\n\nevent: message_stop\ndata: {"type":"message_st']
+        with pytest.raises(MalformedReplyError, match="'message_stop' event is not JSON"):
+            read(chunks) if sync else anyio.run(aread, chunks)
+
+    @pytest.mark.parametrize(
+        "body",
+        [b'data: {"t": "\xff"}\n\n', b": \xc3\x28\n", b'data: {"t": "\xe2\x80'],
+        ids=["invalid-byte", "bad-sequence-in-a-comment", "cut-character-at-the-end"],
+    )
+    def test_a_body_that_is_not_utf8(self, body: bytes) -> None:
+        """An event stream is UTF-8: other bytes are a MalformedReplyError, not a bare
+        UnicodeDecodeError (nor a silent U+FFFD in the reply)."""
+        with pytest.raises(MalformedReplyError, match="not UTF-8"):
+            read([body])
+        with pytest.raises(MalformedReplyError, match="not UTF-8"):
+            anyio.run(aread, [body])
+
+
+# --- over a real socket: a clean end, and a body the transport cuts -------------------------
+
+
+def _reply_body() -> tuple[dict[str, Any], bytes]:
+    """A reply and its stream, the final ``message_stop`` without the blank line after it."""
+    message = make_message("Paris.")
+    body = b"".join(frames(stream_events(message)))
+    assert body.endswith(b"\n\n")
+    return message, body[:-2]
+
+
+def _served(body: bytes, *, cut: bool) -> Malformed:
+    """``body`` served whole, or under a Content-Length 10 bytes longer (the server closes
+    the connection then: httpx reports the incomplete body, as for a dropped connection)."""
+    headers = {"content-length": str(len(body) + 10)} if cut else {}
+    return Malformed(body=body, content_type=SSE_HEADERS["content-type"], headers=headers)
+
+
+_CLOSE = {"connection": "close"}  # the fake closes the connection after its answer
+
+
+class TestEndOfBodyOverTheSocket:
+    @pytest.mark.parametrize("cut", [False, True], ids=["clean-end", "cut-by-transport"])
+    def test_sync(self, fake_api: FakeMessagesAPI, cut: bool) -> None:
+        message, body = _reply_body()
+        fake_api.queue(_served(body, cut=cut))
+        with httpx.Client(timeout=5.0, headers=_CLOSE) as client:
+            stream = over_socket(fake_api, client)
+            if not cut:
+                with stream:
+                    list(stream)
+                assert stream.conversation == CHAT.fold(message)
+                return
+            with pytest.raises(StreamInterruptedError) as info, stream:
+                list(stream)
+        assert isinstance(info.value.__cause__, APIConnectionError)
+        _check_interrupted(info.value.conversation, message)
+
+    @pytest.mark.anyio
+    @pytest.mark.parametrize("cut", [False, True], ids=["clean-end", "cut-by-transport"])
+    async def test_async(self, fake_api: FakeMessagesAPI, cut: bool) -> None:
+        message, body = _reply_body()
+        fake_api.queue(_served(body, cut=cut))
+        async with httpx.AsyncClient(timeout=5.0, headers=_CLOSE) as client:
+            stream = aover_socket(fake_api, client)
+            if not cut:
+                await _drain(stream)
+                assert stream.conversation == CHAT.fold(message)
+                return
+            with pytest.raises(StreamInterruptedError) as info:
+                await _drain(stream)
+        assert isinstance(info.value.__cause__, APIConnectionError)
+        _check_interrupted(info.value.conversation, message)
+
+
+async def _drain(stream: AsyncAnthropicStream) -> None:
+    async with stream:
+        async for _ in stream:
+            pass
+
+
+def _check_interrupted(conversation: Conversation, message: dict[str, Any]) -> None:
+    """The reply's text and stop reason arrived, but the turn is marked interrupted."""
+    last = conversation.last
+    assert last is not None
+    assert last.provenance is not None
+    assert last.provenance.interrupted
+    assert last.provenance.stop_reason == message["stop_reason"]
+    assert conversation != CHAT.fold(message)
+
 
 # --- property: any events, any line ends, any chunking ------------------------------------
 
@@ -187,25 +347,71 @@ _data = st.dictionaries(
 
 @st.composite
 def _streams(draw: st.DrawFn) -> tuple[list[bytes], list[tuple[str, Any]]]:
-    """A random event stream: its bytes cut into chunks, and the events it holds."""
+    """A random event stream: its bytes cut into chunks, and the events it holds.
+
+    Each line ends in ``\n``, ``\r\n`` or ``\r`` at random; comments, ``id``/``retry`` and
+    unknown fields, events without data, a byte order mark may come in; the body may end
+    with the last event's blank line, with only its line end, or right after its data.
+    """
     events = draw(st.lists(st.tuples(_names, _data), max_size=6))
-    out = b""
+    out = b"\xef\xbb\xbf" if draw(st.booleans()) else b""
+
+    def eol() -> bytes:
+        return draw(st.sampled_from([b"\n", b"\r\n", b"\r"]))
+
     for name, data in events:
-        eol = draw(st.sampled_from([b"\n", b"\r\n", b"\r"]))
+        extra = draw(st.sampled_from([b"", b": comment", b"id: 7", b"retry: 10", b"x-new: 1"]))
+        if extra:
+            out += extra + eol()
         if draw(st.booleans()):
-            out += b": comment" + eol
-        out += b"event: " + name.encode() + eol
+            out += b"event: " + name.encode() + eol()
+        else:  # the name on a line without the optional space
+            out += b"event:" + name.encode() + eol()
         # Pretty-printed JSON spread over several data lines, or compact on one.
         text = json.dumps(data, indent=draw(st.sampled_from([None, 1])), ensure_ascii=False)
-        for line in text.split("\n"):
-            out += b"data: " + line.encode() + eol
-        out += eol
+        out += eol().join(b"data: " + line.encode() for line in text.split("\n"))
+        end = eol()  # (the same twice: "\r" then "\n" would be one CRLF, not a blank line)
+        out += end + end
+        if draw(st.booleans()):
+            end = eol()
+            out += b"event: no_data" + end + end
+    if events:
+        # A clean end of the body ends the last event, with its blank line or without.
+        last_data_end = out.rfind(b"}") + 1
+        out = out[: draw(st.sampled_from([len(out), last_data_end, last_data_end + 1]))]
     cuts = draw(st.lists(st.integers(0, len(out)), max_size=6))
     return _split_at(out, *cuts), [(name, data) for name, data in events]
 
 
 @given(_streams())
 def test_any_stream_any_chunking(stream: tuple[list[bytes], list[tuple[str, Any]]]) -> None:
-    """Whatever the events, line ends and chunk boundaries, the events come back exactly."""
+    """Whatever the events, line ends, chunk boundaries and end, the events come back exactly."""
     chunks, events = stream
     assert read(chunks) == events
+
+
+@given(_streams())
+@settings(max_examples=50)
+def test_async_any_stream_any_chunking(
+    stream: tuple[list[bytes], list[tuple[str, Any]]],
+) -> None:
+    """The async reader reads the same."""
+    chunks, events = stream
+    assert anyio.run(aread, chunks) == events
+
+
+@given(_streams(), st.integers(0, 2**16))
+@settings(max_examples=50)
+def test_a_transport_error_anywhere_yields_only_whole_events(
+    stream: tuple[list[bytes], list[tuple[str, Any]]], at: int
+) -> None:
+    """A body cut by a transport error gives a prefix of its events, then the error."""
+    chunks, events = stream
+    body = b"".join(chunks)
+    cut = body[: at % (len(body) + 1)]
+    error = httpx.ReadError("connection reset by peer")
+    response = httpx.Response(200, headers=SSE_HEADERS, stream=Body([cut], error))
+    seen: list[tuple[str, Any]] = []
+    with pytest.raises(httpx.ReadError):
+        seen.extend(iter_sse(response))
+    assert seen == events[: len(seen)]

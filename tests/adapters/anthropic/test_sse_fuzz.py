@@ -11,6 +11,7 @@ other conversation (:func:`tests.checks.round_trip`).
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import anyio
@@ -20,6 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from adapters import StreamInterruptedError
 from adapters.anthropic._sse import aiter_sse, iter_sse
 from conversation import ConversationError
 from tests.adapters.anthropic.streams import CHAT, Mock, frames, over_socket
@@ -141,7 +143,9 @@ def broken_streams(draw: st.DrawFn) -> tuple[list[bytes], str]:
     message = draw(fake_streamable_replies())
     chunks = frames(stream_events(message, text_chunk=draw(st.integers(1, 12))))
     for _ in range(draw(st.integers(0, 3))):
-        how = draw(st.sampled_from(["cut", "drop", "repeat", "junk", "bytes", "spoil", "swap"]))
+        how = draw(
+            st.sampled_from(["cut", "drop", "repeat", "junk", "bytes", "spoil", "swap", "end"])
+        )
         at = draw(st.integers(0, max(len(chunks) - 1, 0)))
         if not chunks:
             chunks = [draw(st.binary(max_size=20))]
@@ -156,6 +160,8 @@ def broken_streams(draw: st.DrawFn) -> tuple[list[bytes], str]:
             chunks.insert(at, draw(st.sampled_from(_JUNK_LINES)))
         elif how == "bytes":
             chunks.insert(at, draw(st.binary(max_size=16)))
+        elif how == "end":  # the last line ends (or the last event's blank line) missing
+            chunks[-1] = chunks[-1][: len(chunks[-1]) - draw(st.integers(1, 2))]
         elif how == "spoil":
             chunk = chunks[at]
             where = draw(st.integers(0, len(chunk)))
@@ -219,3 +225,67 @@ class TestBrokenStreams:
             return stream
 
         _expect_only_our_errors(read)
+
+
+# --- a whole reply whose body ends without the blank line after message_stop ---------------------
+
+
+@st.composite
+def unterminated_streams(draw: st.DrawFn) -> tuple[dict[str, Any], list[bytes]]:
+    """A real reply's stream, its final blank line (or line end too) dropped, cut anywhere."""
+    message = draw(fake_streamable_replies())
+    body = b"".join(frames(stream_events(message, text_chunk=draw(st.integers(1, 12)))))
+    body = body[: len(body) - draw(st.integers(1, 2))]
+    eol = draw(st.sampled_from([b"\n", b"\r\n", b"\r"]))
+    body = body.replace(b"\n", eol)
+    cuts = sorted(draw(st.lists(st.integers(0, len(body)), max_size=8)))
+    points = [0, *cuts, len(body)]
+    return message, [body[a:b] for a, b in itertools.pairwise(points)]
+
+
+class TestCleanEndWithoutBlankLine:
+    # Regression: a body that ended cleanly right after ``data: {"type":"message_stop"}`` (as
+    # some of the official SDKs' recorded replies do) raised StreamInterruptedError: the reader
+    # never dispatched the last event. A clean end of the body now ends it: the reply is whole.
+
+    @given(unterminated_streams())
+    @settings(max_examples=60)
+    def test_sync(self, stream: tuple[dict[str, Any], list[bytes]]) -> None:
+        message, chunks = stream
+        with Mock(chunks).stream() as read:
+            list(read)
+        assert read.conversation == CHAT.fold(message)
+
+    @given(unterminated_streams())
+    @settings(max_examples=30)
+    def test_async(self, stream: tuple[dict[str, Any], list[bytes]]) -> None:
+        message, chunks = stream
+
+        async def consume() -> Any:
+            async with Mock(chunks).astream() as read:
+                async for _ in read:
+                    pass
+            return read
+
+        assert anyio.run(consume).conversation == CHAT.fold(message)
+
+    @given(unterminated_streams(), st.sampled_from([httpx.ReadError, httpx.RemoteProtocolError]))
+    @settings(max_examples=30)
+    def test_cut_by_the_transport(
+        self, stream: tuple[dict[str, Any], list[bytes]], error: type[httpx.TransportError]
+    ) -> None:
+        """The same body, but the transport fails at its end: the reply is interrupted."""
+        message, chunks = stream
+        with (
+            pytest.raises(StreamInterruptedError) as info,
+            Mock(chunks, fail=error("connection lost")).stream() as read,
+        ):
+            list(read)
+        if not message["content"]:  # nothing to keep: the conversation as it was
+            assert info.value.conversation == CHAT
+            return
+        last = info.value.conversation.last
+        assert last is not None
+        assert last.provenance is not None
+        assert last.provenance.interrupted
+        assert last.provenance.stop_reason == message["stop_reason"]

@@ -23,6 +23,7 @@ from collections.abc import AsyncIterable, Iterable
 from pathlib import Path
 from typing import Any, cast
 
+import anyio
 import pydantic
 import pytest
 from anthropic._models import construct_type
@@ -42,6 +43,11 @@ SHARED = Path(__file__).resolve().parents[3].parent / "shared" / "wire-fixtures"
 CHAT = Conversation(system="Be brief.").user("Hello")
 OPTIONS: dict[str, Any] = {"model": "claude-sonnet-4-5", "max_tokens": 1024}
 SSE_TYPE = "text/event-stream; charset=utf-8"
+# The SDKs' recorded bodies that end without a blank line after their message_stop.
+ENDING_WITHOUT_A_BLANK_LINE = [
+    f"sdk_streams/{name}_response.txt"
+    for name in ("basic", "compaction", "fallback_credit", "fallback", "refusal", "tool_use")
+]
 
 
 def _fixtures(kind: str) -> list[Any]:
@@ -61,18 +67,16 @@ def _fixtures(kind: str) -> list[Any]:
 # --- helpers ------------------------------------------------------------------------------
 
 
-def parse_sse(body: bytes, *, at_eof: bool = False) -> Events:
+def parse_sse(body: bytes) -> Events:
     """The (event name, data) pairs of an SSE body (a plain reader of its own, for the oracle).
 
-    As the SSE standard says (and the library's reader does), an event is
-    dispatched by the blank line that ends it: a body that ends without one
-    (some of the SDKs' fixture files) leaves its last event undispatched,
-    unless ``at_eof`` (as the official SDK's reader does).
+    An event is dispatched by the blank line that ends it, or by the end of the
+    body (as the official SDK's reader and the library's do): some of the
+    SDKs' fixture files end ``data: {"type":"message_stop"}`` without one.
     """
     events: Events = []
     name, data = "", list[str]()
-    lines = body.decode("utf-8").splitlines()
-    for line in [*lines, ""] if at_eof else lines:
+    for line in [*body.decode("utf-8").splitlines(), ""]:
         if not line:
             if data:
                 events.append((name or "message", json.loads("\n".join(data))))
@@ -315,10 +319,29 @@ class TestStreamedBodies:
         assert expected.last is not None
         assert folded.last.provenance == expected.last.provenance
 
+    # Regression: these bodies end ``data: {"type":"message_stop"}`` with no blank line after
+    # it (some with no line end at all); the reader left that last event undispatched, so
+    # a complete reply raised StreamInterruptedError where the official SDK returns it.
+    @pytest.mark.parametrize("name", ENDING_WITHOUT_A_BLANK_LINE)
+    def test_a_body_ending_without_a_blank_line_is_whole(
+        self, name: str, fake_api: FakeMessagesAPI
+    ) -> None:
+        """A clean end of the body ends its last event: the reply is whole, sync and async."""
+        if not SHARED.is_dir():
+            pytest.skip(f"{SHARED} is absent")
+        body = (SHARED / name).read_bytes()
+        assert not body.endswith((b"\n\n", b"\r\n\r\n")), "the fixture changed"
+        accumulator = accumulate(parse_sse(body))
+        assert accumulator.done
+        expected = expected_whole(accumulator.final())
+        answer = Malformed(body=body, content_type=SSE_TYPE)
+        assert stream_sync(fake_api, answer) == expected
+        assert anyio.run(stream_async, fake_api, answer) == expected
+
     @pytest.mark.parametrize("name", _fixtures("sse"))
     def test_same_message_as_the_sdk(self, name: str) -> None:
         """The accumulated message is the official SDK's accumulation of the same events."""
-        events = parse_sse((SHARED / name).read_bytes(), at_eof=True)
+        events = parse_sse((SHARED / name).read_bytes())
         accumulator = accumulate(events)
         if not accumulator.done:
             pytest.skip("the stream does not end whole (the SDK raises or keeps a partial parse)")
