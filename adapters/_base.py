@@ -19,6 +19,7 @@ from types import TracebackType
 from typing import Any, Protocol, Self, runtime_checkable
 
 from conversation import Conversation, MalformedInputError
+from conversation.tools import AsyncSender, Sender
 
 from ._events import StreamEvent
 from .errors import StreamInterruptedError, StreamNotConsumedError
@@ -100,23 +101,16 @@ class AsyncMessageStream(Protocol):
 
 
 @runtime_checkable
-class Adapter(Protocol):
+class Adapter(Sender, AsyncSender, Protocol):
     """Sends a conversation to a model and returns it with the reply folded in.
 
-    ``options`` are Messages API request fields (``model``, ``max_tokens``,
-    ``temperature``, ``tools``...). Both methods raise only
+    ``send`` and ``asend`` are declared once, in the core (:mod:`conversation.tools`
+    takes either alone). ``options`` are Messages API request fields (``model``,
+    ``max_tokens``, ``temperature``, ``tools``...). Both methods raise only
     :class:`~conversation.ConversationError` subclasses on purpose:
     :class:`~conversation.RuleViolationError` before anything is sent, an
     :class:`~conversation.AdapterError` subclass when the transport fails.
     """
-
-    def send(self, conversation: Conversation, /, **options: Any) -> Conversation:
-        """Send ``conversation`` and return it with the reply appended."""
-        ...
-
-    async def asend(self, conversation: Conversation, /, **options: Any) -> Conversation:
-        """Like :meth:`send`, without blocking the event loop."""
-        ...
 
 
 @runtime_checkable

@@ -45,6 +45,7 @@ from conversation import (
     Usage,
     converter,
 )
+from conversation.errors import quote
 
 from ._base import build_payload, check_defaults, merge_options
 from ._stream import AsyncScriptedStream, ScriptedStream
@@ -75,7 +76,6 @@ ReplyFunction: TypeAlias = Callable[
 _CHARS_PER_TOKEN = 4
 _PROMPT_FIELDS = ("system", "tools", "messages")
 _FILLABLE = frozenset({"id", "model", "stop_reason", "usage"})
-_ZERO_USAGE = Usage()
 
 
 # -- replies ---------------------------------------------------------------------------
@@ -95,7 +95,7 @@ def _template(item: object, what: str) -> _Template:
         return _Template(Reply((Text(item),) if item else ()), _FILLABLE)
     if isinstance(item, Reply):
         missing = {name for name in ("id", "model", "stop_reason") if getattr(item, name) is None}
-        if item.usage == _ZERO_USAGE:
+        if item.usage == Usage():
             missing.add("usage")
         return _Template(item, frozenset(missing))
     if isinstance(item, Mapping):
@@ -156,15 +156,13 @@ def _fill(
     return attrs.evolve(reply, **changes)
 
 
-def _clip(text: str, width: int = 60) -> str:
-    return repr(text if len(text) <= width else text[: width - 1] + "…")
-
-
 def _last_user_message(conversation: Conversation) -> str:
     """The last user turn's text, clipped, for an error message."""
     for turn in reversed(conversation.turns):
         if turn.role == "user":
-            return _clip(turn.text) if turn.text else f"[{', '.join(b.type for b in turn.blocks)}]"
+            return (
+                quote(turn.text, 60) if turn.text else f"[{', '.join(b.type for b in turn.blocks)}]"
+            )
     return "none"
 
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeAlias
 
 import attrs
 
+from ._build import new as _new
 from ._json import EMPTY, FrozenDict, FrozenList, freeze, plain
 from ._media import IMAGE_MEDIA_TYPES, image_size, pdf_problem, sniff_media_type
 from ._read import WIRE_ORDER, WIRE_REQUIRED, BlockReader
@@ -848,7 +849,6 @@ CACHE_HOLDERS: Final = tuple(
 )
 """Blocks that may carry ``cache_control`` (not thinking blocks, not unknown ones)."""
 
-_new = object.__new__
 _set_text = Text.__dict__["text"].__set__
 _set_citations = Text.__dict__["citations"].__set__
 _set_cache = Text.__dict__["cache_control"].__set__

@@ -9,6 +9,7 @@ import attrs
 import orjson
 
 from ._blocks import Block, Text
+from ._build import new as _new
 from ._chain import Ledger, Node, chain_equal, chain_hash, make_node, node_of
 from ._json import EMPTY, FrozenDict, check_json, freeze
 from ._reply import SYNTHETIC, Provenance, Reply, ReplyModel, Usage, make_provenance, unfinished
@@ -29,7 +30,6 @@ from .errors import MalformedInputError, RuleViolationError, Violation, quote, t
 
 __all__ = ["REQUEST_FIELDS", "Conversation", "split_payload"]
 
-_new = object.__new__
 _NOT_OPTIONS = ("messages", "system")
 
 REQUEST_FIELDS: Final = (
@@ -59,7 +59,7 @@ REQUEST_FIELDS: Final = (
     # Not a body field: the Anthropic adapter sends it as the anthropic-beta header.
     "betas",
 )
-"""The Messages API request fields this library knows (its wire reference, section 1.2).
+"""The Messages API request fields this library knows.
 
 An option that is none of these still passes (a field newer than the library),
 unless it misspells one of them by the rule of :mod:`._suggest` (``sytem``,
@@ -275,7 +275,7 @@ class Conversation:
         parts = [f"{len(self)} turns"]
         system, metadata = self._header.system, self._header.metadata
         if system is not None:
-            parts.append(f"system={_clip(system if isinstance(system, str) else '<blocks>')}")
+            parts.append(f"system={quote(system if isinstance(system, str) else '<blocks>', 40)}")
         last = self.last
         if last is not None:
             parts.append(f"last={last.role}:{_summary(last)}")
@@ -568,14 +568,10 @@ def _summary(turn: Turn) -> str:
     (a tool_result turn reads ``[tool_result]``, not ``''``)."""
     text = turn.text
     if text or isinstance(turn.content, str):
-        return _clip(text)
+        return quote(text, 40)
     kinds = [block.type for block in turn.blocks[:3]]
     more = len(turn.blocks) - len(kinds)
     return "[" + ", ".join(kinds) + (f", +{more}" if more > 0 else "") + "]"
-
-
-def _clip(text: str, width: int = 40) -> str:
-    return repr(text if len(text) <= width else text[: width - 1] + "…")
 
 
 def split_payload(body: Mapping[str, Any] | bytes | str) -> tuple[Conversation, dict[str, Any]]:

@@ -25,6 +25,7 @@ from typing import Any, cast
 import attrs
 import orjson
 
+from ._build import new as _new
 from ._json import FrozenDict, freeze, plain
 from ._suggest import Vocabulary
 from .errors import MalformedInputError, a_or_an, type_name
@@ -179,7 +180,6 @@ def wire_types(cls: type) -> tuple[str, ...]:
 
 
 _Row = tuple[str, Callable[[Any, str], Any], bool, Callable[[Any, Any], None], Any]
-_new = object.__new__
 
 
 @attrs.frozen(eq=False)

@@ -32,6 +32,7 @@ from ._blocks import (
     ToolUse,
     UnknownBlock,
 )
+from ._build import new as _new
 from ._json import EMPTY, FrozenDict, freeze
 from ._read import json_text_error, load_json, read_int, read_object, read_str
 from .errors import MalformedInputError, MalformedReplyError, quote, type_name
@@ -291,7 +292,6 @@ class Provenance:
 
 SYNTHETIC = Provenance()
 
-_new = object.__new__
 _set = {
     (cls, f.name): cls.__dict__[f.name].__set__
     for cls in (Usage, ReplyInfo)

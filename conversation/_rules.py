@@ -77,8 +77,10 @@ __all__ = [
     "MAX_IMAGE_BYTES",
     "MAX_IMAGE_SIDE",
     "ScanState",
+    "block_breakpoints",
     "finish",
     "in_payload_order",
+    "option_breakpoints",
     "scan",
 ]
 
@@ -508,6 +510,18 @@ def finish(
             )
         )
     return found
+
+
+def block_breakpoints(block: Block) -> int:
+    """The ``cache_control`` marks of a block and of the blocks inside it, as the
+    ``too_many_cache_breakpoints`` rule counts them."""
+    return _check_block(block, None, 0, [])[1]
+
+
+def option_breakpoints(options: Mapping[str, Any]) -> int:
+    """The ``cache_control`` marks of a request's options (its tools and the request's own),
+    as the ``too_many_cache_breakpoints`` rule counts them."""
+    return _option_breakpoints(options, [])
 
 
 def _option_breakpoints(options: Mapping[str, Any], found: list[Violation]) -> int:

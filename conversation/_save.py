@@ -24,6 +24,7 @@ from typing import Any
 import orjson
 
 from ._blocks import Text
+from ._build import new as _new
 from ._chain import Ledger, Node
 from ._json import EMPTY, FrozenDict, freeze
 from ._reply import SYNTHETIC, Provenance
@@ -46,8 +47,6 @@ __all__ = ["FORMAT", "VERSION", "dump_conversation", "load_conversation"]
 
 FORMAT = "conversation-state"
 VERSION = 1
-
-_new = object.__new__
 
 
 def dump_conversation(

@@ -37,13 +37,10 @@ is accepted as an integer, and an integer as a float). A mismatch raises
 
 from __future__ import annotations
 
-import ast
 import collections.abc
 import enum
 import inspect
-import itertools
 import re
-import textwrap
 import types
 import typing
 from collections.abc import Callable, Collection, Mapping
@@ -55,6 +52,7 @@ from cattrs import cols
 from cattrs.errors import AttributeValidationNote, ForbiddenExtraKeysError
 
 from . import _pydantic
+from ._docstrings import class_docs, parse_docstring
 from ._json import thaw
 from ._records import NO_DEFAULT, Record, RecordError, record_of
 from .errors import ArgumentError, SchemaError
@@ -64,8 +62,8 @@ __all__ = [
     "FunctionSpec",
     "SchemaError",
     "function_spec",
+    "is_tool_name",
     "json_type",
-    "parse_docstring",
     "schema_for",
     "structure",
     "structure_args",
@@ -85,83 +83,6 @@ _ADVICE: dict[Any, str] = {
     bytearray: "JSON has no bytes: use str (base64, say)",
     complex: "JSON has no complex numbers: use two floats",
 }
-
-
-# -- docstrings ---------------------------------------------------------------------
-
-_SECTION = re.compile(r"^(\s*)(Args|Arguments|Parameters|Attributes|Fields):\s*$")
-_ENTRY = re.compile(r"^(\*{0,2}\w+)\s*(?:\([^)]*\))?\s*:\s*(.*)$")
-
-
-def parse_docstring(doc: str | None) -> tuple[str | None, dict[str, str]]:
-    """A docstring's first paragraph and its Google-style ``Args:`` descriptions.
-
-    The first paragraph (its lines joined by spaces) is what a tool or a class
-    is; ``Args:`` (also ``Arguments:``, ``Parameters:``, ``Attributes:``)
-    entries ``name: text`` or ``name (type): text``, continued on deeper
-    indented lines, describe parameters or fields.
-    """
-    if not doc:
-        return None, {}
-    lines = inspect.cleandoc(doc).splitlines()
-    first: list[str] = []
-    for line in lines:
-        if not line.strip() or _SECTION.match(line):
-            break
-        first.append(line.strip())
-    described: dict[str, str] = {}
-    index = 0
-    while index < len(lines):
-        header = _SECTION.match(lines[index])
-        index += 1
-        if header is None:
-            continue
-        base = len(header.group(1))
-        entry_indent: int | None = None
-        name: str | None = None
-        while index < len(lines):
-            line = lines[index]
-            if not line.strip():
-                index += 1
-                continue
-            indent = len(line) - len(line.lstrip())
-            if indent <= base:
-                break
-            index += 1
-            if entry_indent is None:
-                entry_indent = indent
-            match = _ENTRY.match(line.strip())
-            if indent == entry_indent and match:
-                name = match.group(1).lstrip("*")
-                described[name] = match.group(2).strip()
-            elif name is not None:
-                described[name] = f"{described[name]} {line.strip()}".strip()
-    return (" ".join(first) or None), described
-
-
-def _attribute_docstrings(cls: type) -> dict[str, str]:
-    """Docstrings written under a class's attributes (``x: int`` then ``\"\"\"text\"\"\"``).
-
-    Python keeps no such docstrings at run time, so they are read from the
-    source when it is available; without source there are none.
-    """
-    try:
-        source = textwrap.dedent(inspect.getsource(cls))
-        tree = ast.parse(source)
-    except (OSError, TypeError, SyntaxError):
-        return {}
-    body = next((n.body for n in tree.body if isinstance(n, ast.ClassDef)), [])
-    found: dict[str, str] = {}
-    for node, after in itertools.pairwise(body):
-        if (
-            isinstance(node, ast.AnnAssign)
-            and isinstance(node.target, ast.Name)
-            and isinstance(after, ast.Expr)
-            and isinstance(after.value, ast.Constant)
-            and isinstance(after.value.value, str)
-        ):
-            found[node.target.id] = inspect.cleandoc(after.value.value)
-    return found
 
 
 # -- schemas ------------------------------------------------------------------------
@@ -334,32 +255,13 @@ def _default_value(default: Any) -> tuple[bool, Any]:
     return False, None
 
 
-def _class_docs(cls: type) -> tuple[str | None, dict[str, str]]:
-    """A class's description and field descriptions, from its docstrings.
-
-    The docstring a dataclass or a NamedTuple is given when it has none
-    (``Point(x: int, y: int)``) describes nothing and is ignored.
-    """
-    doc = cls.__doc__
-    if doc and _generated_doc(cls, doc):
-        doc = None
-    description, documented = parse_docstring(doc)
-    return description, {**_attribute_docstrings(cls), **documented}
-
-
-def _generated_doc(cls: type, doc: str) -> bool:
-    """True for the docstring dataclasses and namedtuple write: the class's signature."""
-    text = doc.strip()
-    return text.startswith(f"{cls.__name__}(") and text.endswith(")") and "\n" not in text
-
-
 def _record_schema(record: Record, where: str, seen: tuple[type, ...]) -> dict[str, Any]:
     cls = record.cls
     if cls in seen:
         raise SchemaError(
             where, cls, "a recursive class has no finite schema here: flatten it or use Any"
         )
-    description, documented = _class_docs(cls)
+    description, documented = class_docs(cls)
     properties: dict[str, Any] = {}
     required: list[str] = []
     for field in record.fields:
@@ -389,6 +291,13 @@ def _record_schema(record: Record, where: str, seen: tuple[type, ...]) -> dict[s
 
 # -- functions ----------------------------------------------------------------------
 
+_TOOL_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
+
+
+def is_tool_name(value: object) -> bool:
+    """True for a tool name the Messages API accepts: 1 to 64 letters, digits, ``_``, ``-``."""
+    return isinstance(value, str) and _TOOL_NAME.fullmatch(value) is not None
+
 
 def _read_only(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
     return types.MappingProxyType(dict(mapping))
@@ -413,10 +322,6 @@ class FunctionSpec:
     input_schema: dict[str, Any]
     types: Mapping[str, Any] = attrs.field(converter=_read_only)
     required: frozenset[str]
-
-    def structure(self, data: Any) -> dict[str, Any]:
-        """The keyword arguments for the function, from the model's JSON ``data``."""
-        return structure_args(self.types, data, required=self.required)
 
 
 def function_spec(fn: Callable[..., Any], *, name: str | None = None) -> FunctionSpec:

@@ -12,7 +12,7 @@ async twins of a loop differ only in how a step is done, as tenacity's
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Generator
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 if TYPE_CHECKING:
     from ._conversation import Conversation
@@ -20,12 +20,14 @@ if TYPE_CHECKING:
 __all__ = ["AsyncSender", "Plan", "Sender", "adrive", "drive"]
 
 
+@runtime_checkable
 class Sender(Protocol):
     """What a sending loop needs of an adapter: ``send``."""
 
     def send(self, conversation: Conversation, /, **options: Any) -> Conversation: ...
 
 
+@runtime_checkable
 class AsyncSender(Protocol):
     """What an async sending loop needs of an adapter: ``asend``."""
 

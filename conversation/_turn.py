@@ -7,6 +7,7 @@ from typing import Any, Literal, Protocol
 import attrs
 
 from ._blocks import READER, Block, Text, plain_text
+from ._build import new as _new
 from ._reply import SYNTHETIC, Provenance
 from .errors import MalformedInputError, quote, type_name
 
@@ -114,7 +115,6 @@ class Turn:
         return f"Turn({', '.join(parts)})"
 
 
-_new = object.__new__
 _set_role = Turn.__dict__["role"].__set__
 _set_content = Turn.__dict__["content"].__set__
 _set_provenance = Turn.__dict__["provenance"].__set__

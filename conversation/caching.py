@@ -39,7 +39,7 @@ from ._blocks import (
 )
 from ._conversation import Conversation
 from ._json import FrozenDict, thaw
-from ._rules import MAX_BREAKPOINTS, _check_block, _option_breakpoints
+from ._rules import MAX_BREAKPOINTS, block_breakpoints, option_breakpoints
 from ._turn import Turn
 from .errors import MalformedInputError
 
@@ -76,11 +76,7 @@ def count_breakpoints(conversation: Conversation, **options: Any) -> int:
     and every message block's (blocks nested in tool results and documents
     too), as the ``too_many_cache_breakpoints`` rule does.
     """
-    return (
-        _option_breakpoints(options, [])
-        + _system_marks(conversation)
-        + _message_marks(conversation)
-    )
+    return option_breakpoints(options) + _system_marks(conversation) + _message_marks(conversation)
 
 
 def cache_tools(tools: Iterable[Any], *, ttl: Ttl | None = None) -> list[Any]:
@@ -136,7 +132,7 @@ def with_cache_breakpoints(
     Calling it twice gives the same conversation as calling it once.
     """
     marker = FrozenDict(_marker(ttl))
-    tool_marks = 0 if tools is None else _option_breakpoints({"tools": list(tools)}, [])
+    tool_marks = 0 if tools is None else option_breakpoints({"tools": list(tools)})
     ours = _recorded(conversation) if last_turn else []
     # The program's own marks in the messages: every mark but the ones we placed.
     theirs = _message_marks(conversation) - len(ours)
@@ -165,14 +161,14 @@ def _system_marks(conversation: Conversation) -> int:
     system = conversation.system
     if not isinstance(system, tuple):
         return 0
-    return sum(_check_block(block, None, 0, [])[1] for block in system)
+    return sum(block_breakpoints(block) for block in system)
 
 
 def _message_marks(conversation: Conversation) -> int:
     count = 0
     for turn in conversation:
         if type(turn.content) is not str:
-            count += sum(_check_block(block, None, 0, [])[1] for block in turn.blocks)
+            count += sum(block_breakpoints(block) for block in turn.blocks)
     return count
 
 

@@ -92,7 +92,7 @@ TOOL_VERSIONS: Final[Mapping[str, ToolVersion]] = {
     "bash_20241022": ToolVersion("bash", "computer-use-2024-10-22"),
     "bash_20250124": ToolVersion("bash", None),
 }
-"""Every tool ``type`` this module defines (the reference's §4.2 table)."""
+"""Every tool ``type`` this module defines: its tool name and the beta header it needs."""
 
 TOOL_SETS: Final[Mapping[str, tuple[str, str, str]]] = {
     "20241022": ("computer_20241022", "bash_20241022", "text_editor_20241022"),

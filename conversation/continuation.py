@@ -12,8 +12,14 @@ model sees, and the turn keeps, the stripped text); a prefill is refused while
 extended thinking is on, and the model continues text only (so a reply cut in
 a tool call, or with thinking on, is refused here, before sending).
 
->>> from adapters import ScriptedAdapter  # doctest: +SKIP
->>> chat = continue_reply(chat, ScriptedAdapter([" and ends."]))  # doctest: +SKIP
+>>> from adapters import ScriptedAdapter
+>>> from conversation import Conversation
+>>> cut = {"content": [{"type": "text", "text": "The story begins"}], "stop_reason": "max_tokens"}
+>>> bot = ScriptedAdapter([cut, " and ends."])
+>>> chat = bot.send(Conversation().user("Tell a story."), max_tokens=5)
+>>> chat = continue_reply(chat, bot, max_tokens=5)
+>>> chat.last.text, len(chat), chat.last.provenance.stop_reason
+('The story begins and ends.', 2, 'end_turn')
 
 The decisions are one plan (:func:`_plan`); ``continue_reply`` and
 ``acontinue_reply`` only send, blocking or awaited.

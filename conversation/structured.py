@@ -10,7 +10,7 @@
 
 Two ways to ask, chosen by ``method``:
 
-``"tool"`` (the default; the API's own "JSON mode", reference §4.5)
+``"tool"`` (the default; the API's own "JSON mode")
     One tool is defined whose ``input_schema`` is the target's schema, and the
     request forces it with ``tool_choice={"type": "tool", "name": ...}``. The
     model's ``tool_use.input`` is the JSON. The returned conversation ends with
@@ -66,16 +66,18 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from functools import partial
-from typing import Any, Final, Generic, Literal, Protocol, TypeVar, overload
+from typing import Any, Final, Generic, Literal, TypeVar, overload
 
 import attrs
 
 from ._blocks import Block, Text, ToolResult, ToolUse
 from ._conversation import Conversation
-from ._json import json_equal, thaw
-from ._schema import json_type, schema_for, structure
+from ._json import thaw
+from ._jsonschema import dangling_refs, problems
+from ._schema import is_tool_name, schema_for, structure
+from ._steps import AsyncSender, Sender
 from ._wire import coerce_blocks
-from .errors import ArgumentError, ExtractionError, MalformedInputError
+from .errors import ArgumentError, ExtractionError, MalformedInputError, quote
 
 __all__ = ["WRAPPER", "Extraction", "ExtractionError", "Method", "aextract", "extract"]
 
@@ -87,7 +89,6 @@ Method = Literal["tool", "prefill"]
 WRAPPER: Final = "value"
 """The one property a non-object target is wrapped in (a tool's input must be an object)."""
 
-_TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 _MAX_PROBLEMS = 10
 
 
@@ -120,21 +121,13 @@ class Extraction(Generic[T]):
         return self.conversation.user([*answers, *coerce_blocks(content)])
 
 
-class _Sender(Protocol):
-    def send(self, conversation: Conversation, /, **options: Any) -> Conversation: ...
-
-
-class _AsyncSender(Protocol):
-    async def asend(self, conversation: Conversation, /, **options: Any) -> Conversation: ...
-
-
 # -- the public calls --------------------------------------------------------------------
 
 
 @overload
 def extract(
     conversation: Conversation,
-    adapter: _Sender,
+    adapter: Sender,
     target: type[T],
     *,
     method: Method = ...,
@@ -145,7 +138,7 @@ def extract(
 @overload
 def extract(
     conversation: Conversation,
-    adapter: _Sender,
+    adapter: Sender,
     target: Any,
     *,
     method: Method = ...,
@@ -155,7 +148,7 @@ def extract(
 ) -> Extraction[Any]: ...
 def extract(
     conversation: Conversation,
-    adapter: _Sender,
+    adapter: Sender,
     target: Any,
     *,
     method: Method = "tool",
@@ -188,7 +181,7 @@ def extract(
 @overload
 async def aextract(
     conversation: Conversation,
-    adapter: _AsyncSender,
+    adapter: AsyncSender,
     target: type[T],
     *,
     method: Method = ...,
@@ -199,7 +192,7 @@ async def aextract(
 @overload
 async def aextract(
     conversation: Conversation,
-    adapter: _AsyncSender,
+    adapter: AsyncSender,
     target: Any,
     *,
     method: Method = ...,
@@ -209,7 +202,7 @@ async def aextract(
 ) -> Extraction[Any]: ...
 async def aextract(
     conversation: Conversation,
-    adapter: _AsyncSender,
+    adapter: AsyncSender,
     target: Any,
     *,
     method: Method = "tool",
@@ -283,41 +276,12 @@ def _check_schema(schema: Any) -> None:
     """Refuse a schema dict this module cannot check (a bad ``$ref``, a non-dict)."""
     if not isinstance(schema, dict):
         raise MalformedInputError("a JSON schema must be an object", "$.target")
-    found: list[str] = []
-    _refs(schema, found)
-    for ref in found:
-        try:
-            _resolve(schema, ref)
-        except LookupError:
-            raise MalformedInputError(
-                f"the schema's $ref {ref!r} points nowhere in it (only local '#/...' "
-                "references are supported)",
-                "$.target",
-            ) from None
-
-
-def _refs(node: Any, found: list[str]) -> None:
-    if isinstance(node, dict):
-        ref = node.get("$ref")
-        if isinstance(ref, str):
-            found.append(ref)
-        for value in node.values():
-            _refs(value, found)
-    elif isinstance(node, list):
-        for value in node:
-            _refs(value, found)
-
-
-def _resolve(root: dict[str, Any], ref: str) -> Any:
-    if not ref.startswith("#"):
-        raise LookupError(ref)
-    node: Any = root
-    for part in ref[1:].split("/")[1:] if ref != "#" else []:
-        key = part.replace("~1", "/").replace("~0", "~")
-        if not isinstance(node, dict) or key not in node:
-            raise LookupError(ref)
-        node = node[key]
-    return node
+    for ref in dangling_refs(schema)[:1]:
+        raise MalformedInputError(
+            f"the schema's $ref {ref!r} points nowhere in it (only local '#/...' "
+            "references are supported)",
+            "$.target",
+        )
 
 
 # -- the request -----------------------------------------------------------------------------
@@ -348,7 +312,7 @@ def _prepare(
         )
     spec = _target(target)
     name = tool_name if tool_name is not None else _default_tool_name(spec.name)
-    if not isinstance(name, str) or not _TOOL_NAME.match(name):
+    if not is_tool_name(name):
         raise MalformedInputError(
             f"tool_name must be 1-64 letters, digits, '_' or '-', got {name!r}", "$.tool_name"
         )
@@ -422,7 +386,7 @@ def _read(request: _Request, folded: Conversation) -> Extraction[Any]:
             _refused(stop, raw, folded)
             raise ExtractionError(
                 f"the model did not call the forced tool {request.tool_name!r} "
-                f"(stop_reason {stop!r}); it wrote: {_clip(last.text) or '(no text)'}",
+                f"(stop_reason {stop!r}); it wrote: {_said(last.text) or '(no text)'}",
                 raw=raw,
                 conversation=folded,
             )
@@ -439,7 +403,7 @@ def _read(request: _Request, folded: Conversation) -> Extraction[Any]:
         if stop == "max_tokens":
             raise _cut_off(request, text, folded) from None
         raise ExtractionError(
-            f"the model's output is not valid JSON: {_json_error(exc)}; it wrote: {_clip(text)}",
+            f"the model's output is not valid JSON: {_json_error(exc)}; it wrote: {_said(text)}",
             raw=text,
             conversation=folded,
         ) from None
@@ -454,13 +418,9 @@ def _finish(request: _Request, raw: Any, data: Any, folded: Conversation) -> Ext
                 spec, raw, folded, [f"$: expected an object with the property {WRAPPER!r}"]
             )
         data = data[WRAPPER]
-    problems: list[str] = []
-    try:
-        _check(data, spec.schema, "$", spec.schema, problems)
-    except RecursionError:  # a $ref cycle, or JSON nested hundreds deep
-        problems.append("$: nested too deeply to check against the schema")
-    if problems:
-        raise _mismatch(spec, raw, folded, problems)
+    found = problems(data, spec.schema)
+    if found:
+        raise _mismatch(spec, raw, folded, found)
     try:
         value = spec.build(data)
     except ArgumentError as exc:  # the strict structuring of conversation._schema
@@ -497,7 +457,7 @@ def _cut_off(request: _Request, raw: Any, folded: Conversation) -> ExtractionErr
 def _refused(stop: str | None, raw: Any, folded: Conversation) -> None:
     if stop == "refusal":
         raise ExtractionError(
-            f"the model refused to answer (stop_reason 'refusal'); it wrote: {_clip(str(raw))}",
+            f"the model refused to answer (stop_reason 'refusal'); it wrote: {_said(str(raw))}",
             raw=raw,
             conversation=folded,
         )
@@ -516,137 +476,7 @@ def _json_error(exc: ValueError) -> str:
     return str(exc)
 
 
-def _clip(text: str, width: int = 120) -> str:
+def _said(text: str) -> str:
+    """What the model wrote, quoted short for an error message ("" when it wrote nothing)."""
     text = text.strip()
-    return repr(text if len(text) <= width else text[: width - 1] + "…") if text else ""
-
-
-# -- the schema checker ----------------------------------------------------------------------
-
-
-def _json_type(value: Any) -> str:
-    return json_type(value) or type(value).__name__
-
-
-def _is_type(value: Any, name: str) -> bool:
-    actual = _json_type(value)
-    if name == "number":
-        return actual in ("integer", "number")
-    if name == "integer":
-        return actual == "integer" or (actual == "number" and float(value).is_integer())
-    return actual == name
-
-
-def _article(name: str) -> str:
-    return name if name == "null" else ("an " if name[0] in "aeiou" else "a ") + name
-
-
-def _show(value: Any) -> str:
-    kind = _json_type(value)
-    if kind in ("object", "array"):
-        return _article(kind)
-    shown = json.dumps(value, ensure_ascii=False)
-    return f"{_article(kind)} {shown if len(shown) <= 40 else shown[:39] + '…'}"
-
-
-def _describe(schema: Any, root: dict[str, Any]) -> str:
-    """A few words for what ``schema`` accepts, for error messages."""
-    if not isinstance(schema, dict):
-        return "anything" if schema is not False else "nothing"
-    if "$ref" in schema:
-        return _describe(_resolve(root, schema["$ref"]), root)
-    if "const" in schema:
-        return json.dumps(schema["const"])
-    if "enum" in schema:
-        return "one of " + ", ".join(json.dumps(v) for v in schema["enum"])
-    options = schema.get("anyOf") or schema.get("oneOf")
-    if isinstance(options, list):
-        return " or ".join(_describe(o, root) for o in options)
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        return " or ".join(_article(k) for k in kind)
-    if isinstance(kind, str):
-        return _article(kind)
-    return "anything"
-
-
-def _key_path(path: str, key: str) -> str:
-    return f"{path}.{key}" if key.isidentifier() else f"{path}[{json.dumps(key)}]"
-
-
-def _check(value: Any, schema: Any, path: str, root: dict[str, Any], out: list[str]) -> None:
-    """Append to ``out`` a ``"$.path: problem"`` line for each way ``value`` breaks ``schema``."""
-    if schema is True or not isinstance(schema, dict):
-        if schema is False:
-            out.append(f"{path}: no value is allowed here")
-        return
-    if "$ref" in schema:
-        _check(value, _resolve(root, schema["$ref"]), path, root, out)
-    for part in schema.get("allOf") or ():
-        _check(value, part, path, root, out)
-    options = schema.get("anyOf") or schema.get("oneOf")
-    if isinstance(options, list) and options:
-        _check_any(value, options, path, root, out)
-    if "const" in schema and not json_equal(value, schema["const"]):
-        out.append(f"{path}: expected {json.dumps(schema['const'])}, got {_show(value)}")
-        return
-    if "enum" in schema and not any(json_equal(value, v) for v in schema["enum"]):
-        out.append(
-            f"{path}: expected {_describe({'enum': schema['enum']}, root)}, got {_show(value)}"
-        )
-        return
-    kind = schema.get("type")
-    if kind is not None:
-        kinds = kind if isinstance(kind, list) else [kind]
-        if not any(_is_type(value, k) for k in kinds):
-            out.append(f"{path}: expected {_describe(schema, root)}, got {_show(value)}")
-            return
-    if isinstance(value, dict):
-        _check_object(value, schema, path, root, out)
-    elif isinstance(value, list):
-        items = schema.get("items")
-        if isinstance(items, dict | bool):
-            for index, item in enumerate(value):
-                _check(item, items, f"{path}[{index}]", root, out)
-
-
-def _check_any(
-    value: Any, options: list[Any], path: str, root: dict[str, Any], out: list[str]
-) -> None:
-    attempts: list[list[str]] = []
-    for option in options:
-        found: list[str] = []
-        _check(value, option, path, root, found)
-        if not found:
-            return
-        attempts.append(found)
-    # Report the option that came closest: one whose type fit and that failed only
-    # deeper down (an object of an Optional[...] with bad fields), the fewest problems.
-    top = f"{path}: "
-    deeper = [a for a in attempts if not any(line.startswith(top) for line in a)]
-    best = min(deeper or attempts, key=len)
-    if all(line.startswith(top) for line in best):
-        described = " or ".join(_describe(o, root) for o in options)
-        out.append(f"{path}: expected {described}, got {_show(value)}")
-    else:
-        out.extend(best)
-
-
-def _check_object(
-    value: dict[str, Any], schema: dict[str, Any], path: str, root: dict[str, Any], out: list[str]
-) -> None:
-    properties = schema.get("properties")
-    properties = properties if isinstance(properties, dict) else {}
-    for name in schema.get("required") or ():
-        if name not in value:
-            wanted = _describe(properties.get(name, True), root)
-            out.append(f"{_key_path(path, name)}: required field missing (expected {wanted})")
-    extra_schema = schema.get("additionalProperties", True)
-    for key, item in value.items():
-        if key in properties:
-            _check(item, properties[key], _key_path(path, key), root, out)
-        elif extra_schema is False:
-            allowed = ", ".join(properties) or "none"
-            out.append(f"{_key_path(path, key)}: unexpected field (allowed: {allowed})")
-        elif isinstance(extra_schema, dict):
-            _check(item, extra_schema, _key_path(path, key), root, out)
+    return quote(text, 120) if text else ""

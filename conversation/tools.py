@@ -49,7 +49,6 @@ blocking or awaited (see ``conversation._steps``).
 from __future__ import annotations
 
 import inspect
-import re
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from functools import partial
@@ -65,6 +64,7 @@ from ._conversation import Conversation
 from ._json import FrozenDict, freeze, thaw
 from ._schema import (
     function_spec,
+    is_tool_name,
     schema_for,
     structure,
     structure_args,
@@ -98,14 +98,12 @@ __all__ = [
     "tool",
 ]
 
-_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
-
 
 # -- the Tool value -----------------------------------------------------------------
 
 
 def _check_name(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if not isinstance(value, str) or not _NAME.match(value):
+    if not is_tool_name(value):
         raise MalformedInputError(
             f"a tool name must be 1 to 64 letters, digits, '_' or '-', got {value!r}",
             "$.name",

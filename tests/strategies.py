@@ -72,9 +72,12 @@ __all__ = [
     "conversation_cases",
     "conversations",
     "document_cases",
+    "fake_streamable_replies",
+    "field_names",
     "image_cases",
     "json_objects",
     "json_values",
+    "lookalikes",
     "mutations",
     "redacted_thinking_cases",
     "reply_dicts",
@@ -88,6 +91,7 @@ __all__ = [
     "thinking_cases",
     "tool_result_cases",
     "tool_use_cases",
+    "type_names",
     "unknown_block_cases",
     "unsubclassed",
     "usage_dicts",
@@ -899,7 +903,7 @@ def _future_option(name: str) -> bool:
 
 @st.composite
 def request_options(draw: st.DrawFn, *, thinking: bool = True) -> dict[str, Any]:
-    """Request fields other than system/messages: model, max_tokens, any of §1.2, and
+    """Request fields other than system/messages: model, max_tokens, any known field, and
     unknown future fields with arbitrary JSON values. ``thinking=False`` leaves out a
     ``thinking`` that turns thinking on (it forbids a prefill)."""
     options: dict[str, Any] = {
@@ -978,7 +982,7 @@ _STOP_REASONS = (
 
 @st.composite
 def reply_dicts(draw: st.DrawFn, *, min_blocks: int = 0, max_blocks: int = 4) -> dict[str, Any]:
-    """A Messages API response body (§6): id, content blocks, model, stop fields, usage,
+    """A Messages API response body: id, content blocks, model, stop fields, usage,
     sometimes ``container``/``stop_details`` and unknown fields."""
     kinds = draw(
         st.lists(
@@ -1226,3 +1230,74 @@ def unsubclassed(doc: Any) -> Any:
     if isinstance(doc, float):
         return float.__float__(doc)
     return doc
+
+
+# --- junk that looks like the API's JSON ------------------------------------------------------
+
+type_names = st.sampled_from(
+    [
+        *KNOWN_FIELDS,
+        "base64",
+        "url",
+        "file",
+        "content",
+        "message",
+        "error",
+        "ephemeral",
+        "future_thing",
+    ]
+)
+field_names = st.sampled_from(
+    sorted(
+        {
+            *{k for fields in KNOWN_FIELDS.values() for k in fields},
+            "type",
+            "role",
+            "content",
+            "messages",
+            "system",
+            "media_type",
+            "data",
+            "url",
+            "file_id",
+            "usage",
+            "input_tokens",
+            "output_tokens",
+            "provenance",
+            "replies",
+            "prefill",
+            "format",
+            "version",
+            "turns",
+            "metadata",
+            "extra",
+        }
+    )
+)
+
+
+def _shaped(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(field_names, inner, max_size=4)
+        | st.dictionaries(field_names, inner, max_size=3).flatmap(
+            lambda d: type_names.map(lambda t: {**d, "type": t})
+        )
+    )
+
+
+lookalikes = st.recursive(json_scalars | type_names, _shaped, max_leaves=16)
+"""JSON built from the API's own field names and type names: junk that looks like blocks."""
+
+
+def _tool_calls_have_input(message: dict[str, Any]) -> bool:
+    return all("input" in b for b in message["content"] if b["type"].endswith("tool_use"))
+
+
+def fake_streamable_replies(min_blocks: int = 0) -> st.SearchStrategy[dict[str, Any]]:
+    """Replies whose ``stream_events`` (the fake API's) spell them back.
+
+    The fake API's builder streams an ``input`` for every tool-call type, even for an
+    (unknown-block) ``mcp_tool_use`` drawn without one, which then comes back with ``{}``.
+    """
+    return reply_dicts(min_blocks=min_blocks).filter(_tool_calls_have_input)

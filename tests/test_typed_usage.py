@@ -14,7 +14,8 @@ from types import MappingProxyType
 
 from anthropic.types import CacheControlEphemeralParam, TextBlockParam
 
-from adapters.scripted import ScriptedAdapter
+from adapters import Adapter, MessageStream, StreamingAdapter
+from adapters.scripted import FunctionAdapter, ScriptedAdapter
 from conversation import (
     Base64Source,
     ContentSource,
@@ -134,3 +135,20 @@ def test_adapters_are_typed() -> None:
     bot = ScriptedAdapter(["Hi!"], default_options={"max_tokens": 16})
     answer: Conversation = bot.send(Conversation().user([Text("Hello", cache_control=EPHEMERAL)]))
     assert answer[-1].text == "Hi!"
+
+
+def test_offline_adapters_are_streaming_adapters() -> None:
+    """A user may hold either offline adapter as a StreamingAdapter (or an Adapter) and
+    read its stream as a MessageStream."""
+    adapters: list[StreamingAdapter] = [
+        ScriptedAdapter(["Hi!", "Hi!"]),
+        FunctionAdapter(lambda conversation, options: "Hi!"),
+    ]
+    for adapter in adapters:
+        plain: Adapter = adapter
+        assert plain.send(Conversation().user("Hello"), model="m", max_tokens=8)[-1].text == "Hi!"
+        stream: MessageStream = adapter.stream(
+            Conversation().user("Hello"), model="m", max_tokens=8
+        )
+        with stream:
+            assert "".join(stream.text_stream) == "Hi!"

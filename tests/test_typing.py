@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_readme import EXAMPLES
+from tests.readme import EXAMPLES
 
 HERE = Path(__file__).resolve().parent
 

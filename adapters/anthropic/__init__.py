@@ -1,12 +1,15 @@
 """The Anthropic Messages API adapter.
 
->>> from conversation import Conversation
->>> from adapters.anthropic import AnthropicAdapter
->>> options = {"model": "claude-sonnet-4-5", "max_tokens": 1024}
->>> adapter = AnthropicAdapter(default_options=options)  # doctest: +SKIP
->>> c = adapter.send(Conversation().user("Hello, Claude"))  # doctest: +SKIP
->>> c.last.text  # doctest: +SKIP
-'Hello! How can I help you today?'
+A sketch (it needs the network and ``ANTHROPIC_API_KEY``, so it is not run
+as a doctest; the README's examples run against a loopback fake)::
+
+    from conversation import Conversation
+    from adapters.anthropic import AnthropicAdapter
+
+    options = {"model": "claude-sonnet-4-5", "max_tokens": 1024}
+    adapter = AnthropicAdapter(default_options=options)
+    c = adapter.send(Conversation().user("Hello, Claude"))
+    c.last.text  # 'Hello! How can I help you today?'
 
 ``AnthropicAdapter`` sends (``send``/``asend``), streams (``stream``/
 ``astream``) and counts tokens (``count_tokens``/``acount_tokens``), retrying

@@ -5,7 +5,7 @@
 :mod:`adapters._events` to hand to the caller (or ``None``: ``ping``,
 ``message_delta`` and signature/citation/compaction deltas have none of their
 own), and it keeps the reply so far, following the accumulation rules of the
-API reference (§7.2, what the official SDK does), so that the final message
+API reference (what the official SDK does), so that the final message
 equals the one the API sends whole for the same reply:
 
 - ``message_start``: the snapshot is the event's ``message``;
@@ -39,10 +39,7 @@ Text is kept as a list of pieces and joined when its block stops (appending to
 one growing string would copy it on every delta: quadratic on a long reply).
 This loop is the hot path of streaming, so nothing here validates more than it
 must: a delta costs a dict lookup (which also checks that its index is an open
-block of the right kind), an append and the typed event. Measured: the 10,006
-parsed events of a 10,000-delta reply are fed and the reply folded in about
-5.5 ms (1.8 million events/s; the SDK's ``accumulate_event`` on the same dicts
-takes some 130 ms).
+block of the right kind), an append and the typed event.
 
 A stream that breaks the protocol (an event before ``message_start``, a delta
 for a block that is not open, ``message_stop`` while a block is open, tool
@@ -194,11 +191,6 @@ class Accumulator:
         if handler is None:
             return None
         return handler(data)
-
-    @property
-    def started(self) -> bool:
-        """True once ``message_start`` arrived."""
-        return self._message is not None
 
     @property
     def done(self) -> bool:

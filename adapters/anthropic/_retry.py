@@ -1,6 +1,6 @@
 """When to send a failed request again, and how long to wait first.
 
-The official SDK's policy (reference §9), as tenacity strategies:
+The official SDK's policy, as tenacity strategies:
 
 - retry a failure with no answer (:class:`APIConnectionError`, timeouts
   included) and an :class:`APIStatusError` whose status is 408, 409, 429 or

@@ -1,5 +1,6 @@
 """Tests for adapters._base: the protocols, option merging and request building."""
 
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
@@ -9,6 +10,7 @@ import adapters
 from adapters import Adapter, FunctionAdapter, ScriptedAdapter, StreamingAdapter
 from adapters._base import build_body, build_payload, check_defaults, merge_options
 from conversation import Conversation, MalformedInputError, RuleViolationError
+from conversation.tools import AsyncSender, Sender
 
 CHAT = Conversation(system="Be brief.").user("Hello")
 
@@ -113,13 +115,35 @@ class _Both(_SendOnly):
 
 
 class TestProtocols:
-    def test_offline_adapters_are_streaming_adapters(self) -> None:
-        """Both offline adapters satisfy Adapter and StreamingAdapter at runtime and for mypy."""
-        scripted: StreamingAdapter = ScriptedAdapter([])
-        function: StreamingAdapter = FunctionAdapter(lambda c, o: "x")
-        for adapter in (scripted, function):
-            assert isinstance(adapter, Adapter)
-            assert isinstance(adapter, StreamingAdapter)
+    @pytest.mark.parametrize(
+        "make",
+        [lambda: ScriptedAdapter(["Hi."]), lambda: FunctionAdapter(lambda c, o: "Hi.")],
+        ids=["scripted", "function"],
+    )
+    def test_offline_adapters_work_as_streaming_adapters(
+        self, make: Callable[[], StreamingAdapter]
+    ) -> None:
+        """Each offline adapter is a StreamingAdapter, and used only through the protocol it
+        streams the reply that send gives (tests/test_typed_usage.py checks the types)."""
+        adapter = make()
+        assert isinstance(adapter, Adapter)
+        assert isinstance(adapter, StreamingAdapter)
+        with adapter.stream(CHAT, model="m", max_tokens=8) as stream:
+            text = "".join(stream.text_stream)
+        assert text == "Hi."
+        assert stream.conversation.last is not None
+        assert stream.conversation.last.text == "Hi."
+        assert stream.conversation[:-1] == CHAT
+
+    def test_adapter_is_the_cores_two_sender_protocols(self) -> None:
+        """Adapter declares no send or asend of its own: it is conversation.tools' Sender and
+        AsyncSender at once, so the core's helpers and the adapters share one declaration."""
+        assert Sender in Adapter.__mro__
+        assert AsyncSender in Adapter.__mro__
+        assert "send" not in vars(Adapter)
+        assert "asend" not in vars(Adapter)
+        assert isinstance(_Both(), Sender)
+        assert isinstance(_Both(), AsyncSender)
 
     def test_any_class_with_send_and_asend_is_an_adapter(self) -> None:
         """The protocol is structural: send plus asend make an Adapter, send alone does not."""

@@ -129,7 +129,7 @@ def parse_sse(text: str) -> list[tuple[str, dict[str, Any]]]:
 
 
 def accumulate(events: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
-    """Fold stream events into the final Message, as §7.2 of the API notes says."""
+    """Fold stream events into the final Message, as the official SDK accumulates them."""
     name, first = events[0]
     assert name == "message_start"
     message: dict[str, Any] = json.loads(json.dumps(first["message"]))

@@ -24,6 +24,7 @@ from conversation import (
     ToolUse,
     Turn,
 )
+from tests.bodies import message_body
 
 MODEL = "claude-3-5-sonnet-20241022"
 
@@ -40,18 +41,8 @@ JPEG_B64 = base64.b64encode(JPEG).decode("ascii")
 
 def reply(text: str | None, **fields: object) -> dict[str, object]:
     """A Messages API response holding one text block (or no content for None)."""
-    body: dict[str, object] = {
-        "id": "msg_01XFDUDYJgAACzvnptvVoYEL",
-        "type": "message",
-        "role": "assistant",
-        "content": [] if text is None else [{"type": "text", "text": text}],
-        "model": MODEL,
-        "stop_reason": "end_turn",
-        "stop_sequence": None,
-        "usage": {"input_tokens": 12, "output_tokens": 6},
-    }
-    body.update(fields)
-    return body
+    blocks = [] if text is None else [{"type": "text", "text": text}]
+    return message_body(*blocks, **{"model": MODEL, **fields})
 
 
 def provenance_of(turn: Turn | None) -> Provenance:
@@ -520,20 +511,6 @@ class TestReprAndScale:
 
 
 class TestGuideExamples:
-    def test_multi_turn_example(self) -> None:
-        """The guide's multi-turn request is reproduced exactly."""
-        c = Conversation().user("Hello, Claude").assistant("Hello!")
-        c = c.user("Can you describe LLMs to me?")
-        assert c.to_payload(model="claude-3-5-sonnet-20241022", max_tokens=1024) == {
-            "model": "claude-3-5-sonnet-20241022",
-            "max_tokens": 1024,
-            "messages": [
-                {"role": "user", "content": "Hello, Claude"},
-                {"role": "assistant", "content": "Hello!"},
-                {"role": "user", "content": "Can you describe LLMs to me?"},
-            ],
-        }
-
     def test_basic_reply_folds(self) -> None:
         """The guide's basic response folds into a model-written assistant turn "Hello!"."""
         c = Conversation().user("Hello, Claude").fold(reply("Hello!"))

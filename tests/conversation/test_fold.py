@@ -23,24 +23,14 @@ from conversation import (
     UnknownBlock,
     Usage,
 )
+from tests.bodies import message_body
 
 MODEL = "claude-sonnet-4-20250514"
 
 
 def reply(*content: dict[str, Any], **fields: Any) -> dict[str, Any]:
     """A Messages API response with ``content`` blocks; ``fields`` override the defaults."""
-    body: dict[str, Any] = {
-        "id": "msg_01XFDUDYJgAACzvnptvVoYEL",
-        "type": "message",
-        "role": "assistant",
-        "content": list(content),
-        "model": MODEL,
-        "stop_reason": "end_turn",
-        "stop_sequence": None,
-        "usage": {"input_tokens": 12, "output_tokens": 6},
-    }
-    body.update(fields)
-    return body
+    return message_body(*content, **{"model": MODEL, **fields})
 
 
 def text(value: str) -> dict[str, Any]:

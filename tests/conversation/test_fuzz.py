@@ -38,7 +38,6 @@ from conversation import (
     RedactedThinking,
     Reply,
     ReplyInfo,
-    RuleViolationError,
     SearchResult,
     ServerToolResult,
     ServerToolUse,
@@ -54,7 +53,7 @@ from conversation import (
     Usage,
     converter,
 )
-from tests.conversation.test_malformed import lookalikes
+from tests.checks import round_trip
 from tests.limits import time_limit
 from tests.strategies import (
     Color,
@@ -66,6 +65,7 @@ from tests.strategies import (
     block_objects,
     conversation_cases,
     json_values,
+    lookalikes,
     reply_dicts,
     stored_conversations,
     subclassed,
@@ -75,36 +75,6 @@ from tests.strategies import (
 pytestmark = pytest.mark.timeout(120)
 
 # --- what every accepted value must survive ---------------------------------------------------
-
-
-def _turns(c: Conversation) -> list[tuple[str, Any]]:
-    return [(turn.role, turn.content) for turn in c]
-
-
-def round_trip(c: Conversation) -> None:
-    """Use an accepted conversation every way; assert it survives its own round trips."""
-    digest = hash(c)
-    saved = c.dumps()
-    again = Conversation.loads(saved)
-    assert again == c
-    assert hash(again) == digest
-    assert again.dumps() == saved
-    assert Conversation(c.system, list(c), metadata=c.metadata) == c
-    repr(c)
-    for turn in c:
-        repr(turn)
-        assert converter.structure(converter.unstructure(turn), type(turn)).content == turn.content
-    try:
-        body = c.to_payload(model="m", max_tokens=1)
-    except RuleViolationError:
-        pass  # a conversation the API would refuse is not sent: nothing to read back
-    else:
-        back = Conversation.from_payload(body)
-        assert _turns(back) == _turns(c)
-        assert back.system == c.system
-        assert back.to_payload(model="m", max_tokens=1) == body
-    resumed = c.resumable()
-    assert Conversation.loads(resumed.dumps()) == resumed
 
 
 def fuzz(call: Callable[[], Any]) -> Any:

@@ -55,21 +55,33 @@ from conversation._json import freeze, json_equal
 from conversation.errors import quote
 from tests.limits import time_limit
 from tests.strategies import (
-    KNOWN_FIELDS,
     REQUIRED_FIELDS,
     conversation_cases,
+    field_names,
     json_scalars,
     json_values,
+    lookalikes,
     mutations,
     reply_dicts,
     request_options,
     stored_conversations,
+    type_names,
 )
 
 # The union of block classes, as the class cattrs structures a block dict to.
 BLOCK = cast("type[Block]", Block)
 
 # --- helpers ------------------------------------------------------------------------------
+
+
+def every_reader_refuses(data: bytes) -> None:
+    """``data`` raises each byte reader's own error class: payload, reply and save file."""
+    with pytest.raises(MalformedInputError):
+        Conversation.from_payload(data)
+    with pytest.raises(MalformedReplyError):
+        Conversation().fold(data)
+    with pytest.raises(SaveFormatError):
+        Conversation.loads(data)
 
 
 def exercise(c: Conversation) -> None:
@@ -137,46 +149,6 @@ READERS: dict[str, tuple[Callable[[Any], Any], type[ConversationError]]] = {
 
 # --- arbitrary input ----------------------------------------------------------------------
 
-_type_names = st.sampled_from(
-    [
-        *KNOWN_FIELDS,
-        "base64",
-        "url",
-        "file",
-        "content",
-        "message",
-        "error",
-        "ephemeral",
-        "future_thing",
-    ]
-)
-_field_names = st.sampled_from(
-    sorted(
-        {
-            *{k for fields in KNOWN_FIELDS.values() for k in fields},
-            "type",
-            "role",
-            "content",
-            "messages",
-            "system",
-            "media_type",
-            "data",
-            "url",
-            "file_id",
-            "usage",
-            "input_tokens",
-            "output_tokens",
-            "provenance",
-            "replies",
-            "prefill",
-            "format",
-            "version",
-            "turns",
-            "metadata",
-            "extra",
-        }
-    )
-)
 _roles = (
     st.sampled_from(["user", "assistant", "system", "tool", "", "USER"])
     | json_scalars
@@ -184,21 +156,8 @@ _roles = (
 )
 
 
-def _shaped(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
-    return (
-        st.lists(inner, max_size=3)
-        | st.dictionaries(_field_names, inner, max_size=4)
-        | st.dictionaries(_field_names, inner, max_size=3).flatmap(
-            lambda d: _type_names.map(lambda t: {**d, "type": t})
-        )
-    )
-
-
-lookalikes = st.recursive(json_scalars | _type_names, _shaped, max_leaves=16)
-"""JSON built from the API's own field names and type names: junk that looks like blocks."""
-
-block_lookalikes = st.dictionaries(_field_names, lookalikes, max_size=4).flatmap(
-    lambda d: _type_names.map(lambda t: {**d, "type": t})
+block_lookalikes = st.dictionaries(field_names, lookalikes, max_size=4).flatmap(
+    lambda d: type_names.map(lambda t: {**d, "type": t})
 )
 
 payload_lookalikes = st.fixed_dictionaries(
@@ -223,7 +182,7 @@ reply_lookalikes = st.fixed_dictionaries(
         "model": lookalikes,
         "stop_reason": lookalikes,
         "stop_sequence": lookalikes,
-        "usage": st.dictionaries(_field_names, json_scalars | lookalikes, max_size=4),
+        "usage": st.dictionaries(field_names, json_scalars | lookalikes, max_size=4),
     },
 )
 
@@ -238,7 +197,7 @@ save_lookalikes = st.fixed_dictionaries(
                         {},
                         optional={
                             "replies": st.lists(
-                                st.dictionaries(_field_names, lookalikes, max_size=4), max_size=2
+                                st.dictionaries(field_names, lookalikes, max_size=4), max_size=2
                             )
                             | lookalikes,
                             "prefill": st.lists(block_lookalikes, max_size=2) | lookalikes,
@@ -399,12 +358,7 @@ class TestMutatedDocuments:
     @given(st.binary(max_size=64))
     def test_random_bytes(self, data: bytes) -> None:
         """Random bytes raise the reader's own error class (they are never a valid body)."""
-        with pytest.raises(MalformedInputError):
-            Conversation.from_payload(data)
-        with pytest.raises(MalformedReplyError):
-            Conversation().fold(data)
-        with pytest.raises(SaveFormatError):
-            Conversation.loads(data)
+        every_reader_refuses(data)
 
     @pytest.mark.parametrize(
         "data",
@@ -413,12 +367,7 @@ class TestMutatedDocuments:
     )
     def test_non_json_bytes(self, data: bytes) -> None:
         """Bytes that are not a JSON object raise each reader's own error class."""
-        with pytest.raises(MalformedInputError):
-            Conversation.from_payload(data)
-        with pytest.raises(MalformedReplyError):
-            Conversation().fold(data)
-        with pytest.raises(SaveFormatError):
-            Conversation.loads(data)
+        every_reader_refuses(data)
 
 
 # --- paths ----------------------------------------------------------------------------------

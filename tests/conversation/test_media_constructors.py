@@ -26,7 +26,7 @@ from conversation import (
     MalformedInputError,
 )
 from conversation._blocks import _MAX_HEAD_CHARS
-from tests.conversation.test_media import (
+from tests.images import (
     PNG_SIGNATURE,
     gif,
     jpeg,

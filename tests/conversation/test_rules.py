@@ -24,9 +24,11 @@ from conversation import (
     RuleViolationError,
     Text,
     Thinking,
+    ToolResult,
     Violation,
 )
 from conversation._chain import CHUNK
+from conversation._rules import block_breakpoints, option_breakpoints
 
 MODEL = "claude-sonnet-4-20250514"
 OPTS = {"model": MODEL, "max_tokens": 1024}
@@ -251,7 +253,7 @@ class TestToolResultUnmatched:
         assert_one(c, "tool_result_unmatched", 4, 0)
 
     def test_matching_ids_are_fine(self) -> None:
-        """Tool results answering every tool_use of the turn before are fine (§4.4 example)."""
+        """Tool results answering every tool_use of the turn before are fine."""
         c = (
             Conversation()
             .user("Weather in Paris and Rome?")
@@ -802,3 +804,17 @@ def _folded(spec: list[tuple[str, Any]], text: str) -> list[tuple[str, Any]]:
     else:
         merged = [*content, {"type": "text", "text": text}]
     return [*spec[:-1], ("assistant", merged)]
+
+
+def test_breakpoints_are_counted_as_the_rule_counts_them() -> None:
+    """block_breakpoints counts a block's mark and those nested in it; option_breakpoints
+    the tools' and the request's own (what caching.py plans with)."""
+    marker = {"type": "ephemeral"}
+    nested = ToolResult(
+        "toolu_1", [Text("a", cache_control=marker), Text("b")], cache_control=marker
+    )
+    assert block_breakpoints(nested) == 2
+    assert block_breakpoints(Text("plain")) == 0
+    tools = [{"name": "a", "cache_control": marker}, {"name": "b"}]
+    assert option_breakpoints({"tools": tools, "cache_control": marker}) == 2
+    assert option_breakpoints({"model": "m"}) == 0

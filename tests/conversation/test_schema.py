@@ -12,11 +12,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conversation import ConversationError, MalformedInputError
+from conversation._docstrings import parse_docstring
 from conversation._schema import (
     ArgumentError,
     SchemaError,
     function_spec,
-    parse_docstring,
+    is_tool_name,
     schema_for,
     structure,
     structure_args,
@@ -373,3 +374,23 @@ def test_wrong_values_raise_argument_error(hint: Any, wrong: Any) -> None:
     with pytest.raises(ArgumentError) as info:
         structure(hint, wrong)
     assert info.value.path == "$"
+
+
+@pytest.mark.parametrize(
+    ("name", "ok"),
+    [
+        ("get_weather", True),
+        ("a-b_C9", True),
+        ("x" * 64, True),
+        ("", False),
+        ("x" * 65, False),
+        ("get weather", False),
+        ("get_weather\n", False),
+        (None, False),
+        (7, False),
+    ],
+)
+def test_is_tool_name(name: object, ok: bool) -> None:
+    """One rule for tool names, used by tools and structured output: 1 to 64 of
+    ``[a-zA-Z0-9_-]``, the whole string (a trailing newline is not allowed)."""
+    assert is_tool_name(name) is ok

@@ -473,6 +473,12 @@ class TestArguments:
         with pytest.raises(MalformedInputError, match="tool_name"):
             extract(ASK, ScriptedAdapter([]), Invoice, tool_name="has space")
 
+    @pytest.mark.parametrize("name", ["save\n", "", "x" * 65, "sa.ve"])
+    def test_tool_name_is_the_whole_string(self, name: str) -> None:
+        """The name rule holds for the whole string: not even a trailing newline gets by."""
+        with pytest.raises(MalformedInputError, match="tool_name"):
+            extract(ASK, ScriptedAdapter([]), Invoice, tool_name=name)
+
     def test_instruct_is_for_prefill(self) -> None:
         """instruct=True with method="tool" is refused: the tool already carries the schema."""
         with pytest.raises(MalformedInputError, match="instruct"):

@@ -551,7 +551,7 @@ EVERY_FIELD: dict[str, Any] = {
 
 class TestOptions:
     def test_every_request_field_passes_through(self) -> None:
-        """Every §1.2 request field, newer ones and an unknown future one go out unchanged."""
+        """Every known request field, newer ones and an unknown future one go out unchanged."""
         c = Conversation(system="Be terse.").user("Hello")
         payload = c.to_payload(**EVERY_FIELD)
         assert {k: payload[k] for k in EVERY_FIELD} == EVERY_FIELD

@@ -32,7 +32,7 @@ from conversation import (
     converter,
 )
 from tests.adapters.fake_api import make_message, stream_events
-from tests.strategies import reply_dicts
+from tests.strategies import fake_streamable_replies, reply_dicts
 
 Events = list[tuple[str, dict[str, Any]]]
 CHAT = Conversation().user("Hello")
@@ -127,19 +127,6 @@ def feed_all(events: Events) -> tuple[Accumulator, list[Any]]:
     return accumulator, [event for event in typed if event is not None]
 
 
-def _tool_calls_have_input(message: dict[str, Any]) -> bool:
-    return all("input" in b for b in message["content"] if b["type"].endswith("tool_use"))
-
-
-def fake_streamable_replies(min_blocks: int = 0) -> st.SearchStrategy[dict[str, Any]]:
-    """Replies whose ``stream_events`` spell them back.
-
-    The fake API's builder streams an ``input`` for every tool-call type, even for an
-    (unknown-block) ``mcp_tool_use`` drawn without one, which then comes back with ``{}``.
-    """
-    return reply_dicts(min_blocks=min_blocks).filter(_tool_calls_have_input)
-
-
 def _block(data: dict[str, Any]) -> Block:
     return converter.structure(data, Block)  # type: ignore[arg-type]
 
@@ -164,7 +151,7 @@ class TestFinal:
 
     @given(fake_streamable_replies())
     def test_the_fake_apis_event_sequence(self, message: dict[str, Any]) -> None:
-        """The exact §7 sequence the fake API serves accumulates to its message too."""
+        """The exact event sequence the fake API serves accumulates to its message too."""
         accumulator, _ = feed_all(stream_events(message, text_chunk=3))
         assert accumulator.final() == message
 
@@ -206,7 +193,7 @@ class TestFinal:
         assert events == before
 
     def test_text_example_of_the_reference(self) -> None:
-        """§7.3 of the API notes: two text deltas and a ping."""
+        """The API documentation's example stream: two text deltas and a ping."""
         accumulator, typed = feed_all(stream_events(make_message("Hello!"), text_chunk=5))
         assert accumulator.final()["content"] == [{"type": "text", "text": "Hello!"}]
         assert [e.text for e in typed if isinstance(e, TextDelta)] == ["Hello", "!"]

@@ -18,7 +18,7 @@ from adapters.anthropic import APIConnectionError
 from adapters.anthropic._sse import aiter_sse, iter_sse
 from adapters.anthropic._stream import AsyncAnthropicStream
 from conversation import Conversation, MalformedReplyError
-from tests.adapters.anthropic.test_stream import CHAT, Body, aover_socket, frames, over_socket
+from tests.adapters.anthropic.streams import CHAT, Body, aover_socket, frames, over_socket
 from tests.adapters.fake_api import FakeMessagesAPI, Malformed, make_message, stream_events
 
 SSE_HEADERS = {"content-type": "text/event-stream; charset=utf-8"}

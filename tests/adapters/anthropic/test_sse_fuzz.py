@@ -6,7 +6,7 @@ repeated or replaced, junk lines and events put in, JSON data spoiled, the
 (``AnthropicStream``, the same reader and accumulator ``send``/``stream`` use) over
 ``httpx.MockTransport`` for the many examples, sync and async, and over a real socket
 against the loopback fake for a few. Whatever is read to the end must round-trip like any
-other conversation (:func:`tests.conversation.test_fuzz.round_trip`).
+other conversation (:func:`tests.checks.round_trip`).
 """
 
 from __future__ import annotations
@@ -24,11 +24,11 @@ from hypothesis import strategies as st
 from adapters import StreamInterruptedError
 from adapters.anthropic._sse import aiter_sse, iter_sse
 from conversation import ConversationError
-from tests.adapters.anthropic.test_accumulate import fake_streamable_replies
-from tests.adapters.anthropic.test_stream import CHAT, Mock, frames, over_socket
+from tests.adapters.anthropic.streams import CHAT, Mock, frames, over_socket
 from tests.adapters.fake_api import FakeMessagesAPI, Malformed, make_message, stream_events
-from tests.conversation.test_fuzz import round_trip
+from tests.checks import round_trip
 from tests.limits import time_limit
+from tests.strategies import fake_streamable_replies
 
 pytestmark = pytest.mark.timeout(120)
 

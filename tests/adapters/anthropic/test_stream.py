@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AbstractAsyncContextManager, AbstractContextManager
+from contextlib import AbstractContextManager
 from typing import Any
 
 import httpx
@@ -34,16 +34,21 @@ from adapters import (
 from adapters.anthropic._accumulate import Accumulator
 from adapters.anthropic._errors import APIConnectionError, APITimeoutError, OverloadedError
 from adapters.anthropic._stream import AnthropicStream, AsyncAnthropicStream
-from conversation import Conversation, MalformedReplyError, Text, Thinking, ToolUse
-from tests.adapters.anthropic.test_accumulate import fake_streamable_replies
+from conversation import MalformedReplyError, Text, Thinking, ToolUse
+from tests.adapters.anthropic.streams import (
+    BODY,
+    CHAT,
+    URL,
+    Events,
+    Mock,
+    aover_socket,
+    frame,
+    frames,
+    mock,
+    over_socket,
+)
 from tests.adapters.fake_api import FakeMessagesAPI, Stream, make_message, stream_events
-
-Events = list[tuple[str, dict[str, Any]]]
-
-CHAT = Conversation(system="Be brief.").user("What is the capital of France?")
-URL = "http://api.test/v1/messages"
-SSE_HEADERS = {"content-type": "text/event-stream; charset=utf-8", "request-id": "req_mock_1"}
-BODY = {"model": "claude-sonnet-4-5", "max_tokens": 64, "stream": True}
+from tests.strategies import fake_streamable_replies
 
 TEXT = make_message("Paris is the capital of France, and its largest city.", id="msg_text")
 TOOL = {
@@ -84,15 +89,6 @@ CITED = {
 MESSAGES = {"text": TEXT, "tool_use": TOOL, "thinking": THINKING, "citations": CITED}
 
 
-def frame(name: str, data: dict[str, Any]) -> bytes:
-    """One SSE event, as the API frames it."""
-    return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
-
-
-def frames(events: Events) -> list[bytes]:
-    return [frame(name, data) for name, data in events]
-
-
 def text_before(events: Events) -> str:
     """The text the deltas among ``events`` spell."""
     return "".join(
@@ -102,105 +98,6 @@ def text_before(events: Events) -> str:
     )
 
 
-# --- MockTransport ------------------------------------------------------------------------
-
-
-class Body(httpx.SyncByteStream, httpx.AsyncByteStream):
-    """A streamed response body: ``chunks``, then ``fail`` raised (a dropped connection)."""
-
-    def __init__(self, chunks: list[bytes], fail: Exception | None = None) -> None:
-        self.chunks = chunks
-        self.fail = fail
-        self.closed = False
-
-    def __iter__(self) -> Iterator[bytes]:
-        yield from self.chunks
-        if self.fail is not None:
-            raise self.fail
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        for chunk in self.chunks:
-            yield chunk
-        if self.fail is not None:
-            raise self.fail
-
-    def close(self) -> None:
-        self.closed = True
-
-    async def aclose(self) -> None:
-        self.closed = True
-
-
-class Mock:
-    """A MockTransport serving one streamed body; counts requests, sees the body closed."""
-
-    def __init__(
-        self,
-        chunks: list[bytes],
-        fail: Exception | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        self.body = Body(chunks, fail)
-        self.headers = SSE_HEADERS if headers is None else headers
-        self.requests: list[httpx.Request] = []
-
-    def _handle(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        return httpx.Response(200, headers=self.headers, stream=self.body)
-
-    def stream(self, conversation: Conversation = CHAT) -> AnthropicStream:
-        client = httpx.Client(transport=httpx.MockTransport(self._handle))
-
-        def open_response() -> AbstractContextManager[httpx.Response]:
-            return _closing_client(client, client.stream("POST", URL, json=BODY))
-
-        return AnthropicStream(conversation, open_response)
-
-    def astream(self, conversation: Conversation = CHAT) -> AsyncAnthropicStream:
-        client = httpx.AsyncClient(transport=httpx.MockTransport(self._handle))
-
-        def open_response() -> AbstractAsyncContextManager[httpx.Response]:
-            return _aclosing_client(client, client.stream("POST", URL, json=BODY))
-
-        return AsyncAnthropicStream(conversation, open_response)
-
-
-class _closing_client(AbstractContextManager[httpx.Response]):
-    """The response context, and the client closed with it (one client per stream here)."""
-
-    def __init__(self, client: httpx.Client, inner: AbstractContextManager[httpx.Response]) -> None:
-        self.client, self.inner = client, inner
-
-    def __enter__(self) -> httpx.Response:
-        return self.inner.__enter__()
-
-    def __exit__(self, *exc: Any) -> None:
-        try:
-            self.inner.__exit__(*exc)
-        finally:
-            self.client.close()
-
-
-class _aclosing_client(AbstractAsyncContextManager[httpx.Response]):
-    def __init__(
-        self, client: httpx.AsyncClient, inner: AbstractAsyncContextManager[httpx.Response]
-    ) -> None:
-        self.client, self.inner = client, inner
-
-    async def __aenter__(self) -> httpx.Response:
-        return await self.inner.__aenter__()
-
-    async def __aexit__(self, *exc: Any) -> None:
-        try:
-            await self.inner.__aexit__(*exc)
-        finally:
-            await self.client.aclose()
-
-
-def mock(message: dict[str, Any], *, text_chunk: int = 5, **kwargs: Any) -> Mock:
-    return Mock(frames(stream_events(message, text_chunk=text_chunk)), **kwargs)
-
-
 # --- the real socket ------------------------------------------------------------------------
 
 
@@ -208,24 +105,6 @@ def mock(message: dict[str, Any], *, text_chunk: int = 5, **kwargs: Any) -> Mock
 def client() -> Iterator[httpx.Client]:
     with httpx.Client(timeout=5.0) as http:
         yield http
-
-
-def over_socket(
-    api: FakeMessagesAPI, client: httpx.Client, conversation: Conversation = CHAT
-) -> AnthropicStream:
-    def open_response() -> AbstractContextManager[httpx.Response]:
-        return client.stream("POST", api.base_url + "/v1/messages", json=BODY)
-
-    return AnthropicStream(conversation, open_response)
-
-
-def aover_socket(
-    api: FakeMessagesAPI, client: httpx.AsyncClient, conversation: Conversation = CHAT
-) -> AsyncAnthropicStream:
-    def open_response() -> AbstractAsyncContextManager[httpx.Response]:
-        return client.stream("POST", api.base_url + "/v1/messages", json=BODY)
-
-    return AsyncAnthropicStream(conversation, open_response)
 
 
 Opener = Callable[[dict[str, Any]], AnthropicStream]
@@ -343,9 +222,17 @@ class TestWholeReply:
             assert stream.conversation == CHAT.fold(message)
         assert len(fake_api.requests) == 2
 
-    def test_satisfies_the_protocol(self) -> None:
-        stream: MessageStream = mock(TEXT).stream()
-        stream.close()
+    def test_read_through_the_protocol_alone(self) -> None:
+        """Used only as a MessageStream: text_stream gives the text, conversation the fold,
+        and leaving the with block releases the body (tests/test_typed_usage.py checks the
+        types)."""
+        source = mock(TEXT)
+        stream: MessageStream = source.stream()
+        with stream:
+            text = "".join(stream.text_stream)
+        assert text == TEXT["content"][0]["text"]
+        assert stream.conversation == CHAT.fold(TEXT)
+        assert source.body.closed
 
 
 # --- cut off ------------------------------------------------------------------------------
