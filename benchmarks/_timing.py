@@ -11,6 +11,7 @@ structure is not counted as the cost of building it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import itertools
 import math
@@ -80,12 +81,21 @@ class _GcOff:
             gc.enable()
 
 
-def _run(fn: Callable[[], object], number: int, keep: bool, gc_on: bool = False) -> float:
-    """Time ``number`` calls of ``fn`` with the GC off (on if ``gc_on``); one sample, in seconds."""
+def _run(
+    fn: Callable[[], object],
+    number: int,
+    keep: bool,
+    gc_on: bool = False,
+    meter: GcMeter | None = None,
+) -> float:
+    """Time ``number`` calls of ``fn`` with the GC off (on if ``gc_on``); one sample, in seconds.
+
+    A ``meter`` counts the collections made while the calls run.
+    """
     kept: list[object] = []
     keep_one = kept.append
     gc.collect()
-    with _GcOn() if gc_on else _GcOff():
+    with _GcOn() if gc_on else _GcOff(), meter or contextlib.nullcontext():
         if keep:
             t0 = clock()
             for _ in itertools.repeat(None, number):
@@ -268,6 +278,37 @@ class AllocMeter:
         gc.collect()
         after, _ = tracemalloc.get_traced_memory()
         return after - before, result
+
+
+class GcMeter:
+    """Collections of the cyclic GC per generation, and the time spent in them.
+
+    Use as a context manager around the calls measured (it adds itself to
+    ``gc.callbacks`` for the block); read ``counts`` and ``seconds`` after.
+    """
+
+    def __init__(self) -> None:
+        self.counts = [0, 0, 0]
+        self.seconds = 0.0
+        self._start = 0.0
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._start = clock()
+        else:
+            self.seconds += clock() - self._start
+            self.counts[info["generation"]] += 1
+
+    def __enter__(self) -> GcMeter:
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self._callback)
+
+    def run(self, fn: Callable[[], object], number: int) -> float:
+        """Time ``number`` calls of ``fn`` with the GC on, results kept, as the figures do."""
+        return _run(fn, number, True, True, self)
 
 
 # --------------------------------------------------------------------------- formatting

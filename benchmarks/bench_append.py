@@ -18,10 +18,11 @@ idiom of building the same message dicts, measured in the same run.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import _data
-from _timing import Calls, Config, Entry, Row, main, size_label, time_entries
+from _timing import Calls, Config, Entry, GcMeter, Row, fmt_time, main, size_label, time_entries
 
 TARGET_PER_TURN = 60.0
 TARGET_LINEARITY = 12.0
@@ -165,7 +166,21 @@ def run_mixed(cfg: Config) -> tuple[list[Row], list[str]]:
             unit="/turn",
         ),
     ]
-    return time_entries(entries, cfg)[0], notes
+    rows = time_entries(entries, cfg)[0]
+    notes += [gc_note(e.what, e.case.fn) for e in entries if isinstance(e.case, Calls)]
+    return rows, notes
+
+
+def gc_note(what: str, build: Callable[[], object], number: int = 20) -> str:
+    """What the cyclic GC did during ``number`` builds kept alive, as the figure runs them."""
+    meter = GcMeter()
+    seconds = meter.run(build, number)
+    gen0, gen1, gen2 = meter.counts
+    return (
+        f"append mixed, GC during {number} builds of {what}: {gen0}/{gen1}/{gen2} collections "
+        f"of generation 0/1/2, {fmt_time(meter.seconds)} of {fmt_time(seconds)} "
+        f"({meter.seconds / seconds:.0%})"
+    )
 
 
 if __name__ == "__main__":

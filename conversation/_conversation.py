@@ -10,9 +10,9 @@ import orjson
 
 from ._blocks import Block, Text
 from ._build import new as _new
-from ._chain import Ledger, Node, chain_equal, chain_hash, make_node, node_of
+from ._chain import Node, chain_equal, chain_hash, make_node, node_of
 from ._json import EMPTY, FrozenDict, check_json, freeze
-from ._reply import SYNTHETIC, Provenance, Reply, ReplyModel, Usage, make_provenance, unfinished
+from ._reply import SYNTHETIC, Reply, ReplyModel, Usage, make_provenance, unfinished
 from ._rules import INITIAL, finish, in_payload_order
 from ._suggest import Vocabulary
 from ._turn import Turn, canonical
@@ -119,7 +119,11 @@ class Conversation:
         with a suggestion; other unknown types are kept as :class:`UnknownBlock`.
         """
         stored = content if type(content) is str else canonical(coerce_blocks(content, "$"))
-        return self._push("user", stored, None)
+        # The hot path of every append: one call for the node, the Conversation built here.
+        conversation = _new(Conversation)
+        _set_head(conversation, make_node("user", stored, None, self._head))
+        _set_header(conversation, self._header)
+        return conversation
 
     def assistant(self, content: str | Block | Mapping[str, Any] | Iterable[Any]) -> Conversation:
         """A new Conversation with a synthetic assistant turn appended.
@@ -128,7 +132,10 @@ class Conversation:
         reply continues it, and :meth:`fold` joins the two into one turn.
         """
         stored = content if type(content) is str else canonical(coerce_blocks(content, "$"))
-        return self._push("assistant", stored, SYNTHETIC)
+        conversation = _new(Conversation)
+        _set_head(conversation, make_node("assistant", stored, SYNTHETIC, self._head))
+        _set_header(conversation, self._header)
+        return conversation
 
     def append(self, turn: Turn) -> Conversation:
         """A new Conversation with ``turn`` appended as it is."""
@@ -163,27 +170,6 @@ class Conversation:
         merged.update(metadata or {})
         merged.update(entries)
         return _make(self._head, _Header(self._header.system, _metadata_arg(merged)))
-
-    def _push(
-        self, role: str, content: str | tuple[Block, ...], provenance: Provenance | None
-    ) -> Conversation:
-        # The hot path of every append: the node and the Conversation, built inline.
-        parent = self._head
-        node = _new(Node)
-        node.role = role
-        node.content = content
-        node.provenance = provenance
-        node.parent = parent
-        if parent is None:
-            node.length = 1
-            node.ledger = Ledger()
-        else:
-            node.length = parent.length + 1
-            node.ledger = parent.ledger
-        conversation = _new(Conversation)
-        _set_head(conversation, node)
-        _set_header(conversation, self._header)
-        return conversation
 
     def _with_head(self, head: Node | None) -> Conversation:
         return _make(head, self._header)

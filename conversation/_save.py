@@ -24,8 +24,7 @@ from typing import Any
 import orjson
 
 from ._blocks import Text
-from ._build import new as _new
-from ._chain import Ledger, Node
+from ._chain import Node, make_node
 from ._json import EMPTY, FrozenDict, freeze
 from ._reply import SYNTHETIC, Provenance
 from ._turn import Turn, TurnData
@@ -136,26 +135,18 @@ def _load(text: str | bytes) -> tuple[str | tuple[Text, ...] | None, FrozenDict,
 def _load_turns(records: list[Any]) -> list[Node]:
     nodes: list[Node] = []
     parent: Node | None = None
-    ledger = Ledger()
     for length, record in enumerate(records, 1):
         # The common case inline: a plain text turn with no provenance.
         content: Any = record.get("content") if type(record) is dict else None
         role = record.get("role") if type(content) is str and len(record) == 2 else None
-        node = _new(Node)
-        if role == "user" or role == "assistant":
-            node.role = role
-            node.content = content
-            node.provenance = SYNTHETIC if role == "assistant" else None
+        if role == "user":
+            parent = make_node(role, content, None, parent)
+        elif role == "assistant":
+            parent = make_node(role, content, SYNTHETIC, parent)
         else:
             turn = _read_turn(record, f"$.turns[{length - 1}]")
-            node.role = turn.role
-            node.content = turn.content
-            node.provenance = turn.provenance
-        node.parent = parent
-        node.length = length
-        node.ledger = ledger
-        nodes.append(node)
-        parent = node
+            parent = make_node(turn.role, turn.content, turn.provenance, parent)
+        nodes.append(parent)
     return nodes
 
 

@@ -15,8 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conversation import Conversation
-from conversation._chain import CHUNK
+from conversation import Conversation, ToolResult, ToolUse
+from conversation._chain import CHUNK, Node
 
 THREADS = 8
 
@@ -433,3 +433,31 @@ def test_threads_send_long_branches_in_turn() -> None:
         for c, spec, got in record:
             assert got == body_of(spec, model="m")
             assert c.to_json(model="m") == got
+
+
+def test_loaded_chain_is_built_like_an_appended_one() -> None:
+    """A loaded chain's nodes share one ledger, count their turns, and are sent as appended."""
+    spec = alternating(CHUNK + 5, "saved ")
+    call = ToolUse("toolu_1", "get_forecast", {"city": "Paris"})
+    saved = build(spec).assistant(call).user(ToolResult("toolu_1", "sunny"))
+    loaded = Conversation.loads(saved.dumps())
+    assert loaded == saved
+    head = loaded._head
+    assert head is not None
+    ledger, length = head.ledger, head.length
+    node: Node | None = head
+    assert length == len(spec) + 2
+    while node is not None:
+        assert node.ledger is ledger
+        assert node.length == length
+        node, length = node.parent, length - 1
+    assert length == 0
+    encoded = count_encoded(loaded)
+    grown = loaded.assistant("after the load")
+    assert grown.to_payload(model="m") == saved.assistant("after the load").to_payload(model="m")
+    assert len(encoded) == len(spec) + 3
+    again = grown.user("once more")
+    assert again.to_json(model="m") == orjson.dumps(
+        saved.assistant("after the load").user("once more").to_payload(model="m")
+    )
+    assert encoded[len(spec) + 3 :] == [again._head]
