@@ -587,7 +587,9 @@ def _split(body: Any) -> tuple[Conversation, dict[str, Any]]:
     nodes: list[Node] = []
     head = None
     for i, message in enumerate(messages):
-        head = node_of(turn_from_wire(message, f"$.messages[{i}]", written=True), head)
+        # Read as it is, typos included: from_payload reads back whatever
+        # to_payload wrote (an UnknownBlock of any type, one folded from a reply).
+        head = node_of(turn_from_wire(message, f"$.messages[{i}]"), head)
         nodes.append(head)
     if head is not None:
         head.ledger.adopt(nodes)

@@ -6,13 +6,14 @@ hooks registered on a single ``cattrs.Converter``. Wire decisions:
 - A block is read by its ``type``; an unknown type becomes :class:`UnknownBlock`
   holding the dict as it came, and goes back out unchanged.
 - Except in block dicts the program wrote (``written=True``: content given to
-  ``user()``, ``assistant()``, ``Turn``, block constructors such as
-  ``ToolResult(content=...)`` / ``Document.from_blocks``, and request bodies
-  read by ``from_payload``), where a type a letter or two from one the API
-  defines is refused as a typo with a suggestion (the rule of
-  :mod:`._suggest`). What the API sent (``fold``) and what was saved
-  (``loads``) are read as they are, as is what the public ``converter``
-  structures; an :class:`UnknownBlock` built on purpose is never refused.
+  ``user()``, ``assistant()``, ``Turn``, and block constructors such as
+  ``ToolResult(content=...)`` / ``Document.from_blocks``), where a type a
+  letter or two from one the API defines is refused as a typo with a
+  suggestion (the rule of :mod:`._suggest`). What the API sent (``fold``),
+  what was saved (``loads``) and request bodies (``from_payload``, which must
+  read back whatever ``to_payload`` wrote) are read as they are, as is what the
+  public ``converter`` structures; an :class:`UnknownBlock` built on purpose is
+  never refused.
 - A field the API added after this library was written is kept in the block's
   ``extra`` and written back after the known fields.
 - ``null`` for an optional field means the same as its absence (responses send
