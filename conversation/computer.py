@@ -39,7 +39,8 @@ from typing import Any, ClassVar, Final, NamedTuple, Protocol, TypeAlias
 import attrs
 
 from ._actions import COMPUTER_ACTIONS, SCROLL_DIRECTIONS, Action, ActionError, read_action
-from ._blocks import Image, ToolResult, ToolUse, as_cache_control
+from ._blocks import Image, ToolResult, ToolUse
+from ._fields import as_cache_control
 from ._json import FrozenDict, thaw
 from .errors import MalformedInputError
 from .tools import Tool
