@@ -36,10 +36,16 @@ from ._fields import as_text as _text
 from ._fields import must_be as _is
 from ._fields import no_known_keys as _no_known_keys
 from ._json import EMPTY, FrozenDict, FrozenList, freeze, plain
-from ._media import IMAGE_MEDIA_TYPES, image_size, pdf_problem, sniff_media_type
 from ._read import WIRE_REQUIRED, BlockReader
-from ._sources import Base64Source, FileSource, TextSource, URLSource
-from ._sources import b64 as _b64
+from ._sources import (
+    Base64Source,
+    FileSource,
+    TextSource,
+    URLSource,
+    document_file,
+    image_source,
+    pdf_source,
+)
 from ._sources import checked_file_id as _checked_file_id
 from ._sources import checked_url as _checked_url
 from ._sources import read_file as _read_file
@@ -258,32 +264,7 @@ class Image:
         WebP, when ``media_type`` contradicts the bytes, or when the header is
         cut short or damaged so that the image's pixel size cannot be read.
         """
-        if not isinstance(data, bytes | bytearray | memoryview):
-            raise MalformedInputError(f"image data must be bytes, got {type_name(data)}")
-        data = bytes(data)
-        sniffed = sniff_media_type(data)
-        if sniffed not in IMAGE_MEDIA_TYPES:
-            raise MalformedInputError(
-                f"not a JPEG, PNG, GIF or WebP image (starts with {data[:8]!r}); "
-                "the API accepts only these four image types"
-            )
-        if media_type is not None and media_type != sniffed:
-            raise MalformedInputError(
-                f"media_type {quote(media_type)} was given but the bytes are {sniffed}; "
-                "omit media_type to use what the bytes say"
-            )
-        size = image_size(data, sniffed)
-        if size is None:
-            kind = sniffed.removeprefix("image/").upper()
-            raise MalformedInputError(
-                f"Image.from_bytes: this {kind} image is cut short or damaged: its header does "
-                f"not give its size in pixels ({len(data):,} bytes given), and the API refuses "
-                "an image it cannot decode; pass the whole file"
-            )
-        source = Base64Source(sniffed, _b64(data))
-        # The raw bytes are at hand: keep the size rather than decode again later.
-        object.__setattr__(source, "_size", size)
-        return cls(source, **kw)
+        return cls(image_source(data, media_type), **kw)
 
     @property
     def size(self) -> tuple[int, int] | None:
@@ -346,20 +327,7 @@ class Document:
         Whole means its ``%PDF-x.y`` header and its closing ``%%EOF`` are there
         (see :func:`~conversation._media.pdf_problem`).
         """
-        if not isinstance(data, bytes | bytearray | memoryview):
-            raise MalformedInputError(f"document data must be bytes, got {type_name(data)}")
-        data = bytes(data)
-        if sniff_media_type(data) != "application/pdf":
-            raise MalformedInputError(
-                f"not a PDF (starts with {data[:8]!r}); use Document.from_text for plain text"
-            )
-        problem = pdf_problem(data)
-        if problem is not None:
-            raise MalformedInputError(
-                f"Document.from_bytes: not a whole PDF: {problem} ({len(data):,} bytes given), "
-                "and the API refuses a PDF it cannot read; pass the whole file"
-            )
-        return cls(Base64Source("application/pdf", _b64(data)), **kw)
+        return cls(pdf_source(data), **kw)
 
     @classmethod
     def from_text(cls, text: str, **kw: Any) -> Document:
@@ -374,21 +342,10 @@ class Document:
     @classmethod
     def from_path(cls, path: str | os.PathLike[str], **kw: Any) -> Document:
         """A PDF, or a UTF-8 text file, read from disk."""
-        data = _read_file(path)
-        if sniff_media_type(data) == "application/pdf":
-            return cls.from_bytes(data, **kw)
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise MalformedInputError(
-                f"{os.fspath(path)!r} is neither a PDF nor UTF-8 text"
-            ) from exc
-        if not text.strip():
-            raise MalformedInputError(
-                f"{os.fspath(path)!r} is empty (or only whitespace): the API refuses an empty "
-                "document; leave it out, or check that the file was written"
-            )
-        return cls.from_text(text, **kw)
+        content = document_file(path)
+        if isinstance(content, bytes):
+            return cls.from_bytes(content, **kw)
+        return cls.from_text(content, **kw)
 
     @classmethod
     def from_url(cls, url: str, **kw: Any) -> Document:

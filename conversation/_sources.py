@@ -1,5 +1,5 @@
 """The sources of images and documents that hold no blocks, and the checks of
-what the media constructors are given (a path, a URL, a file id).
+what the media constructors are given (bytes, a path, a URL, a file id).
 
 A source is where the bytes of an image or document are: inline base64, a URL,
 an uploaded file, inline text. The source that holds content blocks, and the
@@ -21,9 +21,9 @@ from ._fields import as_text as _text
 from ._fields import must_be as _is
 from ._fields import no_known_keys as _no_known_keys
 from ._json import EMPTY, FrozenDict
-from ._media import IMAGE_MEDIA_TYPES, image_size, sniff_media_type
+from ._media import IMAGE_MEDIA_TYPES, image_size, pdf_problem, sniff_media_type
 from ._read import WIRE_ORDER, WIRE_REQUIRED
-from .errors import MalformedInputError
+from .errors import MalformedInputError, quote, type_name
 
 __all__ = [
     "Base64Source",
@@ -33,6 +33,9 @@ __all__ = [
     "b64",
     "checked_file_id",
     "checked_url",
+    "document_file",
+    "image_source",
+    "pdf_source",
     "read_file",
 ]
 
@@ -199,3 +202,71 @@ def checked_file_id(file_id: Any, where: str) -> str:
             f"got {file_id!r:.100}"
         )
     return file_id
+
+
+def image_source(data: bytes, media_type: str | None) -> Base64Source:
+    """The source of :meth:`Image.from_bytes <conversation.Image.from_bytes>`, its
+    pixel size kept; raises for anything but a whole JPEG, PNG, GIF or WebP."""
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise MalformedInputError(f"image data must be bytes, got {type_name(data)}")
+    data = bytes(data)
+    sniffed = sniff_media_type(data)
+    if sniffed not in IMAGE_MEDIA_TYPES:
+        raise MalformedInputError(
+            f"not a JPEG, PNG, GIF or WebP image (starts with {data[:8]!r}); "
+            "the API accepts only these four image types"
+        )
+    if media_type is not None and media_type != sniffed:
+        raise MalformedInputError(
+            f"media_type {quote(media_type)} was given but the bytes are {sniffed}; "
+            "omit media_type to use what the bytes say"
+        )
+    size = image_size(data, sniffed)
+    if size is None:
+        kind = sniffed.removeprefix("image/").upper()
+        raise MalformedInputError(
+            f"Image.from_bytes: this {kind} image is cut short or damaged: its header does "
+            f"not give its size in pixels ({len(data):,} bytes given), and the API refuses "
+            "an image it cannot decode; pass the whole file"
+        )
+    source = Base64Source(sniffed, b64(data))
+    # The raw bytes are at hand: keep the size rather than decode again later.
+    object.__setattr__(source, "_size", size)
+    return source
+
+
+def pdf_source(data: bytes) -> Base64Source:
+    """The source of :meth:`Document.from_bytes <conversation.Document.from_bytes>`;
+    raises for anything but a whole PDF."""
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise MalformedInputError(f"document data must be bytes, got {type_name(data)}")
+    data = bytes(data)
+    if sniff_media_type(data) != "application/pdf":
+        raise MalformedInputError(
+            f"not a PDF (starts with {data[:8]!r}); use Document.from_text for plain text"
+        )
+    problem = pdf_problem(data)
+    if problem is not None:
+        raise MalformedInputError(
+            f"Document.from_bytes: not a whole PDF: {problem} ({len(data):,} bytes given), "
+            "and the API refuses a PDF it cannot read; pass the whole file"
+        )
+    return Base64Source("application/pdf", b64(data))
+
+
+def document_file(path: str | os.PathLike[str]) -> bytes | str:
+    """What :meth:`Document.from_path <conversation.Document.from_path>` reads: a PDF's
+    bytes, or the file's UTF-8 text (not empty); raises for anything else."""
+    data = read_file(path)
+    if sniff_media_type(data) == "application/pdf":
+        return data
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MalformedInputError(f"{os.fspath(path)!r} is neither a PDF nor UTF-8 text") from exc
+    if not text.strip():
+        raise MalformedInputError(
+            f"{os.fspath(path)!r} is empty (or only whitespace): the API refuses an empty "
+            "document; leave it out, or check that the file was written"
+        )
+    return text

@@ -18,7 +18,8 @@ import attrs
 
 from ._fields import as_cache_control
 from ._json import FrozenDict, freeze, thaw
-from ._schema import function_spec, is_tool_name, structure_args
+from ._schema import function_spec, is_tool_name
+from ._structure import structure_args
 from .errors import ArgumentError, MalformedInputError
 
 __all__ = ["Tool", "tool"]

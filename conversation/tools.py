@@ -53,20 +53,15 @@ from functools import partial
 from typing import Any, TypeAlias
 
 import anyio
-import anyio.to_thread
 import attrs
 import orjson
 
 from ._blocks import BLOCK_CLASSES, Block, ToolResult, ToolUse
 from ._conversation import Conversation
 from ._json import freeze, thaw
-from ._schema import (
-    schema_for,
-    structure,
-    structure_args,
-    to_plain,
-)
+from ._schema import schema_for
 from ._steps import AsyncSender, Plan, Sender, adrive, drive
+from ._structure import structure, structure_args, to_plain
 from ._timeout import TimedOut, in_thread
 from ._tool import Tool, tool
 from .errors import (
