@@ -62,7 +62,8 @@ from ._json import freeze, thaw
 from ._schema import schema_for
 from ._steps import AsyncSender, Plan, Sender, adrive, drive
 from ._structure import structure, structure_args, to_plain
-from ._timeout import TimedOut, in_thread
+from ._timeout import TimedOut as _TimedOut
+from ._timeout import in_thread as _in_thread
 from ._tool import Tool, tool
 from .errors import (
     ArgumentError,
@@ -252,8 +253,8 @@ def _run_one(
         if timeout is None:
             value = found.invoke(kwargs)
         else:
-            value = in_thread(partial(found.invoke, kwargs), timeout, use.name)
-    except TimedOut:
+            value = _in_thread(partial(found.invoke, kwargs), timeout, use.name)
+    except _TimedOut:
         return _timed_out(use, timeout or 0.0)
     except Exception as exc:
         return _failed(use, exc, raise_errors)
