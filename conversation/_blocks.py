@@ -5,8 +5,10 @@ fields it adds later arrive in ``extra`` and go back out unchanged, and a block
 type this library has never heard of becomes an :class:`UnknownBlock` that keeps
 its dict exactly.
 
-Each field is declared once, here: :data:`READER` reads and writes the wire
-dicts of these classes from their attrs fields (see ``_read.py``), and the
+Each field is declared once, here (their converters and validators are in
+``_fields.py``, the sources that hold no blocks in ``_sources.py``):
+:data:`READER` reads and writes the wire dicts of these classes from their
+attrs fields (see ``_read.py``), and the
 block constructors use it to read the dicts they are given. The registry of
 block classes (the :data:`Block` union, and :data:`SOURCE_CLASSES`) is what
 every other module reads. ``_wire.py`` (turns, replies, the cattrs converter)
@@ -15,22 +17,39 @@ sits above this module; nothing here imports it.
 
 from __future__ import annotations
 
-import base64
 import os
-import urllib.parse
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeAlias
+from typing import Any, ClassVar, Final, TypeAlias
 
 import attrs
 
 from ._build import new as _new
+from ._fields import as_cache_control
+from ._fields import as_citations_config as _citations_config
+from ._fields import as_citations_list as _citations_list
+from ._fields import as_content_json as _content_json
+from ._fields import as_extra as _extra
+from ._fields import as_input as _input
+from ._fields import as_opt_text as _opt_text
+from ._fields import as_raw as _raw
+from ._fields import as_text as _text
+from ._fields import must_be as _is
+from ._fields import no_known_keys as _no_known_keys
 from ._json import EMPTY, FrozenDict, FrozenList, freeze, plain
-from ._media import IMAGE_MEDIA_TYPES, image_size, pdf_problem, sniff_media_type
-from ._read import WIRE_ORDER, WIRE_REQUIRED, BlockReader
+from ._read import WIRE_REQUIRED, BlockReader
+from ._sources import (
+    Base64Source,
+    FileSource,
+    TextSource,
+    URLSource,
+    document_file,
+    image_source,
+    pdf_source,
+)
+from ._sources import checked_file_id as _checked_file_id
+from ._sources import checked_url as _checked_url
+from ._sources import read_file as _read_file
 from .errors import MalformedInputError, quote, type_name
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
 
 __all__ = [
     "ASSISTANT_ONLY",
@@ -84,94 +103,6 @@ DOCUMENTED_BLOCK_TYPES: Final = (
     "compaction",
 )
 """Block types the API documents that have no class here (they stay UnknownBlock)."""
-
-
-# --- field helpers -------------------------------------------------------------
-
-
-def _is(
-    kind: type | tuple[type, ...], what: str
-) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
-    """An attrs validator that raises our own error, naming field and value."""
-
-    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-        if not isinstance(value, kind):
-            raise MalformedInputError(
-                f"{type(instance).__name__}.{attribute.name} must be {what}, "
-                f"got {type_name(value)} {quote(value)}",
-                f"$.{attribute.name}",
-            )
-
-    return check
-
-
-def _text(value: str) -> str:
-    """A string field as a plain ``str`` (a ``StrEnum`` member becomes its value), so
-    that what is kept is what is written and read back; the validator refuses non-strings."""
-    return plain(value)  # type: ignore[no-any-return]
-
-
-def _opt_text(value: str | None) -> str | None:
-    """:func:`_text` for an optional string field."""
-    return plain(value)  # type: ignore[no-any-return]
-
-
-def _json_object_at(value: Mapping[str, Any], path: str) -> FrozenDict:
-    """Freeze a JSON object (any mapping); errors name ``path``."""
-    if value is EMPTY:  # the default of every ``extra``: nothing to check
-        return EMPTY
-    if type(value) is dict:
-        return freeze(value, path)  # type: ignore[no-any-return]
-    if not isinstance(value, Mapping):
-        raise MalformedInputError(f"expected a JSON object, got {type_name(value)}", path)
-    if not isinstance(value, dict):
-        value = dict(value)
-    return freeze(value, path)  # type: ignore[no-any-return]
-
-
-# The converters below are named directly in each ``attrs.field(converter=...)``:
-# mypy's attrs plugin reads a constructor's parameter types from its converters'
-# parameters, so each one states exactly what a caller may pass.
-def as_cache_control(value: Mapping[str, Any] | None) -> FrozenDict | None:
-    """A ``cache_control`` marker, frozen (None stays None): for blocks, tools and system."""
-    if value is None:
-        return None
-    if not isinstance(value, Mapping):
-        raise MalformedInputError(
-            f"cache_control must be an object, got {type(value).__name__}", "$.cache_control"
-        )
-    return freeze(dict(value), "$.cache_control")  # type: ignore[no-any-return]
-
-
-def _citations_config(value: Mapping[str, Any] | None) -> FrozenDict | None:
-    return None if value is None else _json_object_at(value, "$.citations")
-
-
-def _citations_list(value: Sequence[Mapping[str, Any]] | None) -> FrozenList | None:
-    items: object = value  # checked as the object it is, whatever the annotation says
-    if items is None:
-        return None
-    if isinstance(items, str) or not isinstance(items, Sequence):
-        raise MalformedInputError(f"expected a JSON array, got {type_name(items)}", "$.citations")
-    if not isinstance(items, list | tuple):
-        items = list(items)
-    return freeze(items, "$.citations")  # type: ignore[no-any-return]
-
-
-def _input(value: Mapping[str, Any]) -> FrozenDict:
-    return _json_object_at(value, "$.input")
-
-
-def _extra(value: Mapping[str, Any]) -> FrozenDict:
-    return _json_object_at(value, "$.extra")
-
-
-def _raw(value: Mapping[str, Any]) -> FrozenDict:
-    return _json_object_at(value, "$")
-
-
-def _content_json(value: Any) -> Any:
-    return freeze(value, "$.content")
 
 
 # What a field of blocks takes: a str, a block, a wire dict, or a sequence of those.
@@ -241,136 +172,7 @@ def check_nesting(blocks: tuple[Block, ...], path: str) -> None:
         level = [inner for b in level for inner in _inner(b) if _inner(inner)]
 
 
-def _no_known_keys(instance: Any, attribute: attrs.Attribute[Any], value: FrozenDict) -> None:
-    """``extra`` holds fields the library does not know; it may not shadow one it does."""
-    if not value:
-        return
-    known = {"type", *(f.name for f in attrs.fields(type(instance)) if f.init)} - {"extra"}
-    clash = sorted(known.intersection(value))
-    if clash:
-        raise MalformedInputError(
-            f"{type(instance).__name__}.extra may not hold {quote(clash[0])}, a field the class "
-            f"has; set the field itself",
-            f"$.extra.{clash[0]}",
-        )
-
-
 # --- sources -------------------------------------------------------------------
-
-
-# Base64 characters decoded to read an image header: 64 KiB of bytes holds the
-# header of any PNG, GIF or WebP, and the start-of-frame of almost every JPEG.
-_HEAD_CHARS = 65536 // 3 * 4
-# A JPEG whose frame header comes later (large EXIF or ICC segments) is read again
-# up to this many characters (about 1.5 MiB of bytes), no further.
-_MAX_HEAD_CHARS = 2**21
-
-
-class _Unread:
-    """The type of :data:`_UNREAD`: "the image size has not been read yet"."""
-
-    def __repr__(self) -> str:
-        return "<unread>"
-
-
-_UNREAD = _Unread()
-
-
-def _head_size(data: str) -> tuple[int, int] | None:
-    """The pixel size from the header of base64 ``data``, decoding only its start.
-
-    Reads :data:`_HEAD_CHARS` characters first and more (bounded) only for a
-    JPEG whose frame header lies beyond them; None for anything unreadable.
-    """
-    limit = _HEAD_CHARS
-    while True:
-        try:
-            head = base64.b64decode(data[:limit])
-        except ValueError:  # binascii.Error: a stray character shifted the quads
-            return None
-        kind = sniff_media_type(head)
-        if kind not in IMAGE_MEDIA_TYPES:
-            return None
-        size = image_size(head, kind)
-        if size is not None or kind != "image/jpeg" or limit >= min(len(data), _MAX_HEAD_CHARS):
-            return size
-        limit = min(limit * 8, _MAX_HEAD_CHARS)
-
-
-@attrs.frozen
-class Base64Source:
-    """Inline bytes, base64-encoded, of an image or a PDF."""
-
-    type: ClassVar[str] = "base64"
-    media_type: str = attrs.field(converter=_text, validator=_is(str, "a media type string"))
-    data: str = attrs.field(
-        converter=_text, validator=_is(str, "a base64 string"), repr=lambda d: f"<{len(d)} chars>"
-    )
-    extra: FrozenDict = attrs.field(
-        default=EMPTY, converter=_extra, validator=_no_known_keys, kw_only=True, repr=False
-    )
-    # The image's pixel size, read once from the header and kept: a cache, not a
-    # field (never compared, hashed, shown, saved or sent).
-    _size: tuple[int, int] | _Unread | None = attrs.field(
-        default=_UNREAD, init=False, eq=False, hash=False, repr=False
-    )
-
-    @property
-    def raw(self) -> bytes:
-        """The decoded bytes."""
-        return base64.b64decode(self.data)
-
-    @property
-    def image_size(self) -> tuple[int, int] | None:
-        """``(width, height)`` from the image header, or None if not a readable image.
-
-        Decodes only the start of ``data`` (see :func:`_head_size`), once per source.
-        """
-        size = self._size
-        if isinstance(size, _Unread):
-            size = _head_size(self.data)
-            object.__setattr__(self, "_size", size)
-        return size
-
-
-@attrs.frozen
-class URLSource:
-    """A file the API fetches from a URL."""
-
-    type: ClassVar[str] = "url"
-    url: str = attrs.field(converter=_text, validator=_is(str, "a URL string"))
-    extra: FrozenDict = attrs.field(
-        default=EMPTY, converter=_extra, validator=_no_known_keys, kw_only=True, repr=False
-    )
-
-
-@attrs.frozen
-class FileSource:
-    """A file uploaded through the Files API (beta)."""
-
-    type: ClassVar[str] = "file"
-    file_id: str = attrs.field(converter=_text, validator=_is(str, "a file id string"))
-    extra: FrozenDict = attrs.field(
-        default=EMPTY, converter=_extra, validator=_no_known_keys, kw_only=True, repr=False
-    )
-
-
-@attrs.frozen
-class TextSource:
-    """A plain-text document, inline."""
-
-    type: ClassVar[str] = "text"
-    data: str = attrs.field(converter=_text, validator=_is(str, "a string"))
-    media_type: str = attrs.field(
-        default="text/plain",
-        converter=_text,
-        validator=_is(str, "a media type string"),
-        # written before ``data``, as the API's examples do; the wire always has it
-        metadata={WIRE_ORDER: -1, WIRE_REQUIRED: True},
-    )
-    extra: FrozenDict = attrs.field(
-        default=EMPTY, converter=_extra, validator=_no_known_keys, kw_only=True, repr=False
-    )
 
 
 @attrs.frozen
@@ -441,55 +243,6 @@ class Text:
     )
 
 
-def _read_file(path: str | os.PathLike[str]) -> bytes:
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except OSError as exc:
-        raise MalformedInputError(f"cannot read {os.fspath(path)!r}: {exc.strerror}") from exc
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-def _checked_url(url: Any, where: str, kind: str) -> str:
-    """``url`` if the API can fetch it (an http or https URL with a host), else raise.
-
-    ``where`` names the constructor and ``kind`` what it makes, for the message.
-    """
-    if not isinstance(url, str):
-        raise MalformedInputError(f"{where} takes a URL string, got {type(url).__name__}")
-    try:
-        parts = urllib.parse.urlsplit(url) if url.isprintable() and url == url.strip() else None
-        host = parts.hostname if parts is not None else None
-    except ValueError:  # a malformed authority, such as "http://[::1"
-        parts = host = None
-    if parts is None or parts.scheme not in ("http", "https") or not host or " " in url:
-        hint = (
-            f"pass the decoded bytes to {kind}.from_bytes instead"
-            if url.startswith("data:")
-            else f"for a file on disk use {kind}.from_path, for bytes {kind}.from_bytes"
-        )
-        raise MalformedInputError(
-            f"{where} needs an http:// or https:// URL the API can fetch "
-            f"(such as 'https://example.com/file'), got {url!r:.100}; {hint}"
-        )
-    return url
-
-
-def _checked_file_id(file_id: Any, where: str) -> str:
-    """``file_id`` if it can name an uploaded file (non-empty, no whitespace), else raise."""
-    if not isinstance(file_id, str):
-        raise MalformedInputError(f"{where} takes a file id string, got {type(file_id).__name__}")
-    if not file_id or not file_id.isprintable() or any(c.isspace() for c in file_id):
-        raise MalformedInputError(
-            f"{where} needs the id the Files API gave the upload (such as 'file_011C...'), "
-            f"got {file_id!r:.100}"
-        )
-    return file_id
-
-
 @attrs.frozen
 class Image:
     """An image in a user turn: inline base64, a URL, or an uploaded file."""
@@ -511,32 +264,7 @@ class Image:
         WebP, when ``media_type`` contradicts the bytes, or when the header is
         cut short or damaged so that the image's pixel size cannot be read.
         """
-        if not isinstance(data, bytes | bytearray | memoryview):
-            raise MalformedInputError(f"image data must be bytes, got {type_name(data)}")
-        data = bytes(data)
-        sniffed = sniff_media_type(data)
-        if sniffed not in IMAGE_MEDIA_TYPES:
-            raise MalformedInputError(
-                f"not a JPEG, PNG, GIF or WebP image (starts with {data[:8]!r}); "
-                "the API accepts only these four image types"
-            )
-        if media_type is not None and media_type != sniffed:
-            raise MalformedInputError(
-                f"media_type {quote(media_type)} was given but the bytes are {sniffed}; "
-                "omit media_type to use what the bytes say"
-            )
-        size = image_size(data, sniffed)
-        if size is None:
-            kind = sniffed.removeprefix("image/").upper()
-            raise MalformedInputError(
-                f"Image.from_bytes: this {kind} image is cut short or damaged: its header does "
-                f"not give its size in pixels ({len(data):,} bytes given), and the API refuses "
-                "an image it cannot decode; pass the whole file"
-            )
-        source = Base64Source(sniffed, _b64(data))
-        # The raw bytes are at hand: keep the size rather than decode again later.
-        object.__setattr__(source, "_size", size)
-        return cls(source, **kw)
+        return cls(image_source(data, media_type), **kw)
 
     @property
     def size(self) -> tuple[int, int] | None:
@@ -599,20 +327,7 @@ class Document:
         Whole means its ``%PDF-x.y`` header and its closing ``%%EOF`` are there
         (see :func:`~conversation._media.pdf_problem`).
         """
-        if not isinstance(data, bytes | bytearray | memoryview):
-            raise MalformedInputError(f"document data must be bytes, got {type_name(data)}")
-        data = bytes(data)
-        if sniff_media_type(data) != "application/pdf":
-            raise MalformedInputError(
-                f"not a PDF (starts with {data[:8]!r}); use Document.from_text for plain text"
-            )
-        problem = pdf_problem(data)
-        if problem is not None:
-            raise MalformedInputError(
-                f"Document.from_bytes: not a whole PDF: {problem} ({len(data):,} bytes given), "
-                "and the API refuses a PDF it cannot read; pass the whole file"
-            )
-        return cls(Base64Source("application/pdf", _b64(data)), **kw)
+        return cls(pdf_source(data), **kw)
 
     @classmethod
     def from_text(cls, text: str, **kw: Any) -> Document:
@@ -627,21 +342,10 @@ class Document:
     @classmethod
     def from_path(cls, path: str | os.PathLike[str], **kw: Any) -> Document:
         """A PDF, or a UTF-8 text file, read from disk."""
-        data = _read_file(path)
-        if sniff_media_type(data) == "application/pdf":
-            return cls.from_bytes(data, **kw)
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise MalformedInputError(
-                f"{os.fspath(path)!r} is neither a PDF nor UTF-8 text"
-            ) from exc
-        if not text.strip():
-            raise MalformedInputError(
-                f"{os.fspath(path)!r} is empty (or only whitespace): the API refuses an empty "
-                "document; leave it out, or check that the file was written"
-            )
-        return cls.from_text(text, **kw)
+        content = document_file(path)
+        if isinstance(content, bytes):
+            return cls.from_bytes(content, **kw)
+        return cls.from_text(content, **kw)
 
     @classmethod
     def from_url(cls, url: str, **kw: Any) -> Document:

@@ -15,7 +15,7 @@ import json
 from typing import Any
 
 from ._json import json_equal
-from ._schema import json_type
+from ._structure import json_type
 
 __all__ = ["dangling_refs", "problems", "resolve"]
 

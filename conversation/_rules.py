@@ -49,7 +49,6 @@ from typing import Any, NamedTuple
 import attrs
 
 from ._blocks import (
-    _MAX_HEAD_CHARS,
     ASSISTANT_ONLY,
     USER_ONLY,
     Base64Source,
@@ -65,6 +64,7 @@ from ._blocks import (
     ToolUse,
 )
 from ._media import IMAGE_MEDIA_TYPES
+from ._sources import _MAX_HEAD_CHARS
 from ._turn import Turn, TurnData
 from .errors import Violation, a_or_an
 

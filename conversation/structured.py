@@ -34,8 +34,8 @@ The target is a class people write for JSON objects (an attrs class, a
 dataclass, a ``NamedTuple``, a ``TypedDict``, or a pydantic model when
 pydantic is installed) or another type hint the schema builder knows, such as
 ``list[Invoice]``, ``dict[str, int]``, an Enum, a Literal or an Optional. It is
-structured into an instance by the strict converter of ``conversation._schema``
-(the module that also writes its schema); a pydantic model gives its own JSON
+structured into an instance by the strict converter of ``conversation._structure``
+(written for the schemas ``conversation._schema`` builds); a pydantic model gives its own JSON
 schema and is validated by its own ``model_validate``, its errors reported by
 ``$.path`` like any other. Or the target is a JSON Schema ``dict``, whose
 value is the validated JSON itself. A tool's
@@ -74,8 +74,9 @@ from ._blocks import Block, Text, ToolResult, ToolUse
 from ._conversation import Conversation
 from ._json import thaw
 from ._jsonschema import dangling_refs, problems
-from ._schema import is_tool_name, schema_for, structure
+from ._schema import is_tool_name, schema_for
 from ._steps import AsyncSender, Sender
+from ._structure import structure
 from ._wire import coerce_blocks
 from .errors import ArgumentError, ExtractionError, MalformedInputError, quote
 
@@ -160,9 +161,10 @@ def extract(
 
     ``target`` is an attrs class, a dataclass, a NamedTuple, a TypedDict, a
     pydantic model or another type hint, or a JSON Schema dict (the value is
-    the checked JSON). A type's schema and its structuring come
-    from one place (``conversation._schema``: ``schema_for`` and its strict
-    cattrs converter), so what the schema promises is what is accepted.
+    the checked JSON). A type's schema and its structuring are written for
+    each other (``schema_for`` of ``conversation._schema`` and the strict
+    cattrs converter of ``conversation._structure``), so what the schema
+    promises is what is accepted.
     ``method`` is ``"tool"`` or ``"prefill"`` (see the module docstring);
     ``tool_name`` names the forced tool (default ``record_<Target>``, or
     ``record_<title>`` for a schema with a ``title``); ``instruct=True``
@@ -423,7 +425,7 @@ def _finish(request: _Request, raw: Any, data: Any, folded: Conversation) -> Ext
         raise _mismatch(spec, raw, folded, found)
     try:
         value = spec.build(data)
-    except ArgumentError as exc:  # the strict structuring of conversation._schema
+    except ArgumentError as exc:  # the strict structuring of conversation._structure
         raise _mismatch(spec, raw, folded, [f"{p}: {m}" for p, m in exc.problems]) from exc
     return Extraction(value, raw, folded)
 

@@ -25,7 +25,7 @@ from conversation import (
     Image,
     MalformedInputError,
 )
-from conversation._blocks import _MAX_HEAD_CHARS
+from conversation._sources import _MAX_HEAD_CHARS
 from tests.images import (
     PNG_SIGNATURE,
     gif,

@@ -23,8 +23,8 @@ from conversation import (
     ToolResult,
     ToolUse,
 )
-from conversation._blocks import _HEAD_CHARS, _MAX_HEAD_CHARS, _UNREAD
 from conversation._chain import CHUNK
+from conversation._sources import _HEAD_CHARS, _MAX_HEAD_CHARS, _UNREAD
 
 OPTS = {"model": "claude-sonnet-4-20250514", "max_tokens": 1024}
 
