@@ -28,7 +28,15 @@ import pytest
 from adapters.anthropic import AnthropicAdapter, RetryPolicy
 from adapters.anthropic._errors import scrub_request
 from conversation import Conversation, ConversationError
-from tests.adapters.fake_api import Error, FakeMessagesAPI, Malformed, Reply, Reset, Stream
+from tests.adapters.fake_api import (
+    UNTIL_STOPPED,
+    Error,
+    FakeMessagesAPI,
+    Malformed,
+    Reply,
+    Reset,
+    Stream,
+)
 
 KEY = "sk-ant-api03-LEAK-CANARY-k3y-0123456789abcdef"
 FRAGMENTS = (KEY, KEY[12:40])  # the key, and a stretch of it (a clipped text would hold one)
@@ -148,7 +156,7 @@ PRE_ANSWER: dict[str, tuple[Answers, dict[str, Any], bool]] = {
     "529 retried": ([Error(529, "overloaded_error", retry_after=0)] * 2, {"max_retries": 1}, False),
     "reset": ([Reset()], {}, True),
     "reset retried": ([Reset(), Reset()], {"max_retries": 1}, True),
-    "timeout": ([Reply(delay=2.0)], {"timeout": 0.05}, True),
+    "timeout": ([Reply(delay=UNTIL_STOPPED)], {"timeout": 0.05}, True),
     "malformed 200": ([Malformed(status=200)], {}, False),
 }
 
@@ -159,7 +167,7 @@ MID_STREAM: dict[str, tuple[Answers, dict[str, Any], bool]] = {
         {},
         False,
     ),
-    "read timeout": ([Stream(text="slow reply", pause=2.0)], {"timeout": 0.05}, True),
+    "read timeout": ([Stream(text="slow reply", pause=UNTIL_STOPPED)], {"timeout": 0.05}, True),
 }
 
 SyncCall = Callable[[AnthropicAdapter], object]
