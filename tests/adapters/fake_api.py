@@ -76,10 +76,11 @@ import threading
 import time
 from collections import deque
 from collections.abc import Mapping
-from types import TracebackType
 from typing import Any, Self, TypeAlias
 
 import attrs
+
+from adapters._closing import Closing
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -517,7 +518,7 @@ class _Request:
         )
 
 
-class FakeMessagesAPI:
+class FakeMessagesAPI(Closing):
     """A Messages API on ``127.0.0.1``: answers from a queue, records every request.
 
     Thread-safe: the server runs on an asyncio loop in its own thread, and
@@ -623,17 +624,11 @@ class FakeMessagesAPI:
             thread.join(_TIMEOUT)
             self._loop = self._thread = None
 
+    close = stop  # ``with`` stops the server on leaving (Closing calls close)
+
     def __enter__(self) -> Self:
         self.start()
         return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def __repr__(self) -> str:
         state = self.base_url if self._thread is not None else "stopped"
