@@ -214,9 +214,25 @@ async def _no_wait(_: float) -> None:
     return None
 
 
-@pytest.mark.parametrize("call", SYNC.values(), ids=SYNC.keys())
-@pytest.mark.parametrize(("answers", "options", "chained"), PRE_ANSWER.values(), ids=PRE_ANSWER)
-def test_errors_before_the_answer_hold_no_key(
+def _cases(calls: Mapping[str, Callable[..., object]], stream: str) -> list[Any]:
+    """Each call against each failure before the answer; the stream also against each mid-stream."""
+    cases = [
+        pytest.param(call, *case, id=f"{name}-{label}")
+        for name, call in calls.items()
+        for label, case in PRE_ANSWER.items()
+    ]
+    cases += [
+        pytest.param(calls[stream], *case, id=f"{stream}-{label}")
+        for label, case in MID_STREAM.items()
+    ]
+    return cases
+
+
+_FIELDS = ("call", "answers", "options", "chained")
+
+
+@pytest.mark.parametrize(_FIELDS, _cases(SYNC, "stream"))
+def test_errors_hold_no_key(
     fake_api: FakeMessagesAPI,
     call: SyncCall,
     answers: Answers,
@@ -230,9 +246,8 @@ def test_errors_before_the_answer_hold_no_key(
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize("call", ASYNC.values(), ids=ASYNC.keys())
-@pytest.mark.parametrize(("answers", "options", "chained"), PRE_ANSWER.values(), ids=PRE_ANSWER)
-async def test_async_errors_before_the_answer_hold_no_key(
+@pytest.mark.parametrize(_FIELDS, _cases(ASYNC, "astream"))
+async def test_async_errors_hold_no_key(
     fake_api: FakeMessagesAPI,
     call: AsyncCall,
     answers: Answers,
@@ -243,28 +258,6 @@ async def test_async_errors_before_the_answer_hold_no_key(
     async with _adapter(fake_api.base_url, options) as adapter:
         with pytest.raises(ConversationError) as caught:
             await call(adapter)
-    assert_no_key(caught.value, chained)
-
-
-@pytest.mark.parametrize(("answers", "options", "chained"), MID_STREAM.values(), ids=MID_STREAM)
-def test_stream_interruptions_hold_no_key(
-    fake_api: FakeMessagesAPI, answers: Answers, options: dict[str, Any], chained: bool
-) -> None:
-    fake_api.queue(*answers)
-    with _adapter(fake_api.base_url, options) as adapter, pytest.raises(ConversationError) as c:
-        _stream(adapter)
-    assert_no_key(c.value, chained)
-
-
-@pytest.mark.anyio
-@pytest.mark.parametrize(("answers", "options", "chained"), MID_STREAM.values(), ids=MID_STREAM)
-async def test_async_stream_interruptions_hold_no_key(
-    fake_api: FakeMessagesAPI, answers: Answers, options: dict[str, Any], chained: bool
-) -> None:
-    fake_api.queue(*answers)
-    async with _adapter(fake_api.base_url, options) as adapter:
-        with pytest.raises(ConversationError) as caught:
-            await _astream(adapter)
     assert_no_key(caught.value, chained)
 
 
