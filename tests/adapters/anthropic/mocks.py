@@ -16,6 +16,7 @@ import httpx
 
 from adapters.anthropic import AnthropicAdapter
 from conversation import Conversation
+from tests.adapters.fake_api import make_message
 
 __all__ = [
     "BASE",
@@ -50,17 +51,15 @@ def message(
     output_tokens: int = 3,
     id: str = "msg_01",
 ) -> dict[str, Any]:
-    """A valid Messages API response with one text block."""
-    return {
-        "id": id,
-        "type": "message",
-        "role": "assistant",
-        "model": MODEL,
-        "content": [{"type": "text", "text": text}],
-        "stop_reason": stop_reason,
-        "stop_sequence": None,
-        "usage": {"input_tokens": input_tokens, "output_tokens": output_tokens},
-    }
+    """A valid Messages API response with one text block (the fake API's, our defaults)."""
+    return make_message(
+        text,
+        model=MODEL,
+        id=id,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        stop_reason=stop_reason,
+    )
 
 
 def ok(body: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> Answer:
