@@ -27,6 +27,7 @@ __all__ = [
     "Events",
     "Mock",
     "aover_socket",
+    "block_events",
     "frame",
     "frames",
     "mock",
@@ -39,6 +40,21 @@ CHAT = Conversation(system="Be brief.").user("What is the capital of France?")
 URL = "http://api.test/v1/messages"
 SSE_HEADERS = {"content-type": "text/event-stream; charset=utf-8", "request-id": "req_mock_1"}
 BODY = {"model": "claude-sonnet-4-5", "max_tokens": 64, "stream": True}
+
+
+def block_events(index: int, start: dict[str, Any], deltas: list[Any]) -> Events:
+    """The SSE events of content block ``index``: its start, each delta, its stop."""
+    return [
+        (
+            "content_block_start",
+            {"type": "content_block_start", "index": index, "content_block": start},
+        ),
+        *(
+            ("content_block_delta", {"type": "content_block_delta", "index": index, "delta": d})
+            for d in deltas
+        ),
+        ("content_block_stop", {"type": "content_block_stop", "index": index}),
+    ]
 
 
 def frame(name: str, data: dict[str, Any]) -> bytes:

@@ -35,9 +35,8 @@ from adapters import StreamInterruptedError
 from adapters.anthropic import AnthropicAdapter
 from adapters.anthropic._accumulate import Accumulator
 from conversation import Conversation, converter
+from tests.adapters.anthropic.streams import Events, block_events
 from tests.adapters.fake_api import FakeMessagesAPI, Malformed, Reply, Stream, stream_events
-
-Events = list[tuple[str, dict[str, Any]]]
 
 SHARED = Path(__file__).resolve().parents[3].parent / "shared" / "wire-fixtures"
 CHAT = Conversation(system="Be brief.").user("Hello")
@@ -427,17 +426,7 @@ def _events(message: dict[str, Any], blocks: list[tuple[dict[str, Any], list[Any
     start.pop("context_management", None)
     events: Events = [("message_start", {"type": "message_start", "message": start})]
     for index, (block, deltas) in enumerate(blocks):
-        events.append(
-            (
-                "content_block_start",
-                {"type": "content_block_start", "index": index, "content_block": block},
-            )
-        )
-        events += [
-            ("content_block_delta", {"type": "content_block_delta", "index": index, "delta": d})
-            for d in deltas
-        ]
-        events.append(("content_block_stop", {"type": "content_block_stop", "index": index}))
+        events += block_events(index, block, deltas)
     delta: dict[str, Any] = {
         "type": "message_delta",
         "delta": {"stop_reason": message["stop_reason"], "stop_sequence": None},
