@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
+from functools import partial
 from typing import Any
 
 import httpx
@@ -162,19 +163,17 @@ def mock(message: dict[str, Any], *, text_chunk: int = 5, **kwargs: Any) -> Mock
     return Mock(frames(stream_events(message, text_chunk=text_chunk)), **kwargs)
 
 
+def _url(api: FakeMessagesAPI) -> str:
+    return api.base_url + "/v1/messages"
+
+
 def over_socket(
     api: FakeMessagesAPI, client: httpx.Client, conversation: Conversation = CHAT
 ) -> AnthropicStream:
-    def open_response() -> AbstractContextManager[httpx.Response]:
-        return client.stream("POST", api.base_url + "/v1/messages", json=BODY)
-
-    return AnthropicStream(conversation, open_response)
+    return AnthropicStream(conversation, partial(client.stream, "POST", _url(api), json=BODY))
 
 
 def aover_socket(
     api: FakeMessagesAPI, client: httpx.AsyncClient, conversation: Conversation = CHAT
 ) -> AsyncAnthropicStream:
-    def open_response() -> AbstractAsyncContextManager[httpx.Response]:
-        return client.stream("POST", api.base_url + "/v1/messages", json=BODY)
-
-    return AsyncAnthropicStream(conversation, open_response)
+    return AsyncAnthropicStream(conversation, partial(client.stream, "POST", _url(api), json=BODY))
