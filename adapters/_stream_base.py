@@ -10,12 +10,12 @@ manager, and ``conversation`` once the reply was folded.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
-from types import TracebackType
 from typing import Self
 
 from conversation import Conversation, Reply
 
 from ._base import StreamNotConsumedError
+from ._closing import AsyncClosing, Closing
 from ._events import StreamEvent, TextDelta
 
 __all__ = ["AsyncStreamBase", "StreamBase", "StreamState"]
@@ -70,7 +70,7 @@ class StreamState:
         return f"<{type(self).__name__} {state}>"
 
 
-class StreamBase(StreamState):
+class StreamBase(StreamState, Closing):
     """A :class:`~adapters.MessageStream`: subclasses give ``_begin``, ``_run``, ``_release``."""
 
     def __init__(self, conversation: Conversation) -> None:
@@ -114,16 +114,8 @@ class StreamBase(StreamState):
         self._begin()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
-
-class AsyncStreamBase(StreamState):
+class AsyncStreamBase(StreamState, AsyncClosing):
     """An :class:`~adapters.AsyncMessageStream`: the async twin of :class:`StreamBase`."""
 
     def __init__(self, conversation: Conversation) -> None:
@@ -166,11 +158,3 @@ class AsyncStreamBase(StreamState):
     async def __aenter__(self) -> Self:
         await self._begin()
         return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.aclose()

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any, Protocol, overload
 
 import attrs
 
@@ -231,6 +231,27 @@ def _is_bool(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None
         )
 
 
+class _OfLastReply:
+    """A read-only attribute of :class:`Provenance`: a field of its last reply, None if none."""
+
+    def __init__(self, field: str, doc: str) -> None:
+        self._field = field
+        self.__doc__ = doc
+
+    @overload
+    def __get__(self, instance: None, owner: type[Any]) -> _OfLastReply: ...
+
+    @overload
+    def __get__(self, instance: Provenance, owner: type[Any]) -> str | None: ...
+
+    def __get__(self, instance: Provenance | None, owner: type[Any]) -> _OfLastReply | str | None:
+        if instance is None:
+            return self
+        replies = instance.replies
+        value: str | None = getattr(replies[-1], self._field) if replies else None
+        return value
+
+
 @attrs.frozen
 class Provenance:
     """Where an assistant turn came from.
@@ -261,25 +282,14 @@ class Provenance:
         """The last reply folded into this turn, if any."""
         return self.replies[-1] if self.replies else None
 
-    @property
-    def id(self) -> str | None:
-        """The id of the last reply (``msg_...``)."""
-        return self.replies[-1].id if self.replies else None
-
-    @property
-    def model(self) -> str | None:
-        """The model that wrote the last reply."""
-        return self.replies[-1].model if self.replies else None
-
-    @property
-    def stop_reason(self) -> str | None:
-        """Why the model stopped the last reply (``end_turn``, ``max_tokens``, ...)."""
-        return self.replies[-1].stop_reason if self.replies else None
-
-    @property
-    def stop_sequence(self) -> str | None:
-        """The custom stop sequence that ended the last reply, if one did."""
-        return self.replies[-1].stop_sequence if self.replies else None
+    id = _OfLastReply("id", "The id of the last reply (``msg_...``).")
+    model = _OfLastReply("model", "The model that wrote the last reply.")
+    stop_reason = _OfLastReply(
+        "stop_reason", "Why the model stopped the last reply (``end_turn``, ``max_tokens``, ...)."
+    )
+    stop_sequence = _OfLastReply(
+        "stop_sequence", "The custom stop sequence that ended the last reply, if one did."
+    )
 
     @property
     def usage(self) -> Usage:

@@ -1,10 +1,4 @@
-"""The definitions of the Anthropic-defined computer, bash and text editor tools:
-their versions, the beta each needs, and the values a request sends.
-
-They are apart from the code that runs these tools (``computer.py``, which
-re-exports them) because a definition is sent without being run, and the
-betas of a request are read from the definitions alone.
-"""
+"""The Anthropic-defined tool versions and their definitions: what is sent for each."""
 
 from __future__ import annotations
 
@@ -16,25 +10,6 @@ import attrs
 from ._fields import as_cache_control
 from ._json import FrozenDict, thaw
 from .errors import MalformedInputError
-
-__all__ = [
-    "BASH_20241022",
-    "BASH_20250124",
-    "TEXT_EDITOR_20241022",
-    "TEXT_EDITOR_20250124",
-    "TEXT_EDITOR_20250429",
-    "TEXT_EDITOR_20250728",
-    "TOOL_SETS",
-    "TOOL_VERSIONS",
-    "BashTool",
-    "ComputerTool",
-    "TextEditorTool",
-    "ToolDefinition",
-    "ToolVersion",
-    "betas_for",
-    "check_display",
-    "check_pixels",
-]
 
 
 class ToolVersion(NamedTuple):
@@ -71,9 +46,6 @@ TOOL_SETS: Final[Mapping[str, tuple[str, str, str]]] = {
 """The (computer, bash, editor) types :func:`computer_use_tools` uses for a ``version``."""
 
 
-# -- definitions --------------------------------------------------------------------
-
-
 def _version_of(family: str) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
     def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if not isinstance(value, str) or not value.startswith(family + "_"):
@@ -91,14 +63,14 @@ def _version_of(family: str) -> Callable[[Any, attrs.Attribute[Any], Any], None]
     return check
 
 
-def check_pixels(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+def _pixels(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise MalformedInputError(
             f"{attribute.name} must be a positive int, got {value!r}", f"$.{attribute.name}"
         )
 
 
-def check_display(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+def _display(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
         raise MalformedInputError(
             f"display_number must be None or an int >= 0, got {value!r}", "$.display_number"
@@ -148,9 +120,9 @@ class ComputerTool(_Definition):
     only for ``computer_20251124`` (unconfirmed).
     """
 
-    display_width_px: int = attrs.field(validator=check_pixels)
-    display_height_px: int = attrs.field(validator=check_pixels)
-    display_number: int | None = attrs.field(default=None, kw_only=True, validator=check_display)
+    display_width_px: int = attrs.field(validator=_pixels)
+    display_height_px: int = attrs.field(validator=_pixels)
+    display_number: int | None = attrs.field(default=None, kw_only=True, validator=_display)
     type: str = attrs.field(
         default="computer_20250124", kw_only=True, validator=_version_of("computer")
     )

@@ -78,6 +78,7 @@ __all__ = [
     "UnsupportedVersionError",
     "Violation",
     "a_or_an",
+    "clip",
     "quote",
     "type_name",
 ]
@@ -94,7 +95,17 @@ def quote(value: Any, width: int = _QUOTE_WIDTH) -> str:
     into a container, and never fails: a message about a value nested 5,000
     deep, or whose own ``__repr__`` raises, must still be built.
     """
-    text = _quote(value, _QUOTE_LEVELS, width)
+    return clip(_quote(value, _QUOTE_LEVELS, width), width)
+
+
+def clip(text: str, width: int) -> str:
+    """``text`` cut to at most ``width`` characters, the last one ``…`` when cut.
+
+    >>> clip("overloaded", 6)
+    'overl…'
+    >>> clip("ok", 6)
+    'ok'
+    """
     return text if len(text) <= width else text[: width - 1] + "…"
 
 

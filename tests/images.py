@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import struct
 import zlib
+from typing import Any
 
 __all__ = [
     "APP0_JFIF",
@@ -24,7 +25,14 @@ __all__ = [
     "webp_vp8",
     "webp_vp8l",
     "webp_vp8x",
+    "wire_image",
 ]
+
+
+def wire_image(data: str, media_type: str = "image/png") -> dict[str, Any]:
+    """The wire form of a base64 image block holding ``data`` (base64 text)."""
+    return {"type": "image", "source": {"type": "base64", "media_type": media_type, "data": data}}
+
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 JPEG_SOF_MARKERS = [m for m in range(0xC0, 0xD0) if m not in (0xC4, 0xC8, 0xCC)]

@@ -88,6 +88,7 @@ from .._events import (
 __all__ = ["Accumulator"]
 
 _Handler = Callable[[dict[str, Any]], StreamEvent | None]
+_PieceEvent = Callable[[int, str], StreamEvent]  # TextDelta, ThinkingDelta, InputJsonDelta
 
 # Keys of a message_delta's ``delta`` that may not overwrite the snapshot's own.
 _NOT_DELTA_FIELDS = frozenset({"type", "role", "content", "usage"})
@@ -141,6 +142,7 @@ class Accumulator:
 
     __slots__ = (
         "_content",
+        "_deltas",
         "_done",
         "_handlers",
         "_json",
@@ -163,6 +165,12 @@ class Accumulator:
         self._text: dict[int, list[str]] = {}
         self._thinking: dict[int, list[str]] = {}
         self._json: dict[int, list[str]] = {}
+        # The streamed pieces: the delta's field, where its pieces go, its event.
+        self._deltas: dict[str, tuple[str, dict[int, list[str]], _PieceEvent]] = {
+            "text_delta": ("text", self._text, TextDelta),
+            "thinking_delta": ("thinking", self._thinking, ThinkingDelta),
+            "input_json_delta": ("partial_json", self._json, InputJsonDelta),
+        }
         self._done = False
         self._handlers: dict[str, _Handler] = {
             "message_start": self._on_message_start,
@@ -286,24 +294,14 @@ class Accumulator:
             index = data["index"]
             delta = data["delta"]
             kind = delta["type"]
-            if kind == "text_delta":
-                text = delta["text"]
-                if type(text) is not str:
-                    _malformed(f"text_delta for block {index} has a text that is not a string")
-                self._text[index].append(text)
-                return TextDelta(index, text)
-            if kind == "thinking_delta":
-                thinking = delta["thinking"]
-                if type(thinking) is not str:
-                    _malformed(f"thinking_delta for block {index} is not a string")
-                self._thinking[index].append(thinking)
-                return ThinkingDelta(index, thinking)
-            if kind == "input_json_delta":
-                fragment = delta["partial_json"]
-                if type(fragment) is not str:
-                    _malformed(f"input_json_delta for block {index} is not a string")
-                self._json[index].append(fragment)
-                return InputJsonDelta(index, fragment)
+            piece = self._deltas.get(kind)
+            if piece is not None:
+                field, pieces, event = piece
+                value = delta[field]
+                if type(value) is not str:
+                    _malformed(f"{kind} for block {index} has a {field} that is not a string")
+                pieces[index].append(value)
+                return event(index, value)
             if kind == "signature_delta":
                 signature = delta["signature"]
                 if index not in self._thinking or type(signature) is not str:

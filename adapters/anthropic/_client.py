@@ -19,14 +19,14 @@ import os
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from functools import partial
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, Self
+from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 import httpx
 import orjson
 
 from adapters._base import build_body, check_defaults, merge_options
+from adapters._closing import AsyncClosing, Closing
 from conversation import (
     Conversation,
     MalformedInputError,
@@ -374,7 +374,7 @@ class _Core:
         )
 
 
-class AnthropicAdapter(_Core):
+class AnthropicAdapter(_Core, Closing, AsyncClosing):
     """An adapter for the Anthropic Messages API (:class:`~adapters.StreamingAdapter`).
 
     Args:
@@ -455,28 +455,6 @@ class AnthropicAdapter(_Core):
     async def aclose(self) -> None:
         """Like :meth:`close`, for ``await``: this event loop's client is closed now."""
         await self._pools.aclose()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     # -- one attempt: only the I/O differs between the twins -----------------------------
 

@@ -28,6 +28,7 @@ from typing import Any, Final
 import httpx
 
 from conversation import AdapterError
+from conversation.errors import clip
 
 __all__ = [
     "APIConnectionError",
@@ -332,10 +333,6 @@ def _class_for(status: int | None, error_type: str | None) -> type[APIStatusErro
     return APIStatusError
 
 
-def _clip(text: str) -> str:
-    return text if len(text) <= _CLIP else text[: _CLIP - 1] + "…"
-
-
 def _str_or_none(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
@@ -415,7 +412,7 @@ def error_from_response(
     error_type, api_message, body_request_id = _error_fields(parsed)
     if error_type is None and api_message is None:
         error_type = _TYPE_OF_STATUS.get(status, _TYPE_OF_STATUS[500] if status >= 500 else None)
-        api_message = _clip(" ".join(text.split())) or None
+        api_message = clip(" ".join(text.split()), _CLIP) or None
     safe = _safe_headers(headers, hidden)
     request_id = _str_or_none(safe.get("request-id")) or body_request_id
     return _build(status, error_type, api_message, request_id, headers=safe, body=text)

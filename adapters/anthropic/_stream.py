@@ -42,9 +42,15 @@ as they are.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable, Generator, Iterable
-from contextlib import AbstractAsyncContextManager, AbstractContextManager, suppress
-from typing import Any
+from collections.abc import AsyncGenerator, Callable, Generator, Iterable, Iterator
+from contextlib import (
+    AbstractAsyncContextManager,
+    AbstractContextManager,
+    aclosing,
+    closing,
+    contextmanager,
+)
+from typing import Any, Generic, TypeVar
 
 import httpx
 
@@ -65,21 +71,59 @@ OpenResponse = Callable[[], AbstractContextManager[httpx.Response]]
 AsyncOpenResponse = Callable[[], AbstractAsyncContextManager[httpx.Response]]
 """The async twin of :data:`OpenResponse`."""
 
+_Context = TypeVar("_Context")  # what ``open_response`` returns: a (sync or async) context manager
 
-class _AnthropicState(StreamState):
-    """What both Anthropic streams share: the answer, its request id, each event's handling."""
+_READ_ERRORS = (httpx.RequestError, MalformedReplyError)  # what can break a read of the answer
+
+
+class _AnthropicState(StreamState, Generic[_Context]):
+    """What both Anthropic streams share: the answer, its request id, each event's handling.
+
+    The twins differ only in how they enter and leave the answer's context
+    and read its events (``with``/``for`` against ``async with``/``async for``).
+    """
 
     def __init__(
         self,
         conversation: Conversation,
-        request_id_header: str,
-        secrets: Iterable[str],
+        open_response: Callable[[], _Context],
+        request_id_header: str = "request-id",
+        *,
+        secrets: Iterable[str] = (),
     ) -> None:
         super().__init__(conversation)
+        self._open = open_response
+        self._context: _Context | None = None
         self._request_id_header = request_id_header
         self._secrets = tuple(secrets)
         self._response: httpx.Response | None = None
         self._accumulator = Accumulator()
+
+    def _opening(self) -> _Context | None:
+        """The answer's context, made (not entered) on the first call only; then None."""
+        if self._started:
+            return None
+        self._started = True
+        return self._open()
+
+    def _leaving(self) -> _Context | None:
+        """The entered answer's context, to leave once (None if none is entered)."""
+        context, self._context = self._context, None
+        return context
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Turn what breaks the read (a transport error, a bad event) into the interruption.
+
+        Once the reply is whole, the rest of the body is read only so that the
+        connection can be reused: nothing that goes wrong there changes the reply.
+        """
+        try:
+            yield
+        except _READ_ERRORS as exc:
+            if self._folded is None:
+                interruption = self._broken(exc)
+                raise interruption from interruption.__cause__
 
     @property
     def request_id(self) -> str | None:
@@ -94,7 +138,10 @@ class _AnthropicState(StreamState):
         """The typed event for one SSE event (None for a ping); folds at ``message_stop``.
 
         An ``error`` event raises the StreamInterruptedError that carries what arrived.
+        After ``message_stop`` the (empty) rest of the body is read, not folded.
         """
+        if self._folded is not None:
+            return None
         if name == "error":
             raise self._broken(self._api_error(data))
         event = self._accumulator.feed(name, data)
@@ -168,7 +215,7 @@ class _AnthropicState(StreamState):
         )
 
 
-class AnthropicStream(_AnthropicState, StreamBase):
+class AnthropicStream(_AnthropicState[AbstractContextManager[httpx.Response]], StreamBase):
     """One streamed reply (a :class:`~adapters.MessageStream`).
 
     ``open_response`` is called once, when the stream is entered or first
@@ -181,27 +228,14 @@ class AnthropicStream(_AnthropicState, StreamBase):
     ``stream.request_id`` is the answer's request id once it began.
     """
 
-    def __init__(
-        self,
-        conversation: Conversation,
-        open_response: OpenResponse,
-        request_id_header: str = "request-id",
-        *,
-        secrets: Iterable[str] = (),
-    ) -> None:
-        super().__init__(conversation, request_id_header, secrets)
-        self._open = open_response
-        self._context: AbstractContextManager[httpx.Response] | None = None
-
     def _begin(self) -> None:
-        if not self._started:
-            self._started = True
-            context = self._open()
+        context = self._opening()
+        if context is not None:
             self._response = context.__enter__()
             self._context = context
 
     def _release(self) -> None:
-        context, self._context = self._context, None
+        context = self._leaving()
         if context is not None:
             context.__exit__(None, None, None)
 
@@ -214,56 +248,31 @@ class AnthropicStream(_AnthropicState, StreamBase):
             self._release()
 
     def _read(self, response: httpx.Response) -> Generator[StreamEvent, None, None]:
-        events = iter_sse(response)
-        try:
+        with closing(iter_sse(response)) as events, self._reading():
             for name, data in events:
-                event = self._step(name, data)
-                if event is not None:
+                if (event := self._step(name, data)) is not None:
                     yield event
-                    if type(event) is MessageStop:
-                        break
-            else:
+            if self._folded is None:
                 raise self._broken(self._ended_early())
-            # The reply is whole; read the (empty) rest of the body, so that the
-            # connection can be reused. Nothing that goes wrong there changes the reply.
-            with suppress(httpx.RequestError, MalformedReplyError):
-                for _ in events:
-                    pass
-        except (httpx.RequestError, MalformedReplyError) as exc:
-            interruption = self._broken(exc)
-            raise interruption from interruption.__cause__
-        finally:
-            events.close()
 
 
-class AsyncAnthropicStream(_AnthropicState, AsyncStreamBase):
+class AsyncAnthropicStream(
+    _AnthropicState[AbstractAsyncContextManager[httpx.Response]], AsyncStreamBase
+):
     """The async twin of :class:`AnthropicStream` (an :class:`~adapters.AsyncMessageStream`).
 
     ``open_response`` returns an async context manager; ``async with`` /
     ``async for`` / ``aclose()``.
     """
 
-    def __init__(
-        self,
-        conversation: Conversation,
-        open_response: AsyncOpenResponse,
-        request_id_header: str = "request-id",
-        *,
-        secrets: Iterable[str] = (),
-    ) -> None:
-        super().__init__(conversation, request_id_header, secrets)
-        self._open = open_response
-        self._context: AbstractAsyncContextManager[httpx.Response] | None = None
-
     async def _begin(self) -> None:
-        if not self._started:
-            self._started = True
-            context = self._open()
+        context = self._opening()
+        if context is not None:
             self._response = await context.__aenter__()
             self._context = context
 
     async def _release(self) -> None:
-        context, self._context = self._context, None
+        context = self._leaving()
         if context is not None:
             await context.__aexit__(None, None, None)
 
@@ -271,32 +280,17 @@ class AsyncAnthropicStream(_AnthropicState, AsyncStreamBase):
         try:
             await self._begin()
             if self._response is not None and not self._closed:
-                reader = self._read(self._response)
-                try:
+                async with aclosing(self._read(self._response)) as reader:
                     async for event in reader:
                         yield event
-                finally:
-                    await reader.aclose()
         finally:
             await self._release()
 
     async def _read(self, response: httpx.Response) -> AsyncGenerator[StreamEvent, None]:
-        events = aiter_sse(response)
-        try:
-            async for name, data in events:
-                event = self._step(name, data)
-                if event is not None:
-                    yield event
-                    if type(event) is MessageStop:
-                        break
-            else:
-                raise self._broken(self._ended_early())
-            # The reply is whole: read the (empty) rest of the body, as the sync stream does.
-            with suppress(httpx.RequestError, MalformedReplyError):
-                async for _ in events:
-                    pass
-        except (httpx.RequestError, MalformedReplyError) as exc:
-            interruption = self._broken(exc)
-            raise interruption from interruption.__cause__
-        finally:
-            await events.aclose()
+        async with aclosing(aiter_sse(response)) as events:
+            with self._reading():
+                async for name, data in events:
+                    if (event := self._step(name, data)) is not None:
+                        yield event
+                if self._folded is None:
+                    raise self._broken(self._ended_early())

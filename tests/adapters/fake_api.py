@@ -40,7 +40,9 @@ The server
 
 Answers (frozen attrs classes; every one takes ``headers=`` to add or override
 response headers, and ``delay=`` seconds to wait before the response starts,
-which is how a slow server or a timeout is simulated: there is no ``Slow``)
+which is how a slow server or a timeout is simulated: there is no ``Slow``;
+``delay=UNTIL_STOPPED`` holds the answer until the server stops, so a timeout
+test does not depend on how long a pause lasts)
     ``Reply(message=None, text="ok", status=200)``: a JSON Message.
     ``Error(status, type, message=None, retry_after=None, retry_after_ms=None,
     should_retry=None, raw_body=None)``: an API error body, or ``raw_body``
@@ -67,19 +69,22 @@ from __future__ import annotations
 import asyncio
 import http
 import json
+import math
 import socket
 import struct
 import threading
 import time
 from collections import deque
 from collections.abc import Mapping
-from types import TracebackType
 from typing import Any, Self, TypeAlias
 
 import attrs
 
+from adapters._closing import Closing
+
 __all__ = [
     "DEFAULT_MODEL",
+    "UNTIL_STOPPED",
     "CountTokens",
     "Error",
     "FakeMessagesAPI",
@@ -96,6 +101,9 @@ __all__ = [
 
 DEFAULT_MODEL = "claude-sonnet-4-5"
 """The model of built Messages when the request names none."""
+
+UNTIL_STOPPED = math.inf
+"""A ``delay`` or ``pause`` that lasts until the server stops (at the test's teardown)."""
 
 _READ_LIMIT = 1 << 20  # longest request head (and chunk-size line) accepted, bytes
 _TIMEOUT = 10.0  # seconds start() and stop() wait for the server thread
@@ -195,7 +203,8 @@ class Stream:
     ``{"type": "overloaded_error", "message": ...}``) is sent as
     ``event: error`` after the first ``cut_after`` events (after all of them
     if ``cut_after`` is None), and the body then ends normally. ``pause``
-    seconds pass between events. ``chunked=False`` sends the body without
+    seconds pass between events (``UNTIL_STOPPED``: the first event is sent,
+    the rest only once the server stops, that is never). ``chunked=False`` sends the body without
     ``Transfer-Encoding: chunked``, delimited by closing the connection.
     """
 
@@ -509,7 +518,7 @@ class _Request:
         )
 
 
-class FakeMessagesAPI:
+class FakeMessagesAPI(Closing):
     """A Messages API on ``127.0.0.1``: answers from a queue, records every request.
 
     Thread-safe: the server runs on an asyncio loop in its own thread, and
@@ -533,6 +542,7 @@ class FakeMessagesAPI:
         self._thread: threading.Thread | None = None
         self._server: asyncio.Server | None = None
         self._connections: set[tuple[asyncio.Task[None], asyncio.StreamWriter]] = set()
+        self._stopping: asyncio.Event | None = None  # set as the server stops: held answers end
 
     # -- the caller's side ------------------------------------------------------------
 
@@ -614,17 +624,11 @@ class FakeMessagesAPI:
             thread.join(_TIMEOUT)
             self._loop = self._thread = None
 
+    close = stop  # ``with`` stops the server on leaving (Closing calls close)
+
     def __enter__(self) -> Self:
         self.start()
         return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def __repr__(self) -> str:
         state = self.base_url if self._thread is not None else "stopped"
@@ -642,6 +646,7 @@ class FakeMessagesAPI:
             loop.close()
 
     async def _open(self) -> int:
+        self._stopping = asyncio.Event()
         self._server = await asyncio.start_server(
             self._connection, "127.0.0.1", 0, limit=_READ_LIMIT, backlog=256
         )
@@ -649,6 +654,8 @@ class FakeMessagesAPI:
         return port
 
     async def _close(self) -> None:
+        if self._stopping is not None:
+            self._stopping.set()
         if self._server is not None:
             self._server.close()
         with self._lock:
@@ -778,7 +785,7 @@ class FakeMessagesAPI:
     ) -> bool:
         """Write ``response``; whether the connection stays open for another request."""
         if response.delay > 0:
-            await asyncio.sleep(response.delay)
+            await self._wait(response.delay)
         rid = request.request_id
         keep = request.keep_alive
         if isinstance(response, Reset):
@@ -853,12 +860,19 @@ class FakeMessagesAPI:
         writer.write(head)
         for i, f in enumerate(self._frames(request, response)):
             if i:
-                await asyncio.sleep(response.pause)
+                await self._wait(response.pause)
             writer.write(frame(f))
             await writer.drain()
         writer.write(end)
         await writer.drain()
         return keep
+
+    async def _wait(self, seconds: float) -> None:
+        """Sleep ``seconds``; ``UNTIL_STOPPED`` waits for the server to stop instead."""
+        if seconds != UNTIL_STOPPED:
+            await asyncio.sleep(seconds)
+        elif self._stopping is not None:
+            await self._stopping.wait()
 
     @staticmethod
     def _frames(request: _Request, response: Stream) -> list[bytes]:

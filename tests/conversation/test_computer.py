@@ -47,6 +47,7 @@ from conversation.computer import (
     computer_use_tools,
 )
 from conversation.tools import Tool, ToolCallError, run_tools
+from tests.images import wire_image
 
 OPTS: dict[str, Any] = {"model": "claude-sonnet-4-5", "max_tokens": 1024}
 
@@ -406,16 +407,7 @@ def test_run_tools_drives_the_environment() -> None:
             {
                 "type": "tool_result",
                 "tool_use_id": "toolu_1",
-                "content": [
-                    {
-                        "type": "image",
-                        "source": {
-                            "type": "base64",
-                            "media_type": "image/png",
-                            "data": base64.b64encode(PNG).decode("ascii"),
-                        },
-                    }
-                ],
+                "content": [wire_image(base64.b64encode(PNG).decode("ascii"))],
             }
         ],
     }

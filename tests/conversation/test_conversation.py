@@ -25,6 +25,7 @@ from conversation import (
     Turn,
 )
 from tests.bodies import message_body
+from tests.images import wire_image
 
 MODEL = "claude-3-5-sonnet-20241022"
 
@@ -565,14 +566,7 @@ class TestGuideExamples:
                 {
                     "role": "user",
                     "content": [
-                        {
-                            "type": "image",
-                            "source": {
-                                "type": "base64",
-                                "media_type": "image/jpeg",
-                                "data": JPEG_B64,
-                            },
-                        },
+                        wire_image(JPEG_B64, "image/jpeg"),
                         {"type": "text", "text": "What is in this image?"},
                     ],
                 }

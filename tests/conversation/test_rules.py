@@ -29,6 +29,7 @@ from conversation import (
 )
 from conversation._chain import CHUNK
 from conversation._rules import block_breakpoints, option_breakpoints
+from tests.images import wire_image
 
 MODEL = "claude-sonnet-4-20250514"
 OPTS = {"model": MODEL, "max_tokens": 1024}
@@ -77,11 +78,7 @@ PNG_16 = "iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAIAAAA="
 
 
 def image(media_type: str = "image/png", data: str = PNG_16, **extra: Any) -> dict[str, Any]:
-    return {
-        "type": "image",
-        "source": {"type": "base64", "media_type": media_type, "data": data},
-        **extra,
-    }
+    return {**wire_image(data, media_type), **extra}
 
 
 def asked() -> Conversation:

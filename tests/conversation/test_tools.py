@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from pathlib import Path
 from typing import Any, Literal
 
@@ -415,20 +414,21 @@ def test_a_reply_cut_at_max_tokens_asks_nothing() -> None:
 def test_sync_tool_timeout() -> None:
     """A sync tool running over tool_timeout is answered 'timed out' without waiting for it."""
     release = threading.Event()
+    finished = threading.Event()
 
     @tool
     def slow() -> str:
         """Slow."""
-        release.wait(5)
+        release.wait(60)
+        finished.set()
         return "late"
 
     adapter = ScriptedAdapter([asking(use("toolu_1", "slow")), "Gave up."])
-    began = time.monotonic()
     try:
         run_tools(Conversation().user("go"), adapter, [slow], tool_timeout=0.1)
+        assert not finished.is_set()  # the loop went on while the tool still ran
     finally:
         release.set()
-    assert time.monotonic() - began < 1.0
     (result,) = results(adapter, 1)
     assert result["is_error"] is True
     assert "timed out after 0.1 s" in result["content"]
@@ -523,10 +523,16 @@ async def test_async_results_keep_call_order() -> None:
 async def test_async_tool_timeout_and_error() -> None:
     """An async tool over tool_timeout and one that raises are both answered as errors."""
 
+    cancelled: list[str] = []
+
     @tool
     async def stuck() -> str:
         """Stuck."""
-        await anyio.sleep(5)
+        try:
+            await anyio.sleep(60)
+        except anyio.get_cancelled_exc_class():
+            cancelled.append("stuck")
+            raise
         return "never"
 
     @tool
@@ -535,9 +541,8 @@ async def test_async_tool_timeout_and_error() -> None:
         raise ValueError("bad input")
 
     adapter = ScriptedAdapter([asking(use("t1", "stuck"), use("t2", "broken")), "ok"])
-    began = time.monotonic()
     await arun_tools(Conversation().user("go"), adapter, [stuck, broken], tool_timeout=0.1)
-    assert time.monotonic() - began < 1.0
+    assert cancelled == ["stuck"]  # stopped at the timeout, not awaited to its end
     timed_out, raised = results(adapter, 1)
     assert timed_out["is_error"] is True
     assert "timed out after 0.1 s" in timed_out["content"]

@@ -25,6 +25,7 @@ from conversation import (
 )
 from conversation._chain import CHUNK
 from conversation._sources import _HEAD_CHARS, _MAX_HEAD_CHARS, _UNREAD
+from tests import images
 
 OPTS = {"model": "claude-sonnet-4-20250514", "max_tokens": 1024}
 
@@ -111,10 +112,7 @@ def b64(data: bytes) -> str:
 
 
 def wire_image(data: bytes, media_type: str = "image/png") -> dict[str, Any]:
-    return {
-        "type": "image",
-        "source": {"type": "base64", "media_type": media_type, "data": b64(data)},
-    }
+    return images.wire_image(b64(data), media_type)
 
 
 def cached_size(source: Base64Source) -> object:
@@ -323,22 +321,8 @@ class TestVisionPayload:
                 {
                     "role": "user",
                     "content": [
-                        {
-                            "type": "image",
-                            "source": {
-                                "type": "base64",
-                                "media_type": "image/jpeg",
-                                "data": b64(cat),
-                            },
-                        },
-                        {
-                            "type": "image",
-                            "source": {
-                                "type": "base64",
-                                "media_type": "image/png",
-                                "data": b64(ant),
-                            },
-                        },
+                        wire_image(cat, "image/jpeg"),
+                        wire_image(ant),
                         {"type": "text", "text": "How are these images different?"},
                     ],
                 }

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
+from functools import partial
 from typing import Any
 
 import httpx
@@ -27,6 +28,7 @@ __all__ = [
     "Events",
     "Mock",
     "aover_socket",
+    "block_events",
     "frame",
     "frames",
     "mock",
@@ -39,6 +41,21 @@ CHAT = Conversation(system="Be brief.").user("What is the capital of France?")
 URL = "http://api.test/v1/messages"
 SSE_HEADERS = {"content-type": "text/event-stream; charset=utf-8", "request-id": "req_mock_1"}
 BODY = {"model": "claude-sonnet-4-5", "max_tokens": 64, "stream": True}
+
+
+def block_events(index: int, start: dict[str, Any], deltas: list[Any]) -> Events:
+    """The SSE events of content block ``index``: its start, each delta, its stop."""
+    return [
+        (
+            "content_block_start",
+            {"type": "content_block_start", "index": index, "content_block": start},
+        ),
+        *(
+            ("content_block_delta", {"type": "content_block_delta", "index": index, "delta": d})
+            for d in deltas
+        ),
+        ("content_block_stop", {"type": "content_block_stop", "index": index}),
+    ]
 
 
 def frame(name: str, data: dict[str, Any]) -> bytes:
@@ -146,19 +163,17 @@ def mock(message: dict[str, Any], *, text_chunk: int = 5, **kwargs: Any) -> Mock
     return Mock(frames(stream_events(message, text_chunk=text_chunk)), **kwargs)
 
 
+def _url(api: FakeMessagesAPI) -> str:
+    return api.base_url + "/v1/messages"
+
+
 def over_socket(
     api: FakeMessagesAPI, client: httpx.Client, conversation: Conversation = CHAT
 ) -> AnthropicStream:
-    def open_response() -> AbstractContextManager[httpx.Response]:
-        return client.stream("POST", api.base_url + "/v1/messages", json=BODY)
-
-    return AnthropicStream(conversation, open_response)
+    return AnthropicStream(conversation, partial(client.stream, "POST", _url(api), json=BODY))
 
 
 def aover_socket(
     api: FakeMessagesAPI, client: httpx.AsyncClient, conversation: Conversation = CHAT
 ) -> AsyncAnthropicStream:
-    def open_response() -> AbstractAsyncContextManager[httpx.Response]:
-        return client.stream("POST", api.base_url + "/v1/messages", json=BODY)
-
-    return AsyncAnthropicStream(conversation, open_response)
+    return AsyncAnthropicStream(conversation, partial(client.stream, "POST", _url(api), json=BODY))

@@ -31,10 +31,10 @@ from conversation import (
     ToolUse,
     converter,
 )
+from tests.adapters.anthropic.streams import Events, block_events
 from tests.adapters.fake_api import make_message, stream_events
 from tests.strategies import fake_streamable_replies, reply_dicts
 
-Events = list[tuple[str, dict[str, Any]]]
 CHAT = Conversation().user("Hello")
 STREAMED_INPUT = ("tool_use", "server_tool_use")
 
@@ -86,17 +86,7 @@ def streams(draw: st.DrawFn) -> tuple[dict[str, Any], Events]:
     events: Events = [("message_start", {"type": "message_start", "message": start})]
     for index, block in enumerate(message["content"]):
         block_start, deltas = _block_events(draw, block)
-        events.append(
-            (
-                "content_block_start",
-                {"type": "content_block_start", "index": index, "content_block": block_start},
-            )
-        )
-        events += [
-            ("content_block_delta", {"type": "content_block_delta", "index": index, "delta": d})
-            for d in deltas
-        ]
-        events.append(("content_block_stop", {"type": "content_block_stop", "index": index}))
+        events += block_events(index, block_start, deltas)
     delta = {"stop_reason": message["stop_reason"], "stop_sequence": message["stop_sequence"]}
     if "stop_details" in message:
         delta["stop_details"] = message["stop_details"]

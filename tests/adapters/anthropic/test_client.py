@@ -1,14 +1,12 @@
 """Tests for AnthropicAdapter over httpx.MockTransport: requests, replies, keys, clients.
 
-The helpers at the top (:class:`Recorder`, :func:`ok`, :func:`fail`, :func:`message`)
-are shared by the other unit test modules of this package.
+The helpers (:class:`Recorder`, :func:`ok`, :func:`fail`, :func:`message`) are in
+``tests/adapters/anthropic/mocks.py``.
 """
 
 from __future__ import annotations
 
 import inspect
-import json
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -16,7 +14,7 @@ import pytest
 
 import adapters.anthropic as package
 from adapters import Adapter, StreamingAdapter
-from adapters.anthropic import AnthropicAdapter, MissingAPIKeyError, RetryPolicy
+from adapters.anthropic import AnthropicAdapter, MissingAPIKeyError
 from adapters.anthropic._client import DEFAULT_TIMEOUT, USER_AGENT
 from conversation import (
     Conversation,
@@ -24,123 +22,18 @@ from conversation import (
     MalformedReplyError,
     RuleViolationError,
 )
-
-KEY = "sk-ant-api03-TESTKEY-0123456789abcdef"
-BASE = "https://api.example.test"
-MODEL = "claude-sonnet-4-5"
-OPTIONS: dict[str, Any] = {"model": MODEL, "max_tokens": 256}
-HELLO = Conversation(system="Be brief.").user("Hello, Claude")
-
-Answer = Callable[[httpx.Request], httpx.Response]
-
-
-def message(
-    text: str = "Hi!",
-    *,
-    stop_reason: str = "end_turn",
-    input_tokens: int = 10,
-    output_tokens: int = 3,
-    id: str = "msg_01",
-) -> dict[str, Any]:
-    """A valid Messages API response with one text block."""
-    return {
-        "id": id,
-        "type": "message",
-        "role": "assistant",
-        "model": MODEL,
-        "content": [{"type": "text", "text": text}],
-        "stop_reason": stop_reason,
-        "stop_sequence": None,
-        "usage": {"input_tokens": input_tokens, "output_tokens": output_tokens},
-    }
-
-
-def ok(body: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> Answer:
-    """An answer: 200 with ``body`` (a reply saying "Hi!" by default)."""
-    return lambda request: httpx.Response(
-        200, json=message() if body is None else body, headers=headers
-    )
-
-
-def fail(
-    status: int,
-    error_type: str = "api_error",
-    text: str = "something failed",
-    headers: dict[str, str] | None = None,
-) -> Answer:
-    """An answer: an API error body under ``status``."""
-    body = {"type": "error", "error": {"type": error_type, "message": text}}
-    return lambda request: httpx.Response(
-        status, json=body, headers={"request-id": "req_test", **(headers or {})}
-    )
-
-
-def raising(exc: Exception) -> Answer:
-    """An "answer" that fails with ``exc`` (a transport error: no response)."""
-
-    def answer(request: httpx.Request) -> httpx.Response:
-        raise exc
-
-    return answer
-
-
-class Recorder:
-    """A MockTransport handler: answers in order (the last one repeats), records requests."""
-
-    def __init__(self, *answers: Answer) -> None:
-        self.answers = list(answers) or [ok()]
-        self.requests: list[httpx.Request] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        index = min(len(self.requests), len(self.answers)) - 1
-        return self.answers[index](request)
-
-    @property
-    def bodies(self) -> list[Any]:
-        """Each request's body, parsed."""
-        return [json.loads(r.content) for r in self.requests]
-
-
-class Sleeps(list[float]):
-    """Records the waits of the retry policy instead of waiting (sync and async)."""
-
-    def sleep(self, seconds: float) -> None:
-        self.append(seconds)
-
-    async def asleep(self, seconds: float) -> None:
-        self.append(seconds)
-
-
-MakeAdapter = Callable[..., tuple[AnthropicAdapter, Recorder, Sleeps]]
-
-
-@pytest.fixture
-def make_adapter() -> Iterator[MakeAdapter]:
-    """Builds adapters over MockTransport clients (closed at the end of the test)."""
-    clients: list[httpx.Client] = []
-
-    def build(*answers: Answer, **kwargs: Any) -> tuple[AnthropicAdapter, Recorder, Sleeps]:
-        recorder, sleeps = Recorder(*answers), Sleeps()
-        transport = httpx.MockTransport(recorder)
-        client = httpx.Client(transport=transport)
-        clients.append(client)
-        kwargs.setdefault("api_key", KEY)
-        kwargs.setdefault("base_url", BASE)
-        policy = RetryPolicy(
-            sleep=sleeps.sleep, async_sleep=sleeps.asleep, random=kwargs.pop("random", lambda: 0.0)
-        )
-        adapter = AnthropicAdapter(
-            http_client=client,
-            async_http_client=httpx.AsyncClient(transport=transport),
-            retry=policy,
-            **kwargs,
-        )
-        return adapter, recorder, sleeps
-
-    yield build
-    for client in clients:
-        client.close()
+from tests.adapters.anthropic.mocks import (
+    BASE,
+    HELLO,
+    KEY,
+    MODEL,
+    OPTIONS,
+    Answer,
+    MakeAdapter,
+    Recorder,
+    message,
+    ok,
+)
 
 
 class TestProtocol:

@@ -20,10 +20,7 @@ from conversation.continuation import (
     acontinue_reply,
     continue_reply,
 )
-
-from .test_client import HELLO, OPTIONS, MakeAdapter, fail, make_adapter, message, ok
-
-__all__ = ["make_adapter"]  # the fixture, imported for use here
+from tests.adapters.anthropic.mocks import HELLO, OPTIONS, MakeAdapter, fail, message, ok
 
 CUT = HELLO.fold(
     message("Once upon a time ", stop_reason="max_tokens", input_tokens=10, output_tokens=5)

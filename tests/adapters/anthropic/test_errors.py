@@ -33,10 +33,7 @@ from adapters.anthropic import (
     error_from_response,
 )
 from conversation import AdapterError, ConversationError
-
-from .test_client import HELLO, KEY, OPTIONS, MakeAdapter, make_adapter
-
-__all__ = ["make_adapter"]  # the fixture, imported for use here
+from tests.adapters.anthropic.mocks import HELLO, KEY, OPTIONS, MakeAdapter
 
 
 def body(error_type: str, message: str, request_id: str | None = None) -> bytes:

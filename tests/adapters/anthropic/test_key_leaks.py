@@ -28,7 +28,15 @@ import pytest
 from adapters.anthropic import AnthropicAdapter, RetryPolicy
 from adapters.anthropic._errors import scrub_request
 from conversation import Conversation, ConversationError
-from tests.adapters.fake_api import Error, FakeMessagesAPI, Malformed, Reply, Reset, Stream
+from tests.adapters.fake_api import (
+    UNTIL_STOPPED,
+    Error,
+    FakeMessagesAPI,
+    Malformed,
+    Reply,
+    Reset,
+    Stream,
+)
 
 KEY = "sk-ant-api03-LEAK-CANARY-k3y-0123456789abcdef"
 FRAGMENTS = (KEY, KEY[12:40])  # the key, and a stretch of it (a clipped text would hold one)
@@ -148,7 +156,7 @@ PRE_ANSWER: dict[str, tuple[Answers, dict[str, Any], bool]] = {
     "529 retried": ([Error(529, "overloaded_error", retry_after=0)] * 2, {"max_retries": 1}, False),
     "reset": ([Reset()], {}, True),
     "reset retried": ([Reset(), Reset()], {"max_retries": 1}, True),
-    "timeout": ([Reply(delay=2.0)], {"timeout": 0.05}, True),
+    "timeout": ([Reply(delay=UNTIL_STOPPED)], {"timeout": 0.05}, True),
     "malformed 200": ([Malformed(status=200)], {}, False),
 }
 
@@ -159,7 +167,7 @@ MID_STREAM: dict[str, tuple[Answers, dict[str, Any], bool]] = {
         {},
         False,
     ),
-    "read timeout": ([Stream(text="slow reply", pause=2.0)], {"timeout": 0.05}, True),
+    "read timeout": ([Stream(text="slow reply", pause=UNTIL_STOPPED)], {"timeout": 0.05}, True),
 }
 
 SyncCall = Callable[[AnthropicAdapter], object]
@@ -206,9 +214,25 @@ async def _no_wait(_: float) -> None:
     return None
 
 
-@pytest.mark.parametrize("call", SYNC.values(), ids=SYNC.keys())
-@pytest.mark.parametrize(("answers", "options", "chained"), PRE_ANSWER.values(), ids=PRE_ANSWER)
-def test_errors_before_the_answer_hold_no_key(
+def _cases(calls: Mapping[str, Callable[..., object]], stream: str) -> list[Any]:
+    """Each call against each failure before the answer; the stream also against each mid-stream."""
+    cases = [
+        pytest.param(call, *case, id=f"{name}-{label}")
+        for name, call in calls.items()
+        for label, case in PRE_ANSWER.items()
+    ]
+    cases += [
+        pytest.param(calls[stream], *case, id=f"{stream}-{label}")
+        for label, case in MID_STREAM.items()
+    ]
+    return cases
+
+
+_FIELDS = ("call", "answers", "options", "chained")
+
+
+@pytest.mark.parametrize(_FIELDS, _cases(SYNC, "stream"))
+def test_errors_hold_no_key(
     fake_api: FakeMessagesAPI,
     call: SyncCall,
     answers: Answers,
@@ -222,9 +246,8 @@ def test_errors_before_the_answer_hold_no_key(
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize("call", ASYNC.values(), ids=ASYNC.keys())
-@pytest.mark.parametrize(("answers", "options", "chained"), PRE_ANSWER.values(), ids=PRE_ANSWER)
-async def test_async_errors_before_the_answer_hold_no_key(
+@pytest.mark.parametrize(_FIELDS, _cases(ASYNC, "astream"))
+async def test_async_errors_hold_no_key(
     fake_api: FakeMessagesAPI,
     call: AsyncCall,
     answers: Answers,
@@ -235,28 +258,6 @@ async def test_async_errors_before_the_answer_hold_no_key(
     async with _adapter(fake_api.base_url, options) as adapter:
         with pytest.raises(ConversationError) as caught:
             await call(adapter)
-    assert_no_key(caught.value, chained)
-
-
-@pytest.mark.parametrize(("answers", "options", "chained"), MID_STREAM.values(), ids=MID_STREAM)
-def test_stream_interruptions_hold_no_key(
-    fake_api: FakeMessagesAPI, answers: Answers, options: dict[str, Any], chained: bool
-) -> None:
-    fake_api.queue(*answers)
-    with _adapter(fake_api.base_url, options) as adapter, pytest.raises(ConversationError) as c:
-        _stream(adapter)
-    assert_no_key(c.value, chained)
-
-
-@pytest.mark.anyio
-@pytest.mark.parametrize(("answers", "options", "chained"), MID_STREAM.values(), ids=MID_STREAM)
-async def test_async_stream_interruptions_hold_no_key(
-    fake_api: FakeMessagesAPI, answers: Answers, options: dict[str, Any], chained: bool
-) -> None:
-    fake_api.queue(*answers)
-    async with _adapter(fake_api.base_url, options) as adapter:
-        with pytest.raises(ConversationError) as caught:
-            await _astream(adapter)
     assert_no_key(caught.value, chained)
 
 

@@ -35,7 +35,9 @@ from adapters.anthropic import (
 )
 from conversation import Conversation, ConversationError, MalformedReplyError
 from conversation.continuation import continue_reply
+from tests.adapters.anthropic.mocks import Sleeps
 from tests.adapters.fake_api import (
+    UNTIL_STOPPED,
     CountTokens,
     Error,
     FakeMessagesAPI,
@@ -76,23 +78,13 @@ def unchanged(conversation: Conversation) -> None:
     assert conversation.to_json(**OPTIONS) == BODY
 
 
-class Waits(list[float]):
-    """Records the waits of the retry policy instead of sleeping."""
-
-    def sleep(self, seconds: float) -> None:
-        self.append(seconds)
-
-    async def asleep(self, seconds: float) -> None:
-        self.append(seconds)
+@pytest.fixture
+def waits() -> Sleeps:
+    return Sleeps()
 
 
 @pytest.fixture
-def waits() -> Waits:
-    return Waits()
-
-
-@pytest.fixture
-def adapter(fake_api: FakeMessagesAPI, waits: Waits) -> Iterator[AnthropicAdapter]:
+def adapter(fake_api: FakeMessagesAPI, waits: Sleeps) -> Iterator[AnthropicAdapter]:
     """An adapter on the fake API with its own pooled clients; waits recorded, not slept."""
     with AnthropicAdapter(
         api_key=KEY,
@@ -138,17 +130,18 @@ class TestSend:
         assert len(fake_api.requests) == 5
         assert fake_api.connections == 1
 
-    def test_429_retry_after_honoured(self, fake_api: FakeMessagesAPI) -> None:
+    def test_429_retry_after_honoured(
+        self, adapter: AnthropicAdapter, fake_api: FakeMessagesAPI, waits: Sleeps
+    ) -> None:
         """A 429 with retry-after 0.05 s is retried after that wait (not the 0.375 s backoff)."""
         fake_api.queue(Error(429, "rate_limit_error", retry_after=0.05), Reply())
-        with AnthropicAdapter(api_key=KEY, base_url=fake_api.base_url) as real_sleeper:
-            real_sleeper.send(CHAT, **OPTIONS)
+        adapter.send(CHAT, **OPTIONS)
         first, second = fake_api.requests
-        assert 0.05 <= second.at - first.at < 0.35  # backoff would be >= 0.375
+        assert waits == [0.05]  # backoff would be >= 0.375
         assert first.body == second.body == BODY
 
     def test_529_then_success(
-        self, adapter: AnthropicAdapter, fake_api: FakeMessagesAPI, waits: Waits
+        self, adapter: AnthropicAdapter, fake_api: FakeMessagesAPI, waits: Sleeps
     ) -> None:
         """An overloaded answer is retried after backoff, then the reply folds."""
         fake_api.queue(Error(529, "overloaded_error"), Reply(text="back"))
@@ -215,9 +208,9 @@ class TestSend:
         assert len(fake_api.requests) == 1
         unchanged(CHAT)
 
-    def test_slow_reply_times_out(self, fake_api: FakeMessagesAPI, waits: Waits) -> None:
+    def test_slow_reply_times_out(self, fake_api: FakeMessagesAPI, waits: Sleeps) -> None:
         """No answer within the timeout: retried, then APITimeoutError."""
-        fake_api.queue(*[Reply(delay=1.0)] * 3)
+        fake_api.queue(*[Reply(delay=UNTIL_STOPPED)] * 3)
         with (
             AnthropicAdapter(
                 api_key=KEY,
@@ -305,13 +298,15 @@ class TestAsyncSend:
         assert result.last.text == "async fine"
 
     @pytest.mark.anyio
-    async def test_429_retry_after_honoured(self, fake_api: FakeMessagesAPI) -> None:
-        """asend waits what retry-after asks (really sleeping), then succeeds."""
+    async def test_429_retry_after_honoured(
+        self, adapter: AnthropicAdapter, fake_api: FakeMessagesAPI, waits: Sleeps
+    ) -> None:
+        """asend waits what retry-after asks, then succeeds."""
         fake_api.queue(Error(429, "rate_limit_error", retry_after=0.05), Reply())
-        async with AnthropicAdapter(api_key=KEY, base_url=fake_api.base_url) as adapter:
+        async with adapter:
             await adapter.asend(CHAT, **OPTIONS)
-        first, second = fake_api.requests
-        assert 0.05 <= second.at - first.at < 0.35  # backoff would be >= 0.375
+        assert len(fake_api.requests) == 2
+        assert waits == [0.05]  # backoff would be >= 0.375
 
     @pytest.mark.anyio
     async def test_529_then_success(
@@ -363,9 +358,9 @@ class TestAsyncSend:
         unchanged(CHAT)
 
     @pytest.mark.anyio
-    async def test_slow_reply_times_out(self, fake_api: FakeMessagesAPI, waits: Waits) -> None:
+    async def test_slow_reply_times_out(self, fake_api: FakeMessagesAPI, waits: Sleeps) -> None:
         """asend gives up with APITimeoutError after max_retries + 1 slow attempts."""
-        fake_api.queue(*[Reply(delay=1.0)] * 2)
+        fake_api.queue(*[Reply(delay=UNTIL_STOPPED)] * 2)
         async with AnthropicAdapter(
             api_key=KEY,
             base_url=fake_api.base_url,

@@ -27,10 +27,7 @@ from adapters.anthropic import (
 )
 from adapters.anthropic._retry import RetryPolicy, exponential_backoff, retry_after, should_retry
 from conversation import MalformedInputError
-
-from .test_client import HELLO, OPTIONS, MakeAdapter, fail, make_adapter, ok, raising
-
-__all__ = ["make_adapter"]  # the fixture, imported for use here
+from tests.adapters.anthropic.mocks import HELLO, OPTIONS, MakeAdapter, fail, ok, raising
 
 NOW = 1_700_000_000.0
 

@@ -47,7 +47,13 @@ from tests.adapters.anthropic.streams import (
     mock,
     over_socket,
 )
-from tests.adapters.fake_api import FakeMessagesAPI, Stream, make_message, stream_events
+from tests.adapters.fake_api import (
+    UNTIL_STOPPED,
+    FakeMessagesAPI,
+    Stream,
+    make_message,
+    stream_events,
+)
 from tests.strategies import fake_streamable_replies
 
 TEXT = make_message("Paris is the capital of France, and its largest city.", id="msg_text")
@@ -293,7 +299,7 @@ class TestCutOff:
 
     def test_read_timeout_over_socket(self, fake_api: FakeMessagesAPI) -> None:
         """A server that stops sending: the read timeout interrupts the stream."""
-        fake_api.queue(Stream(events=stream_events(TEXT), pause=2.0))
+        fake_api.queue(Stream(events=stream_events(TEXT), pause=UNTIL_STOPPED))
         with httpx.Client(timeout=httpx.Timeout(5.0, read=0.2)) as slow_client:
             error, seen = interrupted(over_socket(fake_api, slow_client))
         assert isinstance(error.__cause__, APITimeoutError)

@@ -35,9 +35,8 @@ from adapters import StreamInterruptedError
 from adapters.anthropic import AnthropicAdapter
 from adapters.anthropic._accumulate import Accumulator
 from conversation import Conversation, converter
+from tests.adapters.anthropic.streams import Events, block_events
 from tests.adapters.fake_api import FakeMessagesAPI, Malformed, Reply, Stream, stream_events
-
-Events = list[tuple[str, dict[str, Any]]]
 
 SHARED = Path(__file__).resolve().parents[3].parent / "shared" / "wire-fixtures"
 CHAT = Conversation(system="Be brief.").user("Hello")
@@ -108,13 +107,17 @@ def wire_content(conversation: Conversation) -> list[dict[str, Any]]:
     return loaded
 
 
+def same_fold(got: Conversation, expected: Conversation) -> None:
+    """``got`` equals ``expected``, and so does the provenance of its last turn."""
+    assert got == expected
+    assert got.last is not None
+    assert expected.last is not None
+    assert got.last.provenance == expected.last.provenance
+
+
 def check_saved(conversation: Conversation) -> None:
     """The conversation survives the save format unchanged, provenance included."""
-    loaded = Conversation.loads(conversation.dumps())
-    assert loaded == conversation
-    assert loaded.last is not None
-    assert conversation.last is not None
-    assert loaded.last.provenance == conversation.last.provenance
+    same_fold(Conversation.loads(conversation.dumps()), conversation)
 
 
 def stream_sync(api: FakeMessagesAPI, answer: Stream | Malformed) -> Conversation:
@@ -295,10 +298,7 @@ class TestStreamedBodies:
         else:
             expected = expected_cut(events)
             folded = interrupted_sync(fake_api, answer)
-        assert folded == expected
-        assert folded.last is not None
-        assert expected.last is not None
-        assert folded.last.provenance == expected.last.provenance
+        same_fold(folded, expected)
         check_saved(folded)
 
     @pytest.mark.anyio
@@ -314,10 +314,7 @@ class TestStreamedBodies:
         else:
             expected = expected_cut(events)
             folded = await interrupted_async(fake_api, answer)
-        assert folded == expected
-        assert folded.last is not None
-        assert expected.last is not None
-        assert folded.last.provenance == expected.last.provenance
+        same_fold(folded, expected)
 
     # Regression: these bodies end ``data: {"type":"message_stop"}`` with no blank line after
     # it (some with no line end at all); the reader left that last event undispatched, so
@@ -376,10 +373,7 @@ class TestWholeReplies:
         events = synthesized_events(message)
         assert accumulate(events).final() == message
         streamed = stream_sync(fake_api, Stream(events=events))
-        assert streamed == expected
-        assert streamed.last is not None
-        assert expected.last is not None
-        assert streamed.last.provenance == expected.last.provenance
+        same_fold(streamed, expected)
         check_saved(streamed)
 
     @pytest.mark.anyio
@@ -432,17 +426,7 @@ def _events(message: dict[str, Any], blocks: list[tuple[dict[str, Any], list[Any
     start.pop("context_management", None)
     events: Events = [("message_start", {"type": "message_start", "message": start})]
     for index, (block, deltas) in enumerate(blocks):
-        events.append(
-            (
-                "content_block_start",
-                {"type": "content_block_start", "index": index, "content_block": block},
-            )
-        )
-        events += [
-            ("content_block_delta", {"type": "content_block_delta", "index": index, "delta": d})
-            for d in deltas
-        ]
-        events.append(("content_block_stop", {"type": "content_block_stop", "index": index}))
+        events += block_events(index, block, deltas)
     delta: dict[str, Any] = {
         "type": "message_delta",
         "delta": {"stop_reason": message["stop_reason"], "stop_sequence": None},
@@ -529,10 +513,7 @@ class TestInlineFixtures:
         events = _streamed_events(name)
         assert accumulate(events).final() == message
         streamed = stream_sync(fake_api, Stream(events=events))
-        assert streamed == expected
-        assert streamed.last is not None
-        assert expected.last is not None
-        assert streamed.last.provenance == expected.last.provenance
+        same_fold(streamed, expected)
         check_saved(streamed)
         fake_api.queue(Reply(message=message))
         with AnthropicAdapter(api_key="test", base_url=fake_api.base_url) as adapter:
