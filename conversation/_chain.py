@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 from ._blocks import Block
+from ._build import new as _new
 from ._reply import Provenance
 from ._rules import INITIAL, ScanState, scan
 from ._turn import Turn, make_turn
@@ -62,9 +63,6 @@ class Node:
     def turn(self) -> Turn:
         """This node's turn as a Turn value."""
         return make_turn(self.role, self.content, self.provenance)
-
-
-_new = object.__new__
 
 
 def make_node(

@@ -458,9 +458,6 @@ def usage_from_wire(data: Any, path: str) -> Usage:
     return make_usage(counts, freeze(extra, path) if extra else EMPTY)
 
 
-_ZERO = Usage()
-
-
 _USAGE_SLOTS = {
     "input_tokens": 0,
     "output_tokens": 1,
@@ -490,7 +487,7 @@ def _reply_info(data: dict[str, Any], path: str) -> ReplyInfo:
         if value is not None and type(value) is not str:
             meta[index] = read_str(value, f"{path}.{key}")  # raises, naming the field
     usage_data = data.get("usage")
-    usage = usage_from_wire(usage_data, f"{path}.usage") if usage_data is not None else _ZERO
+    usage = usage_from_wire(usage_data, f"{path}.usage") if usage_data is not None else ZERO_USAGE
     extra: Any = EMPTY
     if not _REPLY_KEYS.issuperset(data):
         extra = freeze({k: v for k, v in data.items() if k not in _REPLY_KEYS}, path)

@@ -65,12 +65,6 @@ from ._sse import aiter_sse, iter_sse
 
 __all__ = ["AnthropicStream", "AsyncAnthropicStream"]
 
-OpenResponse = Callable[[], AbstractContextManager[httpx.Response]]
-"""Opens the answer: a context manager yielding a 200 streaming response, closing it on exit."""
-
-AsyncOpenResponse = Callable[[], AbstractAsyncContextManager[httpx.Response]]
-"""The async twin of :data:`OpenResponse`."""
-
 _Context = TypeVar("_Context")  # what ``open_response`` returns: a (sync or async) context manager
 
 _READ_ERRORS = (httpx.RequestError, MalformedReplyError)  # what can break a read of the answer
