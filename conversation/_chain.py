@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from ._blocks import Block
 from ._build import new as _new
@@ -48,7 +48,17 @@ class Node:
     ``length`` is the number of turns up to and including this one.
     """
 
-    __slots__ = ("content", "hash", "ledger", "length", "parent", "provenance", "role", "segment")
+    __slots__ = (
+        "content",
+        "hash",
+        "ident",
+        "ledger",
+        "length",
+        "parent",
+        "provenance",
+        "role",
+        "segment",
+    )
 
     role: str
     content: str | tuple[Block, ...]
@@ -58,6 +68,7 @@ class Node:
     ledger: Ledger
     hash: int  # set lazily by chain_hash; unset until then
     segment: Segment  # set on a checkpoint node once its chunk is encoded; unset until then
+    ident: Any  # the content id's cache, owned by ``_ids``; unset until an id is computed
 
     @property
     def turn(self) -> Turn:

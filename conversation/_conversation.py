@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, Final, NoReturn, overload
+from typing import Any, NoReturn, overload
 
 import attrs
 import orjson
@@ -11,10 +11,11 @@ import orjson
 from ._blocks import Block, Text
 from ._build import new as _new
 from ._chain import Node, chain_equal, chain_hash, make_node, node_of
-from ._json import EMPTY, FrozenDict, check_json, freeze
+from ._ids import conversation_id
+from ._json import EMPTY, FrozenDict, freeze
+from ._options import NOT_OPTIONS, REQUEST_FIELDS, encode_front
 from ._reply import SYNTHETIC, Reply, ReplyModel, Usage, make_provenance, unfinished
 from ._rules import INITIAL, finish, in_payload_order
-from ._suggest import Vocabulary
 from ._turn import Turn, canonical
 from ._wire import (
     coerce_blocks,
@@ -22,52 +23,11 @@ from ._wire import (
     load_json,
     parse_reply,
     system_from_wire,
-    system_to_wire,
     turn_from_wire,
-    unstructure_block,
 )
 from .errors import MalformedInputError, RuleViolationError, Violation, quote, type_name
 
 __all__ = ["REQUEST_FIELDS", "Conversation", "split_payload"]
-
-_NOT_OPTIONS = ("messages", "system")
-
-REQUEST_FIELDS: Final = (
-    "model",
-    "max_tokens",
-    "messages",
-    "system",
-    "metadata",
-    "stop_sequences",
-    "stream",
-    "temperature",
-    "top_p",
-    "top_k",
-    "tools",
-    "tool_choice",
-    "thinking",
-    "service_tier",
-    "container",
-    "mcp_servers",
-    "cache_control",
-    "output_config",
-    "output_format",
-    "inference_geo",
-    "speed",
-    "diagnostics",
-    "context_management",
-    # Not a body field: the Anthropic adapter sends it as the anthropic-beta header.
-    "betas",
-)
-"""The Messages API request fields this library knows.
-
-An option that is none of these still passes (a field newer than the library),
-unless it misspells one of them by the rule of :mod:`._suggest` (``sytem``,
-``max_token``, ``temprature``): then it is refused before anything is sent.
-"""
-
-_REQUEST_FIELD_SET: Final = frozenset(REQUEST_FIELDS)
-_REQUEST_VOCABULARY: Final = Vocabulary(REQUEST_FIELDS)
 
 
 class Conversation:
@@ -185,6 +145,17 @@ class Conversation:
     def metadata(self) -> FrozenDict:
         """The program's own annotations; saved, never sent."""
         return self._header.metadata
+
+    @property
+    def id(self) -> str:
+        """The content id: the hex SHA-256 of the system prompt and turns, chained turn by turn.
+
+        Equal for equal content (provenance included) in any process and any
+        later version; ``c[:k].id`` is the id of each prefix, and the id of a
+        conversation one turn longer than one already hashed costs one turn.
+        ``metadata`` takes no part. The algorithm is written in :mod:`conversation._ids`.
+        """
+        return conversation_id(self._header.system, self._head)
 
     @property
     def last(self) -> Turn | None:
@@ -315,28 +286,8 @@ class Conversation:
         return orjson.loads(self.to_json(**options))  # type: ignore[no-any-return]
 
     def _encode(self, options: dict[str, Any]) -> tuple[bytes, list[Violation]]:
-        for name in _NOT_OPTIONS:
-            if name in options:
-                where = (
-                    "Conversation(system=...) or with_system()" if name == "system" else "its turns"
-                )
-                raise MalformedInputError(
-                    f"{name!r} is not an option: it comes from the conversation ({where})",
-                    f"$.{name}",
-                )
-        for name in options:
-            if name not in _REQUEST_FIELD_SET:
-                _refuse_misspelt_option(name)
-        check_json(options)
         header = self._header
-        fields = options
-        if header.system is not None:
-            fields = {**options, "system": system_to_wire(header.system)}
-        try:
-            front = orjson.dumps(fields, default=_option_default)
-        except TypeError as exc:
-            raise MalformedInputError(f"the request options are not JSON: {exc}") from None
-        front = b'{"messages":[' if len(front) == 2 else front[:-1] + b',"messages":['
+        front = encode_front(options, header.system)
         head = self._head
         found: list[Violation]
         if head is None:
@@ -520,35 +471,6 @@ def _signed_only(blocks: tuple[Block, ...]) -> tuple[Block, ...]:
     return tuple(b for b in blocks if not unfinished(b))
 
 
-def _refuse_misspelt_option(name: str) -> None:
-    """Raise if the option ``name``, which is no known request field, misspells one."""
-    meant = _REQUEST_VOCABULARY.misspelling_of(name)
-    if meant is None:
-        return
-    hint = {
-        "system": " (the system prompt is set by Conversation(system=...) or with_system())",
-        "messages": " (the messages are the conversation's turns)",
-    }.get(meant, "")
-    raise MalformedInputError(
-        f"{name[:80]!r} is not a request field: did you mean {meant!r}{hint}? An option this "
-        "close to a field the API defines is taken for a typo; fields it does not resemble "
-        "pass through as they are",
-        f"$.{name[:80]}",
-    )
-
-
-def _option_default(value: Any) -> Any:
-    """Let orjson write library values given as options (blocks, tools with to_wire())."""
-    to_wire = getattr(value, "to_wire", None)
-    if callable(to_wire):
-        return to_wire()
-    if isinstance(value, Block.__args__):
-        return unstructure_block(value)
-    if isinstance(value, frozenset | set):
-        return sorted(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
 def _summary(turn: Turn) -> str:
     """A turn in a few words: its text, or the types of its blocks when it has no text
     (a tool_result turn reads ``[tool_result]``, not ``''``)."""
@@ -594,5 +516,5 @@ def _split(body: Any) -> tuple[Conversation, dict[str, Any]]:
     if head is not None:
         head.ledger.adopt(nodes)
     system = system_from_wire(body.get("system"))
-    options = {k: v for k, v in body.items() if k not in _NOT_OPTIONS}
+    options = {k: v for k, v in body.items() if k not in NOT_OPTIONS}
     return _make(head, _Header(system, EMPTY)), options

@@ -42,7 +42,14 @@ from ._wire import (
 )
 from .errors import MalformedInputError, SaveFormatError, UnsupportedVersionError, quote
 
-__all__ = ["FORMAT", "VERSION", "dump_conversation", "load_conversation"]
+__all__ = [
+    "FORMAT",
+    "VERSION",
+    "dump_conversation",
+    "load_conversation",
+    "provenance_record",
+    "turn_record",
+]
 
 FORMAT = "conversation-state"
 VERSION = 1
@@ -52,15 +59,7 @@ def dump_conversation(
     system: str | tuple[Text, ...] | None, metadata: FrozenDict, turns: Iterable[TurnData]
 ) -> bytes:
     """The save format of a conversation's parts, as UTF-8 JSON bytes."""
-    records = []
-    for turn in turns:
-        record = turn_to_wire(turn)
-        provenance = turn.provenance
-        if provenance is not None and (
-            provenance.replies or provenance.prefill or provenance.interrupted
-        ):
-            record["provenance"] = _provenance_to_wire(provenance)
-        records.append(record)
+    records = [turn_record(turn) for turn in turns]
     doc: dict[str, Any] = {"format": FORMAT, "version": VERSION}
     if system is not None:
         doc["system"] = system_to_wire(system)
@@ -74,6 +73,25 @@ def dump_conversation(
             f"the conversation cannot be saved as JSON ({exc}): text must be valid "
             "Unicode (no lone surrogates) and integers must fit in 64 bits"
         ) from None
+
+
+def turn_record(turn: TurnData) -> dict[str, Any]:
+    """One turn as the save format writes it: its wire message, and its provenance
+    unless the turn is synthetic (a user turn, or an assistant turn the program wrote)."""
+    record = turn_to_wire(turn)
+    provenance = provenance_record(turn.provenance)
+    if provenance is not None:
+        record["provenance"] = provenance
+    return record
+
+
+def provenance_record(provenance: Provenance | None) -> dict[str, Any] | None:
+    """A provenance as the save format writes it; None for a turn no model wrote."""
+    if provenance is None or not (
+        provenance.replies or provenance.prefill or provenance.interrupted
+    ):
+        return None
+    return _provenance_to_wire(provenance)
 
 
 def _provenance_to_wire(provenance: Provenance) -> dict[str, Any]:

@@ -77,6 +77,7 @@ __all__ = [
     "block_type_typo",
     "coerce_blocks",
     "converter",
+    "encode_default",
     "encode_messages",
     "info_from_wire",
     "info_to_wire",
@@ -152,7 +153,7 @@ def turn_to_wire(turn: TurnData) -> dict[str, Any]:
     return {"role": turn.role, "content": [unstructure_block(b) for b in raw]}
 
 
-def _encode_default(value: Any) -> Any:
+def encode_default(value: Any) -> Any:
     """orjson's hook for what it cannot write itself: the blocks of a turn."""
     if isinstance(value, BLOCK_CLASSES):
         return unstructure_block(value)  # type: ignore[arg-type]
@@ -169,11 +170,11 @@ def encode_messages(turns: Sequence[TurnData], start: int = 0) -> bytes:
     """
     messages = [{"role": turn.role, "content": turn.content} for turn in turns]
     try:
-        return orjson.dumps(messages, default=_encode_default)
+        return orjson.dumps(messages, default=encode_default)
     except TypeError:
         for index, message in enumerate(messages):
             try:
-                orjson.dumps(message, default=_encode_default)
+                orjson.dumps(message, default=encode_default)
             except TypeError as exc:
                 raise MalformedInputError(
                     f"turn {start + index} cannot be written as JSON ({exc}): text must be "

@@ -1,0 +1,201 @@
+"""Content ids: a conversation's identity is the SHA-256 of its canonical content.
+
+The algorithm is part of the library's contract, so that ids stay equal in any
+process, on any machine and in any later version, and other tools can compute
+them (the tests pin it with golden ids)::
+
+    input(c) = J(["conversation-state/1", system, *turn_1, ..., *turn_n]) without its final "]"
+    c.id     = the lowercase hex SHA-256 of input(c)
+
+- ``system`` is the system prompt as the request body writes it (a string, or
+  a list of text block objects), or ``null`` when there is none;
+- each turn adds two or three items: its ``role`` (``"user"`` or
+  ``"assistant"``), its ``content`` exactly as on the wire (a string, or a list
+  of block objects), and, for an assistant turn a model wrote, its provenance
+  object as the save format writes it (user turns and synthetic assistant
+  turns have none). A role is a string and a provenance an object, so the
+  items read back unambiguously;
+- ``J`` is canonical JSON: UTF-8, no whitespace between tokens, object keys
+  sorted by code point, strings escaping only ``"``, ``\\`` and U+0000-U+001F
+  (``\\b \\t \\n \\f \\r`` by name, the rest as lowercase ``\\u00XX``),
+  integers in decimal, floats as the shortest decimal that reads back the
+  same (``0.1``, ``1e+16``, ``1.5e-7``).
+
+A conversation's input is its parent's input followed by ``,`` and the items
+of its last turn, so the hash is chained through the parent turn: every prefix
+``c[:k]`` has its own id, and the id of a conversation one turn longer than
+one already hashed costs that one turn (the hash state is kept on the chain).
+
+``metadata`` takes no part: it is the program's annotation (a title, tags),
+and annotating a history does not make it another history. Equality of
+conversations is Python's, so ``1`` and ``1.0`` in a tool's input compare
+equal, while their ids differ as their JSON does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING, Any, Final
+
+import orjson
+
+from ._blocks import Text
+from ._chain import CHUNK, Node
+from ._reply import SYNTHETIC
+from ._save import provenance_record, turn_record
+from ._wire import encode_default, system_to_wire
+from .errors import MalformedInputError
+
+if TYPE_CHECKING:
+    from hashlib import _Hash
+
+__all__ = ["PREFIX", "canonical_json", "conversation_id", "root_state", "turn_rows"]
+
+PREFIX: Final = b'["conversation-state/1",'
+"""What every hashed input starts with: the array's opening and its version tag."""
+
+System = str | tuple[Text, ...] | None
+
+_SORT: Final = orjson.OPT_SORT_KEYS
+_NO_RECORD: Final = frozenset((id(None), id(SYNTHETIC)))  # provenances written as nothing
+
+
+def canonical_json(value: Any) -> bytes:
+    """``J`` above: ``value`` as canonical JSON bytes."""
+    return orjson.dumps(value, option=_SORT)
+
+
+def root_state(system: System) -> _Hash:
+    """The hash state of a conversation with no turns under ``system``."""
+    wire = None if system is None else system_to_wire(system)
+    return hashlib.sha256(PREFIX + canonical_json(wire))
+
+
+def conversation_id(system: System, head: Node | None) -> str:
+    """The id of the conversation whose last turn is ``head`` (None: no turns)."""
+    if head is None:
+        return root_state(system).hexdigest()
+    cached = getattr(head, "ident", None)
+    if cached is not None and _same(cached[0], system):
+        return cached[1]  # type: ignore[no-any-return]
+    path, state = _resume(system, head)
+    count = len(path)
+    start = 0
+    # Feed the turns a chunk at a time, leaving the state at each checkpoint
+    # node met, so that later ids of nearby branches start close by.
+    while start < count:
+        stop = min(count, start + (-path[start].length) % CHUNK + 1)
+        state.update(_encode(path[start:stop]))
+        start = stop
+        end = path[stop - 1]
+        if end is not head and not end.length % CHUNK:
+            end.ident = (system, state.hexdigest(), state.copy())
+    value = state.hexdigest()
+    head.ident = (system, value, state)
+    parent = head.parent
+    if parent is not None and parent.length % CHUNK:
+        # A state is kept at checkpoints and on the newest head only: the parent's
+        # state now lives on in this one, and memory stays O(turns / CHUNK).
+        kept = getattr(parent, "ident", None)
+        if kept is not None and kept[2] is not None:
+            parent.ident = (kept[0], kept[1], None)
+    return value
+
+
+def turn_rows(system: System, path: list[Node], start: int) -> list[tuple[bytes, bytes]]:
+    """``(digest, J(turn))`` of each turn of ``path[start:]`` (``path`` runs from the root).
+
+    For a store, which keys each turn by the id of the conversation it ends.
+    """
+    state = root_state(system) if start == 0 else _state_at(system, path, start)
+    rows: list[tuple[bytes, bytes]] = []
+    last = path[-1]
+    for node in path[start:]:
+        record = _encode([node])
+        state.update(record)
+        digest = state.digest()
+        kept = state.copy() if node is last or not node.length % CHUNK else None
+        node.ident = (system, digest.hex(), kept)
+        rows.append((digest, record[1:]))
+    return rows
+
+
+# -- helpers -----------------------------------------------------------------------------
+
+
+def _same(cached: System, system: System) -> bool:
+    return cached is system or cached == system
+
+
+def _state_at(system: System, path: list[Node], count: int) -> _Hash:
+    """The hash state after the first ``count`` turns of ``path``."""
+    head = path[count - 1]
+    cached = getattr(head, "ident", None)
+    if cached is None or cached[2] is None or not _same(cached[0], system):
+        conversation_id(system, head)
+    state: _Hash | None = head.ident[2]
+    assert state is not None  # left on the head by conversation_id
+    return state.copy()
+
+
+def _resume(system: System, head: Node) -> tuple[list[Node], _Hash]:
+    """The nodes after the nearest kept hash state at or before ``head``, and a copy of it.
+
+    A state is kept on the head an id was last computed for, and on checkpoint
+    nodes (every :data:`CHUNK`-th turn): the nearest :data:`CHUNK` nodes are
+    looked at, then checkpoints only, so a long chain is not searched turn by turn.
+    """
+    todo: list[Node] = []
+    node: Node | None = head
+    while node is not None:
+        if len(todo) < CHUNK or not node.length % CHUNK:
+            cached = getattr(node, "ident", None)
+            if cached is not None and cached[2] is not None and _same(cached[0], system):
+                todo.reverse()
+                return todo, cached[2].copy()
+            if len(todo) >= CHUNK:
+                break
+        todo.append(node)
+        node = node.parent
+    if node is None:
+        todo.reverse()
+        return todo, root_state(system)
+    # Far from any kept state: from here on only checkpoints can hold one.
+    path = head.ledger.path(head)
+    for k in range(node.length - node.length % CHUNK, 0, -CHUNK):
+        cached = getattr(path[k - 1], "ident", None)
+        if cached is not None and cached[2] is not None and _same(cached[0], system):
+            return path[k:], cached[2].copy()
+    return path, root_state(system)
+
+
+def _encode(nodes: list[Node]) -> bytes:
+    """``,`` and the items of each of ``nodes``: the input they add to their parent's."""
+    provenances = [node.provenance for node in nodes]
+    items: list[Any]
+    if set(map(id, provenances)) <= _NO_RECORD:
+        # The common case, in bulk: no turn here was written by a model.
+        items = [None] * (2 * len(nodes))
+        items[0::2] = [node.role for node in nodes]
+        items[1::2] = [node.content for node in nodes]
+    else:
+        items = []
+        for node, provenance in zip(nodes, provenances, strict=True):
+            items += (node.role, node.content)
+            record = provenance_record(provenance)
+            if record is not None:
+                items.append(record)
+    try:
+        data = orjson.dumps(items, default=encode_default, option=_SORT)
+    except TypeError:
+        for node in nodes:
+            try:
+                orjson.dumps(turn_record(node))
+            except TypeError as exc:
+                raise MalformedInputError(
+                    f"turn {node.length - 1} cannot be written as JSON ({exc}): text must be "
+                    "valid Unicode (no lone surrogates) and integers must fit in 64 bits",
+                    f"$.messages[{node.length - 1}]",
+                ) from None
+        raise
+    return b"," + data[1:-1]
