@@ -43,13 +43,21 @@ from ._blocks import Text
 from ._chain import CHUNK, Node
 from ._reply import SYNTHETIC
 from ._save import provenance_record, turn_record
+from ._turn import TurnData
 from ._wire import encode_default, system_to_wire
 from .errors import MalformedInputError
 
 if TYPE_CHECKING:
     from hashlib import _Hash
 
-__all__ = ["PREFIX", "canonical_json", "conversation_id", "root_state", "turn_rows"]
+__all__ = [
+    "PREFIX",
+    "canonical_json",
+    "conversation_id",
+    "root_state",
+    "turn_items",
+    "turn_rows",
+]
 
 PREFIX: Final = b'["conversation-state/1",'
 """What every hashed input starts with: the array's opening and its version tag."""
@@ -78,6 +86,11 @@ def conversation_id(system: System, head: Node | None) -> str:
     cached = getattr(head, "ident", None)
     if cached is not None and _same(cached[0], system):
         return cached[1]  # type: ignore[no-any-return]
+    return _hash(system, head).hexdigest()
+
+
+def _hash(system: System, head: Node) -> _Hash:
+    """The hash state after ``head``, computed from the nearest kept one and kept on ``head``."""
     path, state = _resume(system, head)
     count = len(path)
     start = 0
@@ -90,8 +103,7 @@ def conversation_id(system: System, head: Node | None) -> str:
         end = path[stop - 1]
         if end is not head and not end.length % CHUNK:
             end.ident = (system, state.hexdigest(), state.copy())
-    value = state.hexdigest()
-    head.ident = (system, value, state)
+    head.ident = (system, state.hexdigest(), state)
     parent = head.parent
     if parent is not None and parent.length % CHUNK:
         # A state is kept at checkpoints and on the newest head only: the parent's
@@ -99,25 +111,43 @@ def conversation_id(system: System, head: Node | None) -> str:
         kept = getattr(parent, "ident", None)
         if kept is not None and kept[2] is not None:
             parent.ident = (kept[0], kept[1], None)
-    return value
+    return state
 
 
 def turn_rows(system: System, path: list[Node], start: int) -> list[tuple[bytes, bytes]]:
-    """``(digest, J(turn))`` of each turn of ``path[start:]`` (``path`` runs from the root).
+    """``(digest, J(items))`` of each turn of ``path[start:]`` (``path`` runs from the root).
 
-    For a store, which keys each turn by the id of the conversation it ends.
+    For a store, which keys each turn by the digest of the conversation it ends
+    and keeps its items (``[role, content]`` or ``[role, content, provenance]``)
+    as JSON: the hashed input grows by ``,`` and that JSON without its brackets.
     """
     state = root_state(system) if start == 0 else _state_at(system, path, start)
     rows: list[tuple[bytes, bytes]] = []
     last = path[-1]
+    update, digest, dumps = state.update, state.digest, orjson.dumps
     for node in path[start:]:
-        record = _encode([node])
-        state.update(record)
-        digest = state.digest()
-        kept = state.copy() if node is last or not node.length % CHUNK else None
-        node.ident = (system, digest.hex(), kept)
-        rows.append((digest, record[1:]))
+        if node.provenance is None or node.provenance is SYNTHETIC:
+            try:
+                data = dumps([node.role, node.content], default=encode_default, option=_SORT)
+            except TypeError:
+                data = _dumps([node], [node.role, node.content])  # raises, naming the turn
+        else:
+            data = _dumps([node], turn_items(node))
+        update(b"," + data[1:-1])
+        rows.append((digest(), data))
+        if not node.length % CHUNK or node is last:
+            # Kept where later ids start from: checkpoints and the head.
+            node.ident = (system, rows[-1][0].hex(), state.copy())
     return rows
+
+
+def turn_items(turn: TurnData) -> list[Any]:
+    """A turn's items in the hashed input: its role, its content, its provenance if any."""
+    items: list[Any] = [turn.role, turn.content]
+    record = provenance_record(turn.provenance)
+    if record is not None:
+        items.append(record)
+    return items
 
 
 # -- helpers -----------------------------------------------------------------------------
@@ -128,14 +158,12 @@ def _same(cached: System, system: System) -> bool:
 
 
 def _state_at(system: System, path: list[Node], count: int) -> _Hash:
-    """The hash state after the first ``count`` turns of ``path``."""
+    """A copy of the hash state after the first ``count`` turns of ``path``."""
     head = path[count - 1]
     cached = getattr(head, "ident", None)
-    if cached is None or cached[2] is None or not _same(cached[0], system):
-        conversation_id(system, head)
-    state: _Hash | None = head.ident[2]
-    assert state is not None  # left on the head by conversation_id
-    return state.copy()
+    if cached is not None and cached[2] is not None and _same(cached[0], system):
+        return cached[2].copy()  # type: ignore[no-any-return]
+    return _hash(system, head).copy()
 
 
 def _resume(system: System, head: Node) -> tuple[list[Node], _Hash]:
@@ -179,14 +207,14 @@ def _encode(nodes: list[Node]) -> bytes:
         items[0::2] = [node.role for node in nodes]
         items[1::2] = [node.content for node in nodes]
     else:
-        items = []
-        for node, provenance in zip(nodes, provenances, strict=True):
-            items += (node.role, node.content)
-            record = provenance_record(provenance)
-            if record is not None:
-                items.append(record)
+        items = [item for node in nodes for item in turn_items(node)]
+    return b"," + _dumps(nodes, items)[1:-1]
+
+
+def _dumps(nodes: list[Node], items: list[Any]) -> bytes:
+    """``J(items)``, the items of ``nodes``; a turn JSON cannot hold is named in the error."""
     try:
-        data = orjson.dumps(items, default=encode_default, option=_SORT)
+        return orjson.dumps(items, default=encode_default, option=_SORT)
     except TypeError:
         for node in nodes:
             try:
@@ -198,4 +226,3 @@ def _encode(nodes: list[Node]) -> bytes:
                     f"$.messages[{node.length - 1}]",
                 ) from None
         raise
-    return b"," + data[1:-1]

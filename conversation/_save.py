@@ -48,6 +48,7 @@ __all__ = [
     "dump_conversation",
     "load_conversation",
     "provenance_record",
+    "read_turn",
     "turn_record",
 ]
 
@@ -162,13 +163,14 @@ def _load_turns(records: list[Any]) -> list[Node]:
         elif role == "assistant":
             parent = make_node(role, content, SYNTHETIC, parent)
         else:
-            turn = _read_turn(record, f"$.turns[{length - 1}]")
+            turn = read_turn(record, f"$.turns[{length - 1}]")
             parent = make_node(turn.role, turn.content, turn.provenance, parent)
         nodes.append(parent)
     return nodes
 
 
-def _read_turn(record: Any, path: str) -> Turn:
+def read_turn(record: Any, path: str) -> Turn:
+    """One saved turn record as a Turn; ``path`` names it in errors."""
     provenance = None
     if isinstance(record, dict) and "provenance" in record:
         if record.get("role") != "assistant":

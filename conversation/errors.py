@@ -21,6 +21,13 @@ to the classes)::
     ├── ToolCallError                         a tool raised (raise_errors=True); .tool_use
     ├── ExtractionError                       extract() could not read the output; .raw
     ├── ContinuationError                     continue_reply() cannot continue this reply
+    ├── StoreError                            a store cannot do what was asked
+    │   ├── StoreNotFoundError (LookupError)  no stored conversation has this id or name
+    │   │                                      (imported as conversation.store.NotFoundError)
+    │   ├── NotAStoreError                    the file or database is not a conversation store
+    │   ├── StoreVersionError                 a store written by a newer library; upgrade
+    │   ├── CorruptStoreError                 a row that cannot be read or does not hash to its id
+    │   └── StoreBusyError                    the database stayed locked past the timeout
     └── AdapterError                          raised by a transport (package adapters)
         ├── StreamNotConsumedError            stream.conversation read before the end
         ├── StreamInterruptedError            a stream was cut off; .conversation
@@ -67,12 +74,18 @@ __all__ = [
     "ArgumentError",
     "ContinuationError",
     "ConversationError",
+    "CorruptStoreError",
     "ExtractionError",
     "MalformedInputError",
     "MalformedReplyError",
+    "NotAStoreError",
     "RuleViolationError",
     "SaveFormatError",
     "SchemaError",
+    "StoreBusyError",
+    "StoreError",
+    "StoreNotFoundError",
+    "StoreVersionError",
     "ToolCallError",
     "ToolLoopError",
     "UnsupportedVersionError",
@@ -363,3 +376,27 @@ class AdapterError(ConversationError):
 class ContinuationError(ConversationError):
     """``continue_reply`` cannot send the partial reply back as a prefill (checked before
     sending: thinking on, a reply cut in a block that is not text, or only whitespace)."""
+
+
+class StoreError(ConversationError):
+    """A conversation store cannot do what was asked (see :mod:`conversation.store`)."""
+
+
+class StoreNotFoundError(StoreError, LookupError):
+    """No stored conversation has this id or name (``conversation.store.NotFoundError``)."""
+
+
+class NotAStoreError(StoreError):
+    """The file or database opened is not a conversation store (nor an empty one to make one)."""
+
+
+class StoreVersionError(StoreError):
+    """The store was written by a newer release of the library, with a schema this one lacks."""
+
+
+class CorruptStoreError(StoreError):
+    """A stored row cannot be read, or its content does not hash to the id it is kept under."""
+
+
+class StoreBusyError(StoreError):
+    """Other writers kept the database locked for longer than the store's timeout."""

@@ -1,0 +1,43 @@
+"""Conversation stores: trees of conversations kept by content id, shared prefixes once.
+
+A store saves a :class:`~conversation.Conversation` under its content id
+(:attr:`Conversation.id`) and loads it back equal: system, turns, provenance
+and metadata. Every turn is kept once, however many stored conversations
+share it, so branches cost only their own turns; names point at ids and move
+like git branches.
+
+:class:`SQLiteStore` is the embedded store (one file, stdlib ``sqlite3``); any
+class with the methods of :class:`Store` is a store too.
+
+>>> from conversation import Conversation
+>>> from conversation.store import SQLiteStore
+>>> store = SQLiteStore(":memory:")
+>>> c = Conversation().user("Plan a trip to Lisbon").assistant("Three days?")
+>>> a = store.save(c.user("Yes, three"), name="trip")
+>>> b = store.save(c.user("No, a week"))
+>>> store.children(c.id) == [a, b]
+True
+>>> store.close()
+"""
+
+from ..errors import (
+    CorruptStoreError,
+    NotAStoreError,
+    StoreBusyError,
+    StoreError,
+    StoreVersionError,
+)
+from ..errors import StoreNotFoundError as NotFoundError
+from ._protocol import Store
+from ._sqlite import SQLiteStore
+
+__all__ = [
+    "CorruptStoreError",
+    "NotAStoreError",
+    "NotFoundError",
+    "SQLiteStore",
+    "Store",
+    "StoreBusyError",
+    "StoreError",
+    "StoreVersionError",
+]

@@ -1,0 +1,540 @@
+"""SQLiteStore: the embedded conversation store, one file (or memory), stdlib ``sqlite3``.
+
+Writers serialize on SQLite's own lock: every save or delete is one
+``BEGIN IMMEDIATE`` transaction, so a process killed mid-save leaves the store
+as it was before that save, and threads or processes saving at once wait their
+turn (up to ``timeout`` seconds) instead of failing. A file store runs in WAL
+mode, so readers never wait for a writer.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import TracebackType
+from typing import Any, Self
+
+from .._conversation import Conversation
+from ..errors import (
+    CorruptStoreError,
+    MalformedInputError,
+    NotAStoreError,
+    StoreBusyError,
+    StoreError,
+    StoreVersionError,
+    type_name,
+)
+from ._rows import digest_of, metadata_row, not_found, rebuild, rows_to_save, stored_prefix
+from ._schema import CREATE, FORMAT, MIGRATIONS, SCHEMA_VERSION
+
+__all__ = ["SQLiteStore"]
+
+_PATH_ROWS = """
+WITH RECURSIVE path(seg, upto) AS (
+    SELECT ?, ?
+    UNION ALL
+    SELECT s.parent_seg, s.parent_pos FROM segments AS s JOIN path ON s.seg = path.seg
+    WHERE s.parent_seg IS NOT NULL
+)
+SELECT n.id, n.data FROM path JOIN nodes AS n ON n.seg = path.seg AND n.pos <= path.upto
+ORDER BY n.depth
+"""
+"""Every row from the root to the node at (seg, pos), one range read per segment."""
+
+_LEAVES = """
+SELECT n.id FROM segments AS s JOIN nodes AS n ON n.seg = s.seg AND n.pos = s.last
+WHERE NOT EXISTS (SELECT 1 FROM segments AS c WHERE c.parent_seg = s.seg AND c.parent_pos = s.last)
+"""
+
+_LEAVES_UNDER = """
+WITH RECURSIVE under(seg, start) AS (
+    SELECT ?, ?
+    UNION ALL
+    SELECT s.seg, 0 FROM segments AS s JOIN under
+    ON s.parent_seg = under.seg AND s.parent_pos >= under.start
+)
+SELECT n.id FROM under JOIN segments AS s ON s.seg = under.seg
+JOIN nodes AS n ON n.seg = s.seg AND n.pos = s.last
+WHERE NOT EXISTS (SELECT 1 FROM segments AS c WHERE c.parent_seg = s.seg AND c.parent_pos = s.last)
+ORDER BY s.seg
+"""
+
+_CHILDREN = """
+SELECT id FROM nodes WHERE seg = ? AND pos = ?
+UNION ALL
+SELECT n.id FROM segments AS s JOIN nodes AS n ON n.seg = s.seg AND n.pos = 0
+WHERE s.parent_seg = ? AND s.parent_pos = ?
+"""
+
+
+class SQLiteStore:
+    """A conversation store in one SQLite file (``":memory:"`` for one in memory).
+
+    Content-addressed: a turn is stored once however many saved conversations
+    share it, and saving a conversation one turn longer than a stored one
+    writes one turn. Use it as a context manager, or call :meth:`close`.
+
+    >>> from conversation import Conversation
+    >>> from conversation.store import SQLiteStore
+    >>> with SQLiteStore(":memory:") as store:
+    ...     c = Conversation(system="Be brief.").user("Hi").assistant("Hello!")
+    ...     saved = store.save(c, name="main")
+    ...     store.load("main") == c, store.load(c[:1].id) == c[:1]
+    (True, True)
+    """
+
+    def __init__(self, path: str | os.PathLike[str] = ":memory:", *, timeout: float = 30.0) -> None:
+        if not isinstance(path, str | os.PathLike):
+            raise MalformedInputError(
+                f"SQLiteStore takes a file path or ':memory:', got {type_name(path)}", "path"
+            )
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout < 0:
+            raise MalformedInputError(
+                f"timeout must be a number of seconds (>= 0), got {timeout!r}", "timeout"
+            )
+        self._path = os.fspath(path)
+        self._timeout = float(timeout)
+        self._lock = threading.RLock()
+        self._db: sqlite3.Connection | None = None
+        with self._errors("open"):
+            self._db = sqlite3.connect(
+                self._path, timeout=self._timeout, isolation_level=None, check_same_thread=False
+            )
+            try:
+                self._prepare(self._db)
+            except BaseException:
+                self._db.close()
+                self._db = None
+                raise
+
+    # -- the Store protocol -----------------------------------------------------------
+
+    def save(self, conversation: Conversation, name: str | None = None) -> str:
+        """Store ``conversation`` and return its id; with ``name``, point the name at it.
+
+        Writes only the turns the store does not hold yet, in one transaction.
+        Saving the same conversation again updates the metadata kept with it.
+        """
+        if not isinstance(conversation, Conversation):
+            raise MalformedInputError(
+                f"save takes a Conversation, got {type_name(conversation)}", "conversation"
+            )
+        if name is not None:
+            _check_name(name)
+        meta_digest, meta_data = metadata_row(conversation.metadata)
+        with self._write("save a conversation") as db:
+            meta = _metadata_id(db, meta_digest, meta_data)
+            stored = stored_prefix(conversation, lambda digest: _node(db, digest) is not None)
+            if stored < len(conversation):
+                _insert(db, conversation, stored, meta)
+            head = bytes.fromhex(conversation.id)  # known by now: hashed on the way
+            db.execute("INSERT OR REPLACE INTO heads (id, meta) VALUES (?, ?)", (head, meta))
+            if name is not None:
+                db.execute("INSERT OR REPLACE INTO names (name, id) VALUES (?, ?)", (name, head))
+        return head.hex()
+
+    def load(self, id_or_name: str) -> Conversation:
+        """The conversation stored under this id (or name), equal to the one saved.
+
+        Any prefix of a saved conversation loads by its id too. Its metadata is
+        the one saved with it, or, for a prefix never saved itself, the metadata
+        of the save that stored its last turn first.
+        """
+        with self._read("load a conversation") as db:
+            digest = _resolve(db, id_or_name)
+            row = _node(db, digest)
+            if row is None:
+                raise not_found(id_or_name)
+            seg, pos, depth, meta = row
+            found = db.execute("SELECT meta FROM heads WHERE id = ?", (digest,)).fetchone()
+            if found is not None:
+                meta = found[0]
+            rows = db.execute(_PATH_ROWS, (seg, pos)).fetchall()
+            meta_data = None
+            if meta is not None:
+                got = db.execute("SELECT data FROM metadata WHERE meta = ?", (meta,)).fetchone()
+                if got is None:
+                    raise CorruptStoreError(
+                        f"the metadata of conversation {digest.hex()} is missing from the store"
+                    )
+                meta_data = got[0]
+        if len(rows) != depth + 1:
+            raise CorruptStoreError(
+                f"conversation {digest.hex()} has {depth} turns, but {len(rows) - 1} are "
+                "stored on its path; restore the store from a backup"
+            )
+        return rebuild(digest, rows[0], rows[1:], meta_data)
+
+    def children(self, id: str) -> list[str]:
+        """Ids of the stored conversations one turn longer than ``id``, oldest first."""
+        with self._read("list children") as db:
+            seg, pos = _place(db, id)
+            found = db.execute(_CHILDREN, (seg, pos + 1, seg, pos)).fetchall()
+        return [digest.hex() for (digest,) in found]
+
+    def leaves(self, id: str | None = None) -> list[str]:
+        """Ids of the stored conversations nothing extends, under ``id`` or in the whole store.
+
+        In the order their branches were first stored; a conversation nothing
+        extends is its own only leaf.
+        """
+        with self._read("list leaves") as db:
+            if id is None:
+                found = db.execute(_LEAVES + " ORDER BY s.seg").fetchall()
+            else:
+                found = db.execute(_LEAVES_UNDER, _place(db, id)).fetchall()
+        return [digest.hex() for (digest,) in found]
+
+    def names(self) -> dict[str, str]:
+        """Every name and the id it points at, by name."""
+        with self._read("list names") as db:
+            found = db.execute("SELECT name, id FROM names ORDER BY name").fetchall()
+        return {name: digest.hex() for name, digest in found}
+
+    def delete(self, id_or_name: str) -> None:
+        """Remove a stored conversation, and the turns only it holds.
+
+        Names pointing at it go too. Turns that another stored conversation
+        holds stay: a conversation that others extend keeps all its turns, and
+        only stops being a saved head. Every other stored conversation still
+        loads, equal to what was saved.
+        """
+        with self._write("delete a conversation") as db:
+            digest = _resolve(db, id_or_name)
+            row = _node(db, digest)
+            if row is None:
+                raise not_found(id_or_name)
+            metas = {
+                meta for (meta,) in db.execute("SELECT meta FROM heads WHERE id = ?", (digest,))
+            }
+            db.execute("DELETE FROM heads WHERE id = ?", (digest,))
+            db.execute("DELETE FROM names WHERE id = ?", (digest,))
+            metas |= _prune(db, row[0], row[1])
+            for meta in metas - {None}:
+                _drop_unused_metadata(db, meta)
+
+    def __contains__(self, id_or_name: object) -> bool:
+        if not isinstance(id_or_name, str):
+            return False
+        with self._read("look up a conversation") as db:
+            try:
+                digest = _resolve(db, id_or_name)
+            except StoreError:
+                return False
+            return _node(db, digest) is not None
+
+    def close(self) -> None:
+        """Close the database connection; later calls raise :class:`StoreError`."""
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "" if self._db is not None else ", closed"
+        return f"<SQLiteStore {self._path!r}{state}>"
+
+    # -- connection and transactions ----------------------------------------------------
+
+    def _prepare(self, db: sqlite3.Connection) -> None:
+        """Make the database a store of this schema, or check that it is one."""
+        db.execute("PRAGMA foreign_keys = OFF")
+        if self._path != ":memory:" and not self._path.startswith("file::memory:"):
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")
+        with self._transaction(db, "IMMEDIATE"):
+            tables = {
+                name
+                for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            }
+            if "store_info" not in tables:
+                if tables:
+                    shown = ", ".join(sorted(tables)[:5])
+                    raise NotAStoreError(
+                        f"{self._path!r} is a SQLite database of something else (tables: "
+                        f"{shown}), not a conversation store; give SQLiteStore a new file"
+                    )
+                for statement in CREATE:
+                    db.execute(statement)
+                db.executemany(
+                    "INSERT INTO store_info (key, value) VALUES (?, ?)",
+                    [("format", FORMAT), ("schema", str(SCHEMA_VERSION))],
+                )
+                return
+            info = dict(db.execute("SELECT key, value FROM store_info").fetchall())
+            if info.get("format") != FORMAT:
+                raise NotAStoreError(
+                    f"{self._path!r} has a store_info table but is not a conversation store "
+                    f"(format {info.get('format')!r}); give SQLiteStore a new file"
+                )
+            version = _schema_version(info.get("schema"), self._path)
+            if version > SCHEMA_VERSION:
+                raise StoreVersionError(
+                    f"{self._path!r} was written with store schema {version}, newer than this "
+                    f"library reads (up to {SCHEMA_VERSION}); upgrade conversation-state"
+                )
+            while version < SCHEMA_VERSION:
+                for statement in MIGRATIONS[version]:
+                    db.execute(statement)
+                version += 1
+                db.execute("UPDATE store_info SET value = ? WHERE key = 'schema'", (str(version),))
+
+    @contextmanager
+    def _transaction(self, db: sqlite3.Connection, kind: str) -> Iterator[sqlite3.Connection]:
+        db.execute(f"BEGIN {kind}")
+        try:
+            yield db
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    @contextmanager
+    def _write(self, action: str) -> Iterator[sqlite3.Connection]:
+        """One write transaction: it waits for other writers, and is all or nothing."""
+        with self._lock, self._errors(action):
+            db = self._open()
+            with self._transaction(db, "IMMEDIATE"):
+                yield db
+
+    @contextmanager
+    def _read(self, action: str) -> Iterator[sqlite3.Connection]:
+        """One read transaction: its queries see one state of the store."""
+        with self._lock, self._errors(action):
+            db = self._open()
+            with self._transaction(db, "DEFERRED"):
+                yield db
+
+    def _open(self) -> sqlite3.Connection:
+        if self._db is None:
+            raise StoreError(f"the store {self._path!r} is closed; open a new SQLiteStore")
+        return self._db
+
+    @contextmanager
+    def _errors(self, action: str) -> Iterator[None]:
+        """SQLite's errors as the library's, naming the file and what was being done."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise _store_error(exc, action, self._path, self._timeout) from None
+
+
+# -- queries --------------------------------------------------------------------------------
+
+
+def _node(db: sqlite3.Connection, digest: bytes) -> tuple[int, int, int, int | None] | None:
+    found: tuple[int, int, int, int | None] | None = db.execute(
+        "SELECT seg, pos, depth, meta FROM nodes WHERE id = ?", (digest,)
+    ).fetchone()
+    return found
+
+
+def _place(db: sqlite3.Connection, id: str) -> tuple[int, int]:
+    """The (segment, position) of a stored id or name."""
+    row = _node(db, _resolve(db, id))
+    if row is None:
+        raise not_found(id)
+    return row[0], row[1]
+
+
+def _resolve(db: sqlite3.Connection, id_or_name: str) -> bytes:
+    """The digest a name points at, or that an id (or a unique 6+ digit prefix of one) spells."""
+    if not isinstance(id_or_name, str):
+        raise MalformedInputError(
+            f"a stored conversation is named by its id or a name (a str), got "
+            f"{type_name(id_or_name)}",
+            "id_or_name",
+        )
+    found = db.execute("SELECT id FROM names WHERE name = ?", (id_or_name,)).fetchone()
+    if found is not None:
+        return found[0]  # type: ignore[no-any-return]
+    digest = digest_of(id_or_name)
+    if digest is not None:
+        return digest
+    text = id_or_name.lower()
+    if 6 <= len(text) < 64 and all(c in "0123456789abcdef" for c in text):
+        low, high = bytes.fromhex(text.ljust(64, "0")), bytes.fromhex(text.ljust(64, "f"))
+        matches = db.execute(
+            "SELECT id FROM nodes WHERE id BETWEEN ? AND ? LIMIT 2", (low, high)
+        ).fetchall()
+        if len(matches) == 1:
+            return matches[0][0]  # type: ignore[no-any-return]
+        if matches:
+            raise MalformedInputError(
+                f"the id prefix {id_or_name!r} matches several stored conversations; give "
+                "more of the id",
+                "id_or_name",
+            )
+    raise not_found(id_or_name)
+
+
+def _metadata_id(db: sqlite3.Connection, digest: bytes, data: bytes) -> int | None:
+    """The row of this metadata (added when new); None for empty metadata."""
+    if data == b"{}":
+        return None
+    db.execute("INSERT OR IGNORE INTO metadata (digest, data) VALUES (?, ?)", (digest, data))
+    found = db.execute("SELECT meta FROM metadata WHERE digest = ?", (digest,)).fetchone()
+    return found[0]  # type: ignore[no-any-return]
+
+
+def _insert(
+    db: sqlite3.Connection, conversation: Conversation, stored: int, meta: int | None
+) -> None:
+    """Write the turns of ``conversation`` after its first ``stored`` (-1: the root too)."""
+    root, root_data, rows = rows_to_save(conversation, stored)
+    if stored < 0:
+        seg = _new_segment(db, None, None)
+        db.execute(
+            "INSERT INTO nodes (id, seg, pos, depth, data, meta) VALUES (?, ?, 0, 0, ?, ?)",
+            (root, seg, root_data, meta),
+        )
+        pos = 0
+    else:
+        parent = _node(db, bytes.fromhex(conversation[:stored].id))
+        if parent is None:
+            raise CorruptStoreError("a stored prefix vanished during a save")  # not reachable
+        seg, pos = parent[0], parent[1]
+        taken = db.execute("SELECT 1 FROM nodes WHERE seg = ? AND pos = ?", (seg, pos + 1))
+        if taken.fetchone() is not None:
+            seg, pos = _new_segment(db, seg, pos), -1
+    depth = max(stored, 0)
+    db.executemany(
+        "INSERT INTO nodes (id, seg, pos, depth, data, meta) VALUES (?, ?, ?, ?, ?, ?)",
+        [(digest, seg, pos + i, depth + i, data, meta) for i, (digest, data) in enumerate(rows, 1)],
+    )
+    db.execute("UPDATE segments SET last = ? WHERE seg = ?", (pos + len(rows), seg))
+
+
+def _new_segment(db: sqlite3.Connection, parent_seg: int | None, parent_pos: int | None) -> int:
+    cursor = db.execute(
+        "INSERT INTO segments (parent_seg, parent_pos, last) VALUES (?, ?, -1)",
+        (parent_seg, parent_pos),
+    )
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
+def _prune(db: sqlite3.Connection, seg: int, pos: int) -> set[int | None]:
+    """Delete the node at (seg, pos) and the ancestors no other stored conversation holds.
+
+    Stops at a node that another branch continues or that was saved itself.
+    Returns the metadata rows the deleted nodes referred to.
+    """
+    metas: set[int | None] = set()
+    while True:
+        if _has_children(db, seg, pos) or _is_head(db, seg, pos):
+            return metas
+        # In this segment, keep up to the nearest node below that is pinned.
+        pinned = db.execute(
+            "SELECT MAX(parent_pos) FROM segments WHERE parent_seg = ? AND parent_pos < ?",
+            (seg, pos),
+        ).fetchone()[0]
+        head_pinned = db.execute(
+            "SELECT MAX(n.pos) FROM heads AS h JOIN nodes AS n ON n.id = h.id "
+            "WHERE n.seg = ? AND n.pos < ?",
+            (seg, pos),
+        ).fetchone()[0]
+        keep = max(-1 if pinned is None else pinned, -1 if head_pinned is None else head_pinned)
+        metas |= {
+            meta
+            for (meta,) in db.execute(
+                "SELECT DISTINCT meta FROM nodes WHERE seg = ? AND pos > ? AND pos <= ?",
+                (seg, keep, pos),
+            )
+        }
+        db.execute("DELETE FROM nodes WHERE seg = ? AND pos > ? AND pos <= ?", (seg, keep, pos))
+        if keep >= 0:
+            db.execute("UPDATE segments SET last = ? WHERE seg = ?", (keep, seg))
+            return metas
+        parent = db.execute(
+            "SELECT parent_seg, parent_pos FROM segments WHERE seg = ?", (seg,)
+        ).fetchone()
+        db.execute("DELETE FROM segments WHERE seg = ?", (seg,))
+        if parent is None or parent[0] is None:
+            return metas
+        seg, pos = parent
+
+
+def _has_children(db: sqlite3.Connection, seg: int, pos: int) -> bool:
+    found = db.execute(
+        "SELECT EXISTS (SELECT 1 FROM nodes WHERE seg = ? AND pos = ?)"
+        " OR EXISTS (SELECT 1 FROM segments WHERE parent_seg = ? AND parent_pos = ?)",
+        (seg, pos + 1, seg, pos),
+    ).fetchone()
+    return bool(found[0])
+
+
+def _is_head(db: sqlite3.Connection, seg: int, pos: int) -> bool:
+    found = db.execute(
+        "SELECT EXISTS (SELECT 1 FROM heads AS h JOIN nodes AS n ON n.id = h.id"
+        " WHERE n.seg = ? AND n.pos = ?)",
+        (seg, pos),
+    ).fetchone()
+    return bool(found[0])
+
+
+def _drop_unused_metadata(db: sqlite3.Connection, meta: int) -> None:
+    db.execute(
+        "DELETE FROM metadata WHERE meta = ?"
+        " AND NOT EXISTS (SELECT 1 FROM nodes WHERE meta = ?)"
+        " AND NOT EXISTS (SELECT 1 FROM heads WHERE meta = ?)",
+        (meta, meta, meta),
+    )
+
+
+# -- names, versions, errors ------------------------------------------------------------------
+
+
+def _check_name(name: Any) -> None:
+    if not isinstance(name, str) or not name.strip():
+        raise MalformedInputError(f"a name must be a non-empty str, got {name!r}", "name")
+    if digest_of(name) is not None:
+        raise MalformedInputError(
+            f"the name {name!r} would read as a conversation id (64 hex digits); choose another",
+            "name",
+        )
+
+
+def _schema_version(value: str | None, path: str) -> int:
+    if value is None or not value.isdigit():
+        raise CorruptStoreError(
+            f"{path!r} is a conversation store without a valid schema version ({value!r}); "
+            "restore it from a backup"
+        )
+    return int(value)
+
+
+def _store_error(exc: sqlite3.Error, action: str, path: str, timeout: float) -> StoreError:
+    message = str(exc)
+    lowered = message.lower()
+    if "not a database" in lowered or "file is encrypted" in lowered:
+        return NotAStoreError(
+            f"{path!r} is not a SQLite database, so not a conversation store; give "
+            "SQLiteStore a new file or an existing store"
+        )
+    if "malformed" in lowered or "corrupt" in lowered:
+        return CorruptStoreError(
+            f"the SQLite file {path!r} is damaged ({message}) while trying to {action}; "
+            "restore it from a backup"
+        )
+    if "locked" in lowered or "busy" in lowered:
+        return StoreBusyError(
+            f"could not {action}: {path!r} stayed locked by other writers for {timeout:g} s; "
+            "retry, or open the store with a longer timeout"
+        )
+    return StoreError(f"could not {action} in {path!r}: SQLite said {message!r}")
