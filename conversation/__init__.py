@@ -30,14 +30,17 @@ from ._blocks import (
     URLSource,
 )
 from ._conversation import Conversation, split_payload
+from ._diff import Diff
 from ._json import FrozenDict, FrozenList
 from ._reply import Provenance, Reply, ReplyInfo, Usage
+from ._trim import estimate_tokens
 from ._turn import Role, Turn
 from ._wire import converter
 from .errors import (
     ActionError,
     AdapterError,
     ArgumentError,
+    BudgetError,
     ContinuationError,
     ConversationError,
     ExtractionError,
@@ -48,6 +51,7 @@ from .errors import (
     SchemaError,
     ToolCallError,
     ToolLoopError,
+    TurnIndexError,
     UnsupportedVersionError,
     Violation,
 )
@@ -63,10 +67,12 @@ __all__ = [
     "ArgumentError",
     "Base64Source",
     "Block",
+    "BudgetError",
     "ContentSource",
     "ContinuationError",
     "Conversation",
     "ConversationError",
+    "Diff",
     "Document",
     "ExtractionError",
     "FileSource",
@@ -95,6 +101,7 @@ __all__ = [
     "ToolResult",
     "ToolUse",
     "Turn",
+    "TurnIndexError",
     "URLSource",
     "UnknownBlock",
     "UnknownSource",
@@ -102,5 +109,6 @@ __all__ = [
     "Usage",
     "Violation",
     "converter",
+    "estimate_tokens",
     "split_payload",
 ]
