@@ -250,12 +250,7 @@ class Conversation:
             raise TypeError(
                 f"Conversation indices must be int or slice, not {type(index).__name__}"
             )
-        at = index + size if index < 0 else index
-        if head is None or not 0 <= at < size:
-            raise TurnIndexError(index, size)
-        if at == size - 1:
-            return head.turn
-        return head.ledger.turn_at(head, at)
+        return self._node_at(index, "c[i]").turn
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Conversation):
@@ -351,7 +346,7 @@ class Conversation:
 
     def _node_at(self, index: int, where: str) -> Node:
         """The chain node of turn ``index`` (negative from the end), or TurnIndexError."""
-        if isinstance(index, bool) or not isinstance(index, int):
+        if not isinstance(index, int):
             raise MalformedInputError(
                 f"{where} takes a turn index, an int, got {type_name(index)} {quote(index)}",
                 "index",
