@@ -107,7 +107,7 @@ class Diff:
     right_system: System = attrs.field(kw_only=True)
 
     def __bool__(self) -> bool:
-        return bool(self.left or self.right) or self.left_system != self.right_system
+        return bool(self.left or self.right) or self._systems()
 
     def __str__(self) -> str:
         shared = self._shared() if self else f"no differences: {self._shared()}"
@@ -129,6 +129,7 @@ class Diff:
         return f"<Diff {', '.join(parts)}>"
 
     def _systems(self) -> bool:
+        """True when the two system prompts differ."""
         return self.left_system != self.right_system
 
     def _shared(self) -> str:
