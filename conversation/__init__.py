@@ -30,14 +30,17 @@ from ._blocks import (
     URLSource,
 )
 from ._conversation import Conversation, split_payload
+from ._diff import Diff
 from ._json import FrozenDict, FrozenList
 from ._reply import Provenance, Reply, ReplyInfo, Usage
+from ._trim import estimate_tokens
 from ._turn import Role, Turn
 from ._wire import converter
 from .errors import (
     ActionError,
     AdapterError,
     ArgumentError,
+    BudgetError,
     ContinuationError,
     ConversationError,
     CorruptStoreError,
@@ -54,6 +57,7 @@ from .errors import (
     StoreVersionError,
     ToolCallError,
     ToolLoopError,
+    TurnIndexError,
     UnsupportedVersionError,
     Violation,
 )
@@ -69,11 +73,13 @@ __all__ = [
     "ArgumentError",
     "Base64Source",
     "Block",
+    "BudgetError",
     "ContentSource",
     "ContinuationError",
     "Conversation",
     "ConversationError",
     "CorruptStoreError",
+    "Diff",
     "Document",
     "ExtractionError",
     "FileSource",
@@ -107,6 +113,7 @@ __all__ = [
     "ToolResult",
     "ToolUse",
     "Turn",
+    "TurnIndexError",
     "URLSource",
     "UnknownBlock",
     "UnknownSource",
@@ -114,5 +121,6 @@ __all__ = [
     "Usage",
     "Violation",
     "converter",
+    "estimate_tokens",
     "split_payload",
 ]

@@ -267,11 +267,6 @@ class Ledger:
         with self.lock:
             self.nodes = nodes
 
-    def turn_at(self, head: Node, index: int) -> Turn:
-        with self.lock:
-            self._align(head)
-            return self.nodes[index].turn
-
     def node_at(self, head: Node, index: int) -> Node:
         with self.lock:
             self._align(head)

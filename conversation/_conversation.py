@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NoReturn, overload
 
 import attrs
@@ -11,11 +11,13 @@ import orjson
 from ._blocks import Block, Text
 from ._build import new as _new
 from ._chain import Node, chain_equal, chain_hash, make_node, node_of
+from ._diff import Diff, common_node, turns_after
 from ._ids import conversation_id
 from ._json import EMPTY, FrozenDict, freeze
 from ._options import NOT_OPTIONS, REQUEST_FIELDS, encode_front
 from ._reply import SYNTHETIC, Reply, ReplyModel, Usage, make_provenance, unfinished
 from ._rules import INITIAL, finish, in_payload_order
+from ._trim import trim
 from ._turn import Turn, canonical
 from ._wire import (
     coerce_blocks,
@@ -25,7 +27,14 @@ from ._wire import (
     system_from_wire,
     turn_from_wire,
 )
-from .errors import MalformedInputError, RuleViolationError, Violation, quote, type_name
+from .errors import (
+    MalformedInputError,
+    RuleViolationError,
+    TurnIndexError,
+    Violation,
+    quote,
+    type_name,
+)
 
 __all__ = ["REQUEST_FIELDS", "Conversation", "split_payload"]
 
@@ -212,13 +221,7 @@ class Conversation:
             raise TypeError(
                 f"Conversation indices must be int or slice, not {type(index).__name__}"
             )
-        if index < 0:
-            index += size
-        if head is None or not 0 <= index < size:
-            raise IndexError(f"turn index {index} out of range for a conversation of {size} turns")
-        if index == size - 1:
-            return head.turn
-        return head.ledger.turn_at(head, index)
+        return self._node_at(index, "c[i]").turn
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Conversation):
@@ -256,6 +259,75 @@ class Conversation:
 
     def __reduce__(self) -> tuple[Any, tuple[str]]:
         return (Conversation.loads, (self.dumps(),))
+
+    # -- branches -------------------------------------------------------------------
+
+    def edit(
+        self, index: int, content: str | Block | Mapping[str, Any] | Iterable[Any]
+    ) -> Conversation:
+        """A new branch: ``c[:index]`` plus a turn of ``c[index]``'s role holding ``content``.
+
+        ``content`` is taken as :meth:`user` / :meth:`assistant` take it; an
+        assistant turn written here is synthetic. ``index`` counts from the end
+        when negative; out of range it raises :class:`TurnIndexError`.
+        """
+        node = self._node_at(index, "edit")
+        before = self._with_head(node.parent)
+        return before.user(content) if node.role == "user" else before.assistant(content)
+
+    def common_prefix(self, other: Conversation) -> Conversation:
+        """The longest ``c[:k]`` whose turns ``other`` begins with too (shared, not copied).
+
+        It keeps this conversation's system prompt and metadata, also when
+        ``other``'s differ (:meth:`diff` shows a system prompt that differs).
+        """
+        return self._with_head(common_node(self._head, _other(other, "common_prefix")._head))
+
+    def diff(self, other: Conversation) -> Diff:
+        """How ``other`` differs from this conversation: the :class:`Diff` of the two.
+
+        ``str()`` of it reads well: the shared part summarised, then each side's turns.
+        """
+        common = self.common_prefix(other)
+        size = len(common)
+        return Diff(
+            common,
+            turns_after(self._head, size),
+            turns_after(other._head, size),
+            left_system=self._header.system,
+            right_system=other._header.system,
+        )
+
+    def trim(self, budget: int, count: Callable[[Conversation], int] | None = None) -> Conversation:
+        """The latest part of this conversation that fits ``budget`` tokens by ``count``.
+
+        Whole turns are dropped from the start; the result is this conversation
+        when it fits, else it begins with a user turn that answers no tool call,
+        so a tool_use keeps its tool_result and signed thinking blocks are kept
+        as they are. The system prompt is kept, and counted. ``count`` takes a
+        Conversation and returns its tokens (``partial(adapter.count_tokens,
+        model=...)``), is called O(log n) times, and must grow with the turns
+        kept; without one, :func:`estimate_tokens` counts offline. Raises
+        :class:`BudgetError` when not even the shortest part it may keep fits.
+        """
+        head = self._head
+        return trim(
+            self, [] if head is None else head.ledger.path(head), self._with_head, budget, count
+        )
+
+    def _node_at(self, index: int, where: str) -> Node:
+        """The chain node of turn ``index`` (negative from the end), or TurnIndexError."""
+        if not isinstance(index, int):
+            raise MalformedInputError(
+                f"{where} takes a turn index, an int, got {type_name(index)} {quote(index)}",
+                "index",
+            )
+        head = self._head
+        size = 0 if head is None else head.length
+        at = index + size if index < 0 else index
+        if head is None or not 0 <= at < size:
+            raise TurnIndexError(index, size)
+        return head if at == size - 1 else head.ledger.node_at(head, at)
 
     # -- the wire -------------------------------------------------------------------
 
@@ -437,6 +509,15 @@ def _make(head: Node | None, header: _Header) -> Conversation:
     _set_head(conversation, head)
     _set_header(conversation, header)
     return conversation
+
+
+def _other(other: object, where: str) -> Conversation:
+    """``other``, checked to be a Conversation (the argument of ``where``)."""
+    if not isinstance(other, Conversation):
+        raise MalformedInputError(
+            f"{where} takes a Conversation, got {type_name(other)} {quote(other)}", "other"
+        )
+    return other
 
 
 def _metadata_arg(metadata: Mapping[str, Any] | None) -> FrozenDict:

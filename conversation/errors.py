@@ -21,6 +21,8 @@ to the classes)::
     ├── ToolCallError                         a tool raised (raise_errors=True); .tool_use
     ├── ExtractionError                       extract() could not read the output; .raw
     ├── ContinuationError                     continue_reply() cannot continue this reply
+    ├── TurnIndexError (IndexError)           no turn at that index (c[i], edit); .index, .length
+    ├── BudgetError                           trim() found no part that fits; .budget, .smallest
     ├── StoreError                            a store cannot do what was asked
     │   ├── StoreNotFoundError (LookupError)  no stored conversation has this id or name
     │   │                                      (imported as conversation.store.NotFoundError)
@@ -72,6 +74,7 @@ __all__ = [
     "ActionError",
     "AdapterError",
     "ArgumentError",
+    "BudgetError",
     "ContinuationError",
     "ConversationError",
     "CorruptStoreError",
@@ -88,6 +91,7 @@ __all__ = [
     "StoreVersionError",
     "ToolCallError",
     "ToolLoopError",
+    "TurnIndexError",
     "UnsupportedVersionError",
     "Violation",
     "a_or_an",
@@ -376,6 +380,53 @@ class AdapterError(ConversationError):
 class ContinuationError(ConversationError):
     """``continue_reply`` cannot send the partial reply back as a prefill (checked before
     sending: thinking on, a reply cut in a block that is not text, or only whitespace)."""
+
+
+class TurnIndexError(ConversationError, IndexError):
+    """A turn index outside the conversation (``c[i]``, ``c.edit(i, ...)``).
+
+    ``index`` is the index as given, ``length`` the number of turns; as an
+    ``IndexError`` it is caught where a list's would be.
+    """
+
+    def __init__(self, index: int, length: int) -> None:
+        self.index = index
+        self.length = length
+        valid = (
+            "the conversation has no turns"
+            if length == 0
+            else f"valid indexes are {-length} to {length - 1}"
+        )
+        noun = "turn" if length == 1 else "turns"
+        super().__init__(
+            f"turn index {index} is out of range for a conversation of {length} {noun}; {valid}"
+        )
+
+
+class BudgetError(ConversationError):
+    """``trim(budget)`` found no part of the conversation that fits ``budget`` tokens.
+
+    ``smallest`` is the size (as the count measured it) of the shortest part
+    trim may keep, ``turns`` its number of turns: the budget must be at least
+    ``smallest``, or those turns shorter.
+    """
+
+    def __init__(self, budget: int, smallest: int, turns: int, *, whole: bool) -> None:
+        self.budget = budget
+        self.smallest = smallest
+        self.turns = turns
+        noun = "turn" if turns == 1 else "turns"
+        part = (
+            f"the whole conversation ({turns} {noun}; no later turn is a user turn that is not "
+            "a tool_result answer, where a kept part could begin)"
+            if whole
+            else f"the last {turns} {noun}, from the last user turn that is not a tool_result "
+            "answer"
+        )
+        super().__init__(
+            f"nothing fits a budget of {budget:,} tokens: the shortest part trim may keep, "
+            f"{part}, counts {smallest:,}; raise the budget or shorten those turns"
+        )
 
 
 class StoreError(ConversationError):

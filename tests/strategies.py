@@ -89,6 +89,7 @@ __all__ = [
     "subclassed",
     "text_cases",
     "thinking_cases",
+    "tool_loops",
     "tool_result_cases",
     "tool_use_cases",
     "type_names",
@@ -855,6 +856,43 @@ def conversation_cases(
 def conversations(**kwargs: Any) -> st.SearchStrategy[Conversation]:
     """A conversation the API would accept (arguments as for :func:`conversation_cases`)."""
     return conversation_cases(**kwargs).map(lambda c: c.conversation)
+
+
+@st.composite
+def tool_loops(draw: st.DrawFn, *, max_exchanges: int = 8) -> Conversation:
+    """A valid conversation of exchanges, many of them tool loops with thinking.
+
+    Each exchange is a plain user turn (now and then two in a row), then either
+    an answer or a loop: assistant turns holding thinking or redacted_thinking
+    blocks and tool_use calls, each answered by a user turn of tool_result
+    blocks (now and then with text after them), and a final answer. The last
+    exchange may stop inside its loop, after a call or after its answer.
+    """
+    c = Conversation(system=draw(st.none() | _nonblank_text))
+    calls = 0
+    exchanges = draw(st.integers(1, max_exchanges))
+    for exchange in range(exchanges):
+        c = c.user(draw(_nonblank_text))
+        if draw(_one_in_four) == 0:
+            c = c.user([draw(_nonblank_text), draw(_nonblank_text)])
+        for _ in range(draw(st.integers(0, 3))):
+            signed = draw(
+                st.lists(thinking_cases() | redacted_thinking_cases(), max_size=2).map(
+                    lambda cases: [case.obj for case in cases]
+                )
+            )
+            ids = [f"toolu_{calls + i:04d}" for i in range(draw(st.integers(1, 2)))]
+            calls += len(ids)
+            c = c.assistant([*signed, *(ToolUse(i, "lookup", {"n": calls}) for i in ids)])
+            if exchange == exchanges - 1 and draw(_one_in_four) == 0:
+                return c  # stopped after a call: the tools have not run yet
+            results: list[Any] = [ToolResult(i, draw(_nonblank_text)) for i in ids]
+            if draw(_one_in_four) == 0:
+                results.append(Text(draw(_nonblank_text)))
+            c = c.user(results)
+        signed = draw(st.lists(thinking_cases(), max_size=1).map(lambda cs: [x.obj for x in cs]))
+        c = c.assistant([*signed, Text(draw(_nonblank_text).rstrip() or "ok")])
+    return c
 
 
 # --- request options --------------------------------------------------------------------------

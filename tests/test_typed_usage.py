@@ -10,16 +10,19 @@ a user's file, outside the project, so it must import nothing from ``tests``.
 from __future__ import annotations
 
 import base64
+from functools import partial
 from types import MappingProxyType
 
 from anthropic.types import CacheControlEphemeralParam, TextBlockParam
 
 from adapters import Adapter, MessageStream, StreamingAdapter
+from adapters.anthropic import AnthropicAdapter
 from adapters.scripted import FunctionAdapter, ScriptedAdapter
 from conversation import (
     Base64Source,
     ContentSource,
     Conversation,
+    Diff,
     Document,
     FileSource,
     FrozenDict,
@@ -36,6 +39,7 @@ from conversation import (
     UnknownBlock,
     UnknownSource,
     URLSource,
+    estimate_tokens,
 )
 
 EPHEMERAL = {"type": "ephemeral"}
@@ -152,3 +156,18 @@ def test_offline_adapters_are_streaming_adapters() -> None:
         )
         with stream:
             assert "".join(stream.text_stream) == "Hi!"
+
+
+def trimmed_by_the_api(chat: Conversation, claude: AnthropicAdapter) -> Conversation:
+    """The count a user reaches for: the adapter's count_tokens, its options bound."""
+    return chat.trim(100_000, count=partial(claude.count_tokens, model="claude-sonnet-4-5"))
+
+
+def test_branches_and_trim_are_typed() -> None:
+    """edit, diff and trim return what they say; trim takes any count of a Conversation."""
+    chat = Conversation().user("Hi").assistant("Hello").user("Bye")
+    diff: Diff = chat.diff(chat.edit(-1, [Text("Ciao")]))
+    assert diff.right[0].text == "Ciao"
+    assert chat.trim(1_000, count=len) is chat
+    assert chat.trim(1_000, count=estimate_tokens) is chat
+    assert callable(trimmed_by_the_api)

@@ -8,7 +8,9 @@ handing back a half-updated one).
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 import pytest
@@ -409,6 +411,24 @@ class TestCountTokens:
         async with adapter:
             assert await adapter.acount_tokens(CHAT, **OPTIONS) == 9
         assert len(fake_api.requests) == 2
+
+    def test_trim_by_the_apis_count(
+        self, adapter: AnthropicAdapter, fake_api: FakeMessagesAPI
+    ) -> None:
+        """trim asks the API to count, about log2(n) times, and keeps the longest part
+        that fits by the API's count (the fake answers a body's bytes // 4)."""
+        c = Conversation(system="Be brief.")
+        for i in range(200):
+            c = c.user(f"question {i}").assistant(f"answer {i}")
+        kept = c.trim(1000, count=partial(adapter.count_tokens, model=MODEL))
+        requests = fake_api.requests
+        assert len(requests) <= math.ceil(math.log2(len(c))) + 3
+        assert {r.path for r in requests} == {"/v1/messages/count_tokens"}
+        assert requests[0].body == c.to_json(model=MODEL)
+        assert len(kept.to_json(model=MODEL)) // 4 <= 1000
+        assert kept.turns == c.turns[len(c) - len(kept) :]
+        longer = c[:0].extend(c.turns[len(c) - len(kept) - 2 :])
+        assert len(longer.to_json(model=MODEL)) // 4 > 1000
 
 
 class TestContinue:
