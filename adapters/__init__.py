@@ -3,7 +3,9 @@
 Every adapter has ``send(conversation, **options)`` and ``asend``; streaming
 ones also ``stream`` and ``astream``, which yield the events of
 ``adapters._events``. :mod:`adapters.scripted` answers without a network, for
-tests; ``adapters.anthropic`` speaks to the Anthropic Messages API.
+tests; ``adapters.anthropic`` speaks to the Anthropic Messages API;
+:mod:`adapters.record` records any adapter's exchanges to a cassette and
+replays them offline.
 
 >>> from conversation import Conversation
 >>> from adapters import ScriptedAdapter
@@ -24,6 +26,8 @@ from ._events import (
 )
 from .errors import (
     AdapterError,
+    CassetteFormatError,
+    CassetteMissError,
     ScriptExhaustedError,
     StreamInterruptedError,
     StreamNotConsumedError,
@@ -36,6 +40,8 @@ __all__ = [
     "AsyncMessageStream",
     "BlockStart",
     "BlockStop",
+    "CassetteFormatError",
+    "CassetteMissError",
     "FunctionAdapter",
     "InputJsonDelta",
     "MessageStart",

@@ -14,6 +14,8 @@ from conversation import AdapterError, Conversation
 
 __all__ = [
     "AdapterError",
+    "CassetteFormatError",
+    "CassetteMissError",
     "ScriptExhaustedError",
     "StreamInterruptedError",
     "StreamNotConsumedError",
@@ -59,3 +61,44 @@ class ScriptExhaustedError(AdapterError):
             f"another (its last user message: {last_user}). Script one more reply, or find "
             "why the code under test sends more requests than expected."
         )
+
+
+class CassetteMissError(AdapterError, LookupError):
+    """A request a cassette has no recorded answer for, in a mode that may not record it.
+
+    ``kind`` is the request's kind (``send``, ``stream``, ``count_tokens``),
+    ``request`` its body as it would be recorded, ``path`` the cassette, and
+    ``differences`` what sets it apart from the closest recorded request
+    (``messages[3].content[0].text: 'x' != 'y'``), empty when nothing was
+    recorded. The message names that request's line and says how to record.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: str,
+        request: dict[str, Any],
+        path: str,
+        differences: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.request = request
+        self.path = path
+        self.differences = differences
+
+
+class CassetteFormatError(AdapterError, ValueError):
+    """A cassette file (or one line of it) that is not in the cassette format.
+
+    ``path`` is the file and ``line`` the line number (from 1; 0 for the file
+    as a whole). The message says what was expected there.
+    """
+
+    def __init__(self, reason: str, *, path: str, line: int = 0) -> None:
+        self.reason = reason
+        self.path = path
+        self.line = line
+        where = f"{path}:{line}" if line else path
+        super().__init__(f"{where}: {reason}")

@@ -34,6 +34,9 @@ to the classes)::
         ├── StreamNotConsumedError            stream.conversation read before the end
         ├── StreamInterruptedError            a stream was cut off; .conversation
         ├── ScriptExhaustedError              a ScriptedAdapter ran out of replies
+        ├── CassetteMissError (LookupError)   a request the cassette has no answer for
+        │                                      (adapters.record); .differences
+        ├── CassetteFormatError (ValueError)  a cassette line that cannot be read; .line
         └── AnthropicError                    adapters.anthropic; .status_code, .request_id
             ├── MissingAPIKeyError            no api_key and ANTHROPIC_API_KEY unset
             ├── APIStatusError                the API answered with an error status

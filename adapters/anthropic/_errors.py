@@ -21,12 +21,12 @@ prints) can hold it, as they can for any client.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 import httpx
 
+from adapters._secrets import redact
 from conversation import AdapterError
 from conversation.errors import clip
 
@@ -56,21 +56,10 @@ __all__ = [
     "scrub_request",
 ]
 
-REDACTED: Final = "[redacted]"
-_KEY_SHAPE: Final = re.compile(r"sk-ant-[A-Za-z0-9_\-]{6,}")
 _SENSITIVE_HEADERS: Final = frozenset(
     {"x-api-key", "authorization", "proxy-authorization", "cookie", "set-cookie"}
 )
-_MIN_SECRET: Final = 4  # shorter "secrets" would scrub ordinary words
 _CLIP: Final = 500
-
-
-def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """``text`` with each of ``secrets`` and anything shaped like an Anthropic key replaced."""
-    for secret in secrets:
-        if len(secret) >= _MIN_SECRET:
-            text = text.replace(secret, REDACTED)
-    return _KEY_SHAPE.sub(REDACTED, text)
 
 
 def scrub_request(request: httpx.Request, secrets: Iterable[str] = ()) -> httpx.Request:
