@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import attrs
 
@@ -60,13 +60,18 @@ class CassetteFixture:
         makes one (``AnthropicAdapter`` itself, a lambda), called only when
         this run records, so a replaying run needs no API key and no network.
         """
-        fallback = None
-        if self.records and inner is not None:
-            fallback = inner() if isinstance(inner, type) or not hasattr(inner, "send") else inner
+        fallback = _made(inner) if self.records and inner is not None else None
         return ReplayAdapter(
             self.path,
-            fallback,  # type: ignore[arg-type]
+            fallback,
             mode=self.mode,
             default_options=default_options,
             allow_repeats=allow_repeats,
         )
+
+
+def _made(inner: Adapter | Callable[[], Adapter]) -> Adapter:
+    """``inner`` if it is an adapter, else what calling it makes (a class is called)."""
+    if isinstance(inner, type) or not hasattr(inner, "send"):
+        return cast("Callable[[], Adapter]", inner)()
+    return cast(Adapter, inner)
