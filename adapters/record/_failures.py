@@ -40,7 +40,6 @@ from ._replies import reply_of
 
 __all__ = ["Failure", "capture", "find_class", "restore"]
 
-_DROPPED = ("conversation",)
 _EMPTIED = ("headers",)
 
 
@@ -60,11 +59,24 @@ class Failure:
     cause: Failure | None = None
 
 
+_NOT_ERRORS = (StopIteration, StopAsyncIteration)
+"""Built-in exceptions that steer iteration rather than report a failure."""
+
+RESERVED = frozenset({"conversation"})
+"""Attribute names a recorded error's ``fields`` may not hold (set from ``partial``)."""
+
+
+def _builtin_error(cls: type[BaseException]) -> bool:
+    return (
+        cls.__module__ == "builtins"
+        and issubclass(cls, Exception)
+        and not issubclass(cls, _NOT_ERRORS)
+    )
+
+
 def recordable(exc: BaseException) -> bool:
     """Whether ``exc`` is an outcome of a request (a transport's error), so worth recording."""
-    if isinstance(exc, AdapterError | MalformedReplyError):
-        return True
-    return isinstance(exc, Exception) and type(exc).__module__ == "builtins"
+    return isinstance(exc, AdapterError | MalformedReplyError) or _builtin_error(type(exc))
 
 
 def capture(exc: BaseException, before: Conversation) -> Failure | None:
@@ -77,7 +89,7 @@ def capture(exc: BaseException, before: Conversation) -> Failure | None:
         return None
     fields: dict[str, Any] = {}
     for name, value in vars(exc).items():
-        if name.startswith("_") or name in _DROPPED:
+        if name.startswith("_") or name in RESERVED:
             continue
         if name in _EMPTIED:
             fields[name] = {}
@@ -134,7 +146,9 @@ def find_class(module: str, name: str) -> type[BaseException] | None:
     """
     if module == "builtins":
         found = getattr(builtins, name, None)
-        return found if isinstance(found, type) and issubclass(found, Exception) else None
+        if isinstance(found, type) and issubclass(found, BaseException) and _builtin_error(found):
+            return found
+        return None
     for attempt in range(2):
         for cls in _subclasses(ConversationError):
             if cls.__module__ == module and cls.__qualname__ == name:

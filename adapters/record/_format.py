@@ -65,11 +65,11 @@ from adapters._events import (
     ThinkingDelta,
 )
 from adapters._secrets import redact
-from adapters.errors import CassetteFormatError
+from adapters.errors import CassetteFormatError, StreamInterruptedError
 from conversation import Block, ConversationError, Reply, converter
 from conversation.errors import quote
 
-from ._failures import Failure, find_class
+from ._failures import RESERVED, Failure, find_class
 
 __all__ = [
     "FORMAT",
@@ -347,7 +347,12 @@ def _failure(line: _Line, value: Any, where: str, depth: int) -> Failure:
             "built-in exception or a ConversationError subclass of a loaded package "
             "(import the module that defines it first)",
         )
+    reserved = sorted(name for name in fields if name.startswith("_") or name in RESERVED)
+    if reserved:
+        raise line.error(f"{where}.fields", f"{quote(reserved[0])} cannot be a recorded field")
     carries = "partial" in data
+    if issubclass(cls, StreamInterruptedError) and not carries:
+        raise line.error(where, f"a recorded {name} needs its partial reply (or null)")
     partial = data.get("partial")
     reply = None
     if partial is not None:

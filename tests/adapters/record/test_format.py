@@ -166,6 +166,33 @@ VALID = json.dumps(
             2,
             "the recorded error class subprocess.Popen is not known here",
         ),
+        (
+            [
+                HEADER,
+                '{"kind":"send","request":{},"error":{"type":"StopIteration",'
+                '"module":"builtins","message":"x"}}',
+            ],
+            2,
+            "builtins.StopIteration is not known here",
+        ),
+        (
+            [
+                HEADER,
+                '{"kind":"send","request":{},"error":{"type":"TimeoutError","module":"builtins",'
+                '"message":"x","fields":{"conversation":1}}}',
+            ],
+            2,
+            "error.fields: 'conversation' cannot be a recorded field",
+        ),
+        (
+            [
+                HEADER,
+                '{"kind":"stream","request":{},"events":[],"error":{"type":'
+                '"StreamInterruptedError","module":"adapters.errors","message":"cut"}}',
+            ],
+            2,
+            "a recorded StreamInterruptedError needs its partial reply",
+        ),
     ],
 )
 def test_a_bad_cassette_is_refused_naming_the_line_and_problem(

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters import CassetteMissError
+from adapters import AdapterError, CassetteMissError, StreamingAdapter
 from adapters.record import RECORD_MODES, RecordingAdapter, ReplayAdapter
 from adapters.scripted import ScriptedAdapter
 from conversation import Conversation, ConversationError, MalformedInputError
@@ -245,3 +245,17 @@ def test_the_repr_names_the_cassette_mode_and_adapter(cassette_path: Path) -> No
     text = repr(ReplayAdapter(cassette_path, ScriptedAdapter([])))
     assert str(cassette_path) in text
     assert "mode='new_episodes' over ScriptedAdapter: 2 exchanges" in text
+
+
+def test_they_are_streaming_adapters(cassette_path: Path) -> None:
+    record(cassette_path, "one")
+    assert isinstance(ReplayAdapter(cassette_path), StreamingAdapter)
+    assert isinstance(RecordingAdapter(ScriptedAdapter([]), cassette_path), StreamingAdapter)
+
+
+def test_a_request_the_adapter_behind_cannot_answer_says_so(cassette_path: Path) -> None:
+    """ScriptedAdapter counts no tokens: nothing to record, and the error names the method."""
+    rec = RecordingAdapter(ScriptedAdapter(["ok"]), cassette_path)
+    with pytest.raises(AdapterError, match=r"ScriptedAdapter has no count_tokens\(\) method"):
+        rec.count_tokens(HI, **OPTIONS)
+    assert not cassette_path.exists()
