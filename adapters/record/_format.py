@@ -274,11 +274,7 @@ def decode_exchange(text: bytes, path: str, number: int) -> Exchange:
         raise line.error("the exchange", f"a {kind} needs one of {', '.join(sorted(outcomes))}")
     if len(given) > 1 and given != {"events", "error"}:
         raise line.error("the exchange", f"a {kind} has one of {', '.join(sorted(outcomes))}")
-    reply = (
-        line.read("reply", Reply.from_wire, line.obj(data["reply"], "reply"))
-        if ("reply" in data)
-        else None
-    )
+    reply = _reply(line, data["reply"], "reply") if "reply" in data else None
     events = _events(line, data["events"], ended="error" not in data) if "events" in data else None
     tokens = line.count(data["input_tokens"], "input_tokens") if "input_tokens" in data else None
     error = _failure(line, data["error"], "error", 0) if "error" in data else None
@@ -320,8 +316,13 @@ def _event_field(line: _Line, name: str, value: Any, where: str) -> Any:
     if name == "block":
         return line.read(where, _block, line.obj(value, where))
     if name == "reply":
-        return line.read(where, Reply.from_wire, line.obj(value, where))
+        return _reply(line, value, where)
     return line.text(value, where)
+
+
+def _reply(line: _Line, value: Any, where: str) -> Reply:
+    reply: Reply = line.read(where, Reply.from_wire, line.obj(value, where))
+    return reply
 
 
 def _block(data: dict[str, Any]) -> Block:
@@ -347,18 +348,14 @@ def _failure(line: _Line, value: Any, where: str, depth: int) -> Failure:
             "built-in exception or a ConversationError subclass of a loaded package "
             "(import the module that defines it first)",
         )
-    reserved = sorted(name for name in fields if name.startswith("_") or name in RESERVED)
+    reserved = sorted(key for key in fields if key.startswith("_") or key in RESERVED)
     if reserved:
         raise line.error(f"{where}.fields", f"{quote(reserved[0])} cannot be a recorded field")
     carries = "partial" in data
     if issubclass(cls, StreamInterruptedError) and not carries:
         raise line.error(where, f"a recorded {name} needs its partial reply (or null)")
     partial = data.get("partial")
-    reply = None
-    if partial is not None:
-        reply = line.read(
-            f"{where}.partial", Reply.from_wire, line.obj(partial, f"{where}.partial")
-        )
+    reply = None if partial is None else _reply(line, partial, f"{where}.partial")
     cause = None
     if "cause" in data:
         if depth >= _MAX_CAUSES:
