@@ -263,7 +263,8 @@ async def areplay_many(
     Returns one :class:`ReplayResult` per conversation, in the order given.
     An ``Exception`` replaying one dialogue is kept as its result's ``error``
     and the others go on; retrying is the adapter's job. Anything else (a
-    ``KeyboardInterrupt``, a cancellation) stops the run.
+    ``KeyboardInterrupt``, a cancellation) stops the run and is raised as
+    itself (the first one, when several dialogues stopped at once).
 
     ``store``: each finished branch is saved as it completes, under
     ``replay/<settings>/<original id>`` (see ``conversation._replay_store``),
@@ -313,9 +314,8 @@ async def areplay_many(
             for _ in range(min(concurrency, len(originals))):
                 group.start_soon(worker, queue)
     except BaseExceptionGroup as group_error:
-        if len(group_error.exceptions) == 1:
-            raise group_error.exceptions[0] from None
-        raise
+        # What stopped the run, as itself: the first, when several workers stopped at once.
+        raise group_error.exceptions[0] from None
     finally:
         bar.close()
     return [result for result in results if result is not None]
@@ -342,7 +342,7 @@ def _originals(conversations: object) -> list[Conversation]:
     for index, item in enumerate(originals):
         if not isinstance(item, Conversation):
             raise MalformedInputError(
-                f"conversations[{index}] is {type_name(item)} {quote(item)}, not a Conversation",
+                f"expected a Conversation, got {type_name(item)} {quote(item)}",
                 f"conversations[{index}]",
             )
     return originals
