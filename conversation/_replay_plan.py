@@ -15,7 +15,7 @@ differs ends the replay with the branch so far and the reason.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Final
+from typing import Final, TypeAlias
 
 import attrs
 
@@ -27,10 +27,14 @@ from ._turn import Turn
 from .errors import quote
 from .tools import asked_calls
 
-__all__ = ["NOTE_KEY", "LoopStep", "SendStep", "plan", "regenerated", "stable_length"]
+__all__ = ["NOTE_KEY", "LoopStep", "ReplayPlan", "SendStep", "plan", "regenerated", "stable_length"]
 
 NOTE_KEY: Final = "conversation.replay"
 """The metadata entry of a replayed branch: ``{"original": id, "reason": str | None}``."""
+
+
+ReplayPlan: TypeAlias = "Plan[SendStep | LoopStep, Conversation, tuple[Conversation, str | None]]"
+"""The replay's plan: yields steps, is sent their outcomes, returns (branch, reason)."""
 
 
 @attrs.frozen
@@ -67,7 +71,7 @@ def plan(
     tools: bool,
     regenerate_synthetic: bool,
     cache_at: int | None = None,
-) -> Plan[SendStep | LoopStep, Conversation, tuple[Conversation, str | None]]:
+) -> ReplayPlan:
     """Replay ``original``: yields each step, returns (the new branch, why it stopped early).
 
     ``cache_at`` (at most the :func:`stable_length`) puts a cache breakpoint in

@@ -38,7 +38,7 @@ and :func:`areplay` only send, blocking or awaited.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import anyio
@@ -47,7 +47,7 @@ import attrs
 from ._conversation import Conversation
 from ._diff import Diff
 from ._replay_cache import cache_points
-from ._replay_plan import NOTE_KEY, LoopStep, SendStep, plan, stable_length
+from ._replay_plan import NOTE_KEY, LoopStep, ReplayPlan, SendStep, plan, stable_length
 from ._replay_progress import Progress
 from ._replay_store import load_done, replay_name, settings_key
 from ._steps import AsyncSender, Sender, adrive, drive
@@ -147,8 +147,7 @@ def _replay(
     cache_at: int | None,
     options: dict[str, Any],
 ) -> Replayed:
-    _check(original, regenerate_synthetic)
-    tool_list = None if tools is None else list(tools)
+    tool_list, steps = _planned(original, tools, regenerate_synthetic, cache_at)
 
     def do(step: SendStep | LoopStep) -> Conversation:
         if isinstance(step, LoopStep):
@@ -156,12 +155,6 @@ def _replay(
             return run_tools(step.conversation, adapter, tool_list, **options)
         return adapter.send(step.conversation, **options)
 
-    steps = plan(
-        original,
-        tools=tools is not None,
-        regenerate_synthetic=regenerate_synthetic,
-        cache_at=cache_at,
-    )
     return _result(original, *drive(steps, do))
 
 
@@ -173,8 +166,7 @@ async def _areplay(
     cache_at: int | None,
     options: dict[str, Any],
 ) -> Replayed:
-    _check(original, regenerate_synthetic)
-    tool_list = None if tools is None else list(tools)
+    tool_list, steps = _planned(original, tools, regenerate_synthetic, cache_at)
 
     async def do(step: SendStep | LoopStep) -> Conversation:
         if isinstance(step, LoopStep):
@@ -182,13 +174,36 @@ async def _areplay(
             return await arun_tools(step.conversation, adapter, tool_list, **options)
         return await adapter.asend(step.conversation, **options)
 
+    return _result(original, *await adrive(steps, do))
+
+
+def _planned(
+    original: Conversation,
+    tools: Iterable[ToolLike] | None,
+    regenerate_synthetic: bool,
+    cache_at: int | None,
+) -> tuple[list[ToolLike] | None, ReplayPlan]:
+    """The tools as a list (None: reuse the recorded results) and the replay's plan,
+    once the arguments are checked."""
+    _check(original, regenerate_synthetic)
+    tool_list = _tool_list(tools)
     steps = plan(
         original,
-        tools=tools is not None,
+        tools=tool_list is not None,
         regenerate_synthetic=regenerate_synthetic,
         cache_at=cache_at,
     )
-    return _result(original, *await adrive(steps, do))
+    return tool_list, steps
+
+
+def _tool_list(tools: Iterable[ToolLike] | None) -> list[ToolLike] | None:
+    """``tools`` as a list, checked as the tool loop checks them (before anything is sent)."""
+    if tools is None:
+        return None
+    if isinstance(tools, Iterator):
+        tools = list(tools)
+    _Toolbox.of(tools)  # refuses one tool, a dict, or an item that is no tool
+    return list(tools)
 
 
 def _check(original: object, regenerate_synthetic: object) -> None:
@@ -277,7 +292,7 @@ async def areplay_many(
     """
     originals = _originals(conversations)
     _check_many(concurrency, store, progress, cache_shared)
-    tool_list = None if tools is None else list(tools)
+    tool_list = _tool_list(tools)
     request = _request_options(adapter, tool_list, options)
     points: Sequence[int | None] = [None] * len(originals)
     if cache_shared:

@@ -197,6 +197,20 @@ def test_bad_input_is_refused() -> None:
         replay(Conversation().user("Hi"), bot, regenerate_synthetic=1)  # type: ignore[arg-type]
 
 
+def test_bad_tools_are_refused_before_sending() -> None:
+    """One tool instead of a list, or an item that is no tool: the tool loop's own error,
+    before any request."""
+    bot = ScriptedAdapter(["never"])
+    old = weather_dialogue()
+    with pytest.raises(MalformedInputError, match="for one tool write"):
+        replay(old, bot, tools=get_weather)  # type: ignore[arg-type]
+    with pytest.raises(MalformedInputError, match="expected a Tool"):
+        replay(old, bot, tools=iter([get_weather, 42]))  # type: ignore[arg-type]
+    assert bot.requests == []
+    result = replay(old, ScriptedAdapter(["Sunny."]), tools=iter([get_weather]))
+    assert result.complete
+
+
 turns = st.lists(
     st.tuples(st.text(min_size=1, max_size=20).filter(str.strip), st.booleans()),
     max_size=6,

@@ -12,6 +12,8 @@ from typing import Any
 
 import anyio
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from adapters.scripted import FunctionAdapter
 from conversation import Conversation, MalformedInputError
@@ -302,6 +304,24 @@ def test_bad_settings_are_refused(kwargs: dict[str, Any], match: str) -> None:
     bot = FunctionAdapter(lambda c, o: "ok")
     with pytest.raises(MalformedInputError, match=match):
         replay_many(corpus(1), bot, **kwargs)
+    assert bot.requests == []
+
+
+@given(
+    st.one_of(
+        st.integers(max_value=0),
+        st.floats(),
+        st.text(),
+        st.none(),
+        st.booleans(),
+        st.lists(st.integers(), max_size=2),
+    )
+)
+def test_any_bad_concurrency_is_refused(concurrency: Any) -> None:
+    """Whatever is not an int >= 1 is refused with the library's error, nothing sent."""
+    bot = FunctionAdapter(lambda c, o: "ok")
+    with pytest.raises(MalformedInputError, match="concurrency"):
+        replay_many(corpus(1), bot, concurrency=concurrency)
     assert bot.requests == []
 
 
