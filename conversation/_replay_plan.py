@@ -10,6 +10,9 @@ Without tools, the recorded ``tool_result`` turns are reused while the model
 asks for the same calls (same names, same inputs, in order); the new calls'
 ids replace the recorded ones in the reused results. The first call that
 differs ends the replay with the branch so far and the reason.
+
+A plan knows nothing of how its steps are done, so a driver may also advance
+many plans a round at a time (every plan's next request in one batch).
 """
 
 from __future__ import annotations
