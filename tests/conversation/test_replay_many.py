@@ -19,7 +19,7 @@ from adapters.scripted import FunctionAdapter
 from conversation import Conversation, MalformedInputError
 from conversation.replay import NOTE_KEY, ReplayResult, areplay_many, replay_many
 from conversation.store import SQLiteStore
-from tests.conversation.replaying import dialogue
+from tests.conversation.replaying import dialogue, model_reply
 
 
 @pytest.fixture
@@ -240,6 +240,23 @@ def test_shared_prefix_gets_a_cache_breakpoint() -> None:
         assert result.conversation[0] == original[0]  # unmarked, as it was
         assert result.conversation[2] == original[2]
         assert original.diff(result.conversation).common == original[:1]
+
+
+def test_shared_few_shot_opening_is_cached_to_its_end() -> None:
+    """A shared opening that holds a turn the program wrote (a few-shot example) is cached
+    to its end: the mark is on that assistant turn, not before, and only once."""
+    shot = Conversation(system="S").user("2+2?").assistant("4")
+    corpus = [shot.user(f"{n}+{n}?").fold(model_reply(str(2 * n))) for n in range(3)]
+    bot = FunctionAdapter(lambda c, o: "ok")
+    replay_many(corpus, bot, concurrency=1, progress=False)
+    mark = {"type": "ephemeral"}
+    for n, request in enumerate(bot.requests):
+        assert request["messages"][1]["content"] == [
+            {"type": "text", "text": "4", "cache_control": mark}
+        ]
+        assert request["messages"][0]["content"] == "2+2?"
+        assert request["messages"][2]["content"] == f"{n}+{n}?"
+        assert request["system"] == "S"
 
 
 def test_cache_shared_false_sends_no_mark() -> None:
