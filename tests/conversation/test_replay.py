@@ -174,6 +174,47 @@ def test_tools_given_are_run_by_the_tool_loop() -> None:
     assert all(request["tools"][0]["name"] == "get_weather" for request in bot.requests)
 
 
+def two_rounds() -> Conversation:
+    """A recorded tool loop of two rounds (Paris, then Rome), its answer, one more exchange."""
+    chat = Conversation().user("Weather in Paris and Rome?")
+    for n, city in enumerate(["Paris", "Rome"]):
+        chat = chat.fold(call_reply("get_weather", {"location": city}, f"toolu_old{n}"))
+        chat = chat.user([ToolResult(f"toolu_old{n}", f"{10 + n} C")])
+    return chat.fold(model_reply("10 and 11 C.")).user("Thanks").fold(model_reply("Bye."))
+
+
+def test_recorded_rounds_reused_one_by_one() -> None:
+    """Each round of a recorded loop is reused while the calls match, ids mapped per round."""
+    bot = ScriptedAdapter(
+        [
+            call_reply("get_weather", {"location": "Paris"}, "toolu_a"),
+            call_reply("get_weather", {"location": "Rome"}, "toolu_b"),
+            "Ten and eleven.",
+            "Ciao.",
+        ]
+    )
+    result = replay(two_rounds(), bot)
+    new = result.conversation
+    assert result.complete
+    assert [b.tool_use_id for b in (new[2].blocks[0], new[4].blocks[0])] == ["toolu_a", "toolu_b"]  # type: ignore[union-attr]
+    assert [t.text for t in new.turns[5:]] == ["Ten and eleven.", "Thanks", "Ciao."]
+
+
+def test_tool_loop_replaces_all_recorded_rounds() -> None:
+    """With tools, the whole recorded loop (two rounds) gives way to the new one (one
+    round here); the turns after it are kept and replayed as usual."""
+    bot = ScriptedAdapter(
+        [call_reply("get_weather", {"location": "Oslo"}, "toolu_a"), "Cold.", "Ciao."]
+    )
+    old = two_rounds()
+    result = replay(old, bot, tools=[get_weather])
+    new = result.conversation
+    assert result.complete
+    assert len(new) == len(old) - 2
+    assert [t.text for t in new.turns[3:]] == ["Cold.", "Thanks", "Ciao."]
+    assert len(bot.requests) == 3
+
+
 @pytest.mark.anyio
 async def test_areplay_is_replay_awaited() -> None:
     """The async twin replays the same way, with asend."""
