@@ -65,6 +65,7 @@ from ._structure import structure, structure_args, to_plain
 from ._timeout import TimedOut as _TimedOut
 from ._timeout import in_thread as _in_thread
 from ._tool import Tool, tool
+from ._turn import Turn
 from .errors import (
     ArgumentError,
     MalformedInputError,
@@ -286,13 +287,17 @@ def pending_tool_uses(conversation: Conversation) -> tuple[ToolUse, ...]:
     wrote itself (synthetic). A reply cut off at ``max_tokens`` asks nothing:
     its last call may be incomplete.
     """
-    last = conversation.last
-    if last is None or last.role != "assistant":
+    return asked_calls(conversation.last)
+
+
+def asked_calls(turn: Turn | None) -> tuple[ToolUse, ...]:
+    """The tool calls ``turn`` asks to be run (see :func:`pending_tool_uses`); empty if none."""
+    if turn is None or turn.role != "assistant":
         return ()
-    provenance = last.provenance
+    provenance = turn.provenance
     if provenance is not None and provenance.replies and provenance.stop_reason != "tool_use":
         return ()
-    return tuple(block for block in last.blocks if type(block) is ToolUse)
+    return tuple(block for block in turn.blocks if type(block) is ToolUse)
 
 
 def _check_limits(max_steps: int, tool_timeout: float | None, raise_errors: bool) -> None:

@@ -41,6 +41,8 @@ from conversation import (
     URLSource,
     estimate_tokens,
 )
+from conversation.replay import Replayed, ReplayResult, replay, replay_many
+from conversation.store import SQLiteStore
 
 EPHEMERAL = {"type": "ephemeral"}
 PNG = base64.b64decode(
@@ -171,3 +173,22 @@ def test_branches_and_trim_are_typed() -> None:
     assert chat.trim(1_000, count=len) is chat
     assert chat.trim(1_000, count=estimate_tokens) is chat
     assert callable(trimmed_by_the_api)
+
+
+def replayed_by_claude(chats: list[Conversation], claude: AnthropicAdapter) -> list[ReplayResult]:
+    """The adapter a user replays a corpus with, a store of theirs, the request options."""
+    with SQLiteStore(":memory:") as store:
+        return replay_many(chats, claude, store=store, concurrency=4, model="claude-sonnet-4-5")
+
+
+def test_replay_is_typed() -> None:
+    """replay takes any adapter with send, replay_many any with asend; their results are
+    typed: a Replayed's branch is a Conversation, a ReplayResult's one may be None."""
+    chat = Conversation().user("Hi").assistant("Hello")
+    result: Replayed = replay(chat, ScriptedAdapter(["Hey"]), max_tokens=8)
+    branch: Conversation = result.conversation
+    assert branch[-1].text == "Hello"  # a synthetic turn: kept
+    results = replay_many([chat], FunctionAdapter(lambda c, o: "Hey"), progress=False)
+    new: Conversation | None = results[0].conversation
+    assert new is not None
+    assert callable(replayed_by_claude)
