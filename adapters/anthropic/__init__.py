@@ -12,7 +12,8 @@ as a doctest; the README's examples run against a loopback fake)::
     c.last.text  # 'Hello! How can I help you today?'
 
 ``AnthropicAdapter`` sends (``send``/``asend``), streams (``stream``/
-``astream``) and counts tokens (``count_tokens``/``acount_tokens``), retrying
+``astream``), counts tokens (``count_tokens``/``acount_tokens``) and sends
+Message Batches (``send_batch``/``asend_batch``, :mod:`._batches`), retrying
 as the official SDK does, by its :class:`RetryPolicy` (``retry=``). Every
 error it raises is an :class:`AnthropicError` (a
 :class:`conversation.AdapterError`); the whole tree is drawn in
@@ -23,6 +24,7 @@ names here are kept for old code, and ``continue_reply`` warns.
 
 from conversation import ContinuationError
 
+from ._batches import Batch, BatchLimits, BatchPart, BatchResult
 from ._client import AnthropicAdapter
 from ._continue import acontinue_reply, continue_reply
 from ._errors import (
@@ -46,6 +48,7 @@ from ._errors import (
     UnprocessableEntityError,
     error_from_event,
     error_from_response,
+    error_from_result,
 )
 from ._retry import RetryPolicy
 
@@ -57,6 +60,10 @@ __all__ = [
     "AnthropicError",
     "AuthenticationError",
     "BadRequestError",
+    "Batch",
+    "BatchLimits",
+    "BatchPart",
+    "BatchResult",
     "ConflictError",
     "ContinuationError",
     "DeadlineExceededError",
@@ -75,4 +82,5 @@ __all__ = [
     "continue_reply",
     "error_from_event",
     "error_from_response",
+    "error_from_result",
 ]

@@ -36,6 +36,7 @@ from conversation import (
 )
 from conversation.computer import betas_for
 
+from ._batches import BatchMethods
 from ._errors import (
     APIConnectionError,
     APITimeoutError,
@@ -96,18 +97,20 @@ class _APIKey:
 
 @attrs.frozen
 class _Call:
-    """One request, ready to send: its path, headers and JSON body; ``stream`` when its
-    answer is an event stream, read as it arrives rather than at once."""
+    """One request, ready to send: its path, headers and JSON body (none for a GET);
+    ``stream`` when its answer is read as it arrives (an event stream, a results file)
+    rather than at once."""
 
     path: str
     headers: Mapping[str, str] = attrs.field(repr=False)
     body: bytes = attrs.field(repr=False)
     stream: bool = False
+    method: str = "POST"
 
     @property
     def what(self) -> str:
         """How log lines name the request."""
-        return f"POST {self.path}"
+        return f"{self.method} {self.path}"
 
 
 def _resolve_key(api_key: str | None) -> _APIKey:
@@ -309,12 +312,22 @@ class _Core:
         body = _checked_body(conversation, prompt, missing)
         return _Call(COUNT_TOKENS_PATH, self._headers(betas, stream=False), body)
 
+    def _batch_call(
+        self, method: str, path: str, body: bytes = b"", *, betas: tuple[str, ...] = ()
+    ) -> _Call:
+        """A Message Batches request (see :mod:`._batches`); a results file is streamed."""
+        headers = self._headers(betas, stream=False)
+        stream = path.endswith("/results")
+        if stream:
+            headers["accept"] = "application/binary"
+        return _Call(path, headers, body, stream, method)
+
     def _request(self, client: httpx.Client | httpx.AsyncClient, call: _Call) -> httpx.Request:
         return client.build_request(
-            "POST",
+            call.method,
             self._base_url + call.path,
             headers=call.headers,
-            content=call.body,
+            content=call.body if call.method == "POST" else None,
             timeout=self._timeout,
         )
 
@@ -374,8 +387,11 @@ class _Core:
         )
 
 
-class AnthropicAdapter(_Core, Closing, AsyncClosing):
+class AnthropicAdapter(_Core, BatchMethods, Closing, AsyncClosing):
     """An adapter for the Anthropic Messages API (:class:`~adapters.StreamingAdapter`).
+
+    It also sends many conversations as Message Batches (``send_batch`` and the
+    methods beside it: see :mod:`adapters.anthropic._batches`).
 
     Args:
         api_key: the API key; ``ANTHROPIC_API_KEY`` when not given (else

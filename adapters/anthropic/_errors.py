@@ -51,6 +51,7 @@ __all__ = [
     "UnprocessableEntityError",
     "error_from_event",
     "error_from_response",
+    "error_from_result",
     "redact",
     "scrub_exception",
     "scrub_request",
@@ -342,14 +343,14 @@ def _build(
     *,
     headers: Mapping[str, str] | None = None,
     body: str = "",
+    hint: str | None = None,
 ) -> APIStatusError:
     cls = _class_for(status, error_type)
     if cls is BadRequestError and api_message and "prefill" in api_message.lower():
         cls = PrefillNotSupportedError
     message = _describe(status, error_type, api_message, request_id)
-    hint = next((text for kind, text in _HINTS.items() if issubclass(cls, kind)), None)
-    if status is None:  # a streamed ``error`` event
-        hint = _MID_STREAM_HINT
+    if hint is None:
+        hint = next((text for kind, text in _HINTS.items() if issubclass(cls, kind)), None)
     if hint:
         message = f"{message}. {hint}"
     return cls(
@@ -421,4 +422,26 @@ def error_from_event(
     error_type, api_message, body_request_id = _error_fields(data)
     if api_message is not None:
         api_message = redact(api_message, hidden)
-    return _build(None, error_type, api_message, request_id or body_request_id)
+    return _build(
+        None, error_type, api_message, request_id or body_request_id, hint=_MID_STREAM_HINT
+    )
+
+
+def error_from_result(
+    data: Mapping[str, Any], custom_id: str, *, secrets: Iterable[str] = ()
+) -> APIStatusError:
+    """The error of a Message Batches request whose result came back ``errored``.
+
+    ``data`` is the result's ``error`` (``{"type": "error", "error": {"type":
+    "invalid_request_error", "message": ...}}``); the class follows the error
+    type, as for :func:`error_from_event`, and ``status`` is ``None``.
+    """
+    hidden = tuple(secrets)
+    error_type, api_message, request_id = _error_fields(data)
+    if api_message is not None:
+        api_message = redact(api_message, hidden)
+    hint = (
+        f"It is the batch result of custom_id {custom_id!r}, so it was not retried: fix the "
+        "request if it was refused, then submit its conversation (BatchResult.original) again"
+    )
+    return _build(None, error_type, api_message, request_id, hint=hint)

@@ -5,6 +5,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.adapters.fake_api import FakeMessagesAPI
+from tests.adapters.fake_batches import FakeBatches
 
 
 @pytest.fixture
@@ -25,3 +26,9 @@ def fake_api() -> Iterator[FakeMessagesAPI]:
         yield server
     if server.errors:
         raise AssertionError(f"the fake API raised: {server.errors!r}")
+
+
+@pytest.fixture
+def fake_batches(fake_api: FakeMessagesAPI) -> FakeBatches:
+    """The Message Batches endpoints of ``fake_api`` (see ``tests/adapters/fake_batches.py``)."""
+    return FakeBatches(fake_api)

@@ -36,7 +36,10 @@ The server
     ``POST .../count_tokens`` gets ``{"input_tokens": len(body) // 4}``, a body
     with ``"stream": true`` gets ``Stream()``, anything else ``Reply()``.
     ``Reply()`` and ``Stream()`` without a ``message`` echo the request's
-    ``model``.
+    ``model``. ``route(prefix, handler)`` sends the requests whose path starts
+    with ``prefix`` (and that no queued answer took) to ``handler(method, path,
+    body)`` for their answer: the Message Batches endpoints live in
+    ``tests/adapters/fake_batches.py`` this way.
 
 Answers (frozen attrs classes; every one takes ``headers=`` to add or override
 response headers, and ``delay=`` seconds to wait before the response starts,
@@ -52,6 +55,8 @@ test does not depend on how long a pause lasts)
     a 200 ``text/event-stream``.
     ``Reset()``: the connection is reset (TCP RST) without a response.
     ``Malformed(body=b'{"id": "msg_', status=200, content_type="application/json")``.
+    ``Raw(body, status=200, content_type="application/json")``: a well-formed body
+    the other answers do not build (a batch object, a results file).
     ``CountTokens(input_tokens)``: the count_tokens answer.
 
 Every response carries a ``request-id: req_fake_NNNN`` header (NNNN counts the
@@ -75,7 +80,7 @@ import struct
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Self, TypeAlias
 
 import attrs
@@ -89,6 +94,7 @@ __all__ = [
     "Error",
     "FakeMessagesAPI",
     "Malformed",
+    "Raw",
     "RecordedRequest",
     "Reply",
     "Reset",
@@ -242,6 +248,17 @@ class Malformed:
 
 
 @attrs.frozen
+class Raw:
+    """``body`` as is, under ``status`` and ``content_type``: a body built by the test."""
+
+    body: bytes
+    status: int = 200
+    content_type: str = "application/json"
+    headers: Mapping[str, str] = _headers_field()
+    delay: float = attrs.field(default=0.0, kw_only=True)
+
+
+@attrs.frozen
 class CountTokens:
     """The answer of ``POST /v1/messages/count_tokens``: ``{"input_tokens": n}``."""
 
@@ -250,10 +267,13 @@ class CountTokens:
     delay: float = attrs.field(default=0.0, kw_only=True)
 
 
-Response: TypeAlias = Reply | Error | Stream | Reset | Malformed | CountTokens
+Response: TypeAlias = Reply | Error | Stream | Reset | Malformed | Raw | CountTokens
 """Any answer the server can be told to give."""
 
-_ANSWERS = (Reply, Error, Stream, Reset, Malformed, CountTokens)
+Handler: TypeAlias = Callable[[str, str, bytes], Response]
+"""What answers a routed request: ``handler(method, path, body)``."""
+
+_ANSWERS = (Reply, Error, Stream, Reset, Malformed, Raw, CountTokens)
 
 
 # --------------------------------------------------------------------------- messages
@@ -543,6 +563,7 @@ class FakeMessagesAPI(Closing):
         self._server: asyncio.Server | None = None
         self._connections: set[tuple[asyncio.Task[None], asyncio.StreamWriter]] = set()
         self._stopping: asyncio.Event | None = None  # set as the server stops: held answers end
+        self._routes: list[tuple[str, Handler]] = []
 
     # -- the caller's side ------------------------------------------------------------
 
@@ -593,6 +614,12 @@ class FakeMessagesAPI(Closing):
                 raise TypeError(f"not a Response: {response!r}")
         with self._lock:
             self._queue.extend(responses)
+
+    def route(self, prefix: str, handler: Handler) -> None:
+        """Answer the requests whose path starts with ``prefix`` by ``handler(method,
+        path, body)``, when no queued answer takes them (see the module docstring)."""
+        with self._lock:
+            self._routes.append((prefix, handler))
 
     def clear(self) -> None:
         """Forget the queued answers and the recorded requests (ids keep counting)."""
@@ -770,10 +797,15 @@ class FakeMessagesAPI(Closing):
         with self._lock:
             if self._queue:
                 return self._queue.popleft()
+            routes = list(self._routes)
+        record = request.record
+        path = record.path.split("?", 1)[0]
+        for prefix, handler in routes:
+            if path.startswith(prefix):
+                return handler(record.method, path, record.body)
         if self.default is not None:
             return self.default
-        record = request.record
-        if record.path.split("?", 1)[0].endswith("/count_tokens"):
+        if path.endswith("/count_tokens"):
             return CountTokens(len(record.body) // 4)
         body = request.body_json()
         if isinstance(body, dict) and body.get("stream") is True:
@@ -814,7 +846,7 @@ class FakeMessagesAPI(Closing):
                     message = _ERROR_MESSAGES.get(response.type, f"fake {response.type}")
                 error = {"type": response.type, "message": message}
                 body = _dumps({"type": "error", "error": error, "request_id": rid})
-        elif isinstance(response, Malformed):
+        elif isinstance(response, Malformed | Raw):
             body, content_type = response.body, response.content_type
         else:
             body = _dumps({"input_tokens": response.input_tokens})

@@ -3,7 +3,8 @@
 :class:`Recorder` answers requests in order and records them, :func:`ok`,
 :func:`fail` and :func:`raising` make the answers, :class:`Sleeps` records
 the retry policy's waits; the ``make_adapter`` fixture (conftest) builds an
-adapter on them.
+adapter on them. :func:`loopback_adapter` builds one on the loopback fake API
+instead, its waits recorded in a :class:`Sleeps`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from adapters.anthropic import AnthropicAdapter
+from adapters.anthropic import AnthropicAdapter, RetryPolicy
 from conversation import Conversation
 from tests.adapters.fake_api import make_message
 
@@ -29,6 +30,7 @@ __all__ = [
     "Recorder",
     "Sleeps",
     "fail",
+    "loopback_adapter",
     "message",
     "ok",
     "raising",
@@ -121,3 +123,10 @@ class Sleeps(list[float]):
 
 MakeAdapter = Callable[..., tuple[AnthropicAdapter, Recorder, Sleeps]]
 """The ``make_adapter`` fixture: answers and adapter options in, adapter, recorder and waits out."""
+
+
+def loopback_adapter(base_url: str, waits: Sleeps, **kwargs: Any) -> AnthropicAdapter:
+    """An adapter on the fake API at ``base_url`` with its own pooled clients; its waits
+    (retries, and polls of a batch) are recorded in ``waits``, not slept."""
+    policy = RetryPolicy(sleep=waits.sleep, async_sleep=waits.asleep)
+    return AnthropicAdapter(base_url=base_url, retry=policy, **kwargs)

@@ -37,7 +37,7 @@ from adapters.anthropic import (
 )
 from conversation import Conversation, ConversationError, MalformedReplyError
 from conversation.continuation import continue_reply
-from tests.adapters.anthropic.mocks import Sleeps
+from tests.adapters.anthropic.mocks import Sleeps, loopback_adapter
 from tests.adapters.fake_api import (
     UNTIL_STOPPED,
     CountTokens,
@@ -88,11 +88,7 @@ def waits() -> Sleeps:
 @pytest.fixture
 def adapter(fake_api: FakeMessagesAPI, waits: Sleeps) -> Iterator[AnthropicAdapter]:
     """An adapter on the fake API with its own pooled clients; waits recorded, not slept."""
-    with AnthropicAdapter(
-        api_key=KEY,
-        base_url=fake_api.base_url,
-        retry=RetryPolicy(sleep=waits.sleep, async_sleep=waits.asleep),
-    ) as made:
+    with loopback_adapter(fake_api.base_url, waits, api_key=KEY) as made:
         yield made
 
 
