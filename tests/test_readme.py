@@ -12,6 +12,7 @@ import pytest
 from conversation import Conversation
 from conversation.__main__ import run
 from tests.adapters.fake_api import FakeMessagesAPI
+from tests.adapters.fake_batches import FakeBatches
 from tests.readme import EXAMPLES, FENCES, README, ROOT, Fence
 
 
@@ -105,6 +106,7 @@ def test_python_example_runs_as_written(
     """
     monkeypatch.chdir(tmp_path)
     with FakeMessagesAPI() as api:
+        FakeBatches(api).polls_to_end = -1  # a batch ends at once: nothing waits
         monkeypatch.setenv("ANTHROPIC_BASE_URL", api.base_url)
         monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-readme-example")
         # Padded so that a traceback names the README's own line numbers.

@@ -64,9 +64,9 @@ _ENVELOPE: Final = len(b'{"requests":[]}')
 Outcome = Literal["succeeded", "errored", "canceled", "expired"]
 
 
-def _positive(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if type(value) not in (int, float) or not value > 0:  # type: ignore[operator]
-        raise MalformedInputError(f"{attribute.name} must be a number > 0, got {value!r}")
+def _positive(instance: object, attribute: attrs.Attribute[int], value: object) -> None:
+    if type(value) is not int or value < 1:
+        raise MalformedInputError(f"{attribute.name} must be an int >= 1, got {value!r}")
 
 
 @attrs.frozen(kw_only=True)

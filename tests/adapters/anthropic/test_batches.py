@@ -361,3 +361,29 @@ class TestErrors:
         assert isinstance(result.error, BadRequestError)
         assert result.error.status is None
         assert "submit its conversation" in str(result.error)
+
+
+class TestSecrets:
+    def test_the_key_goes_only_in_the_header(
+        self, adapter: AnthropicAdapter, fake_api: FakeMessagesAPI, fake_batches: FakeBatches
+    ) -> None:
+        fake_batches.outcomes["b"] = Outcome("errored")
+        batch = adapter.submit_batch(
+            {"a": Conversation().user("Hi"), "b": Conversation().user("Ho")}
+        )
+        results = adapter.batch_results(adapter.wait_batch(batch))
+        assert all(r.headers["x-api-key"] == KEY for r in fake_api.requests)
+        seen = [r.path + r.body.decode() for r in fake_api.requests]
+        seen += [repr(batch), *map(repr, results), str(results[1].error)]
+        assert not [text for text in seen if KEY in text]
+
+    def test_a_key_in_an_errored_result_is_masked(
+        self, adapter: AnthropicAdapter, fake_batches: FakeBatches
+    ) -> None:
+        error = {"type": "error", "error": {"type": "api_error", "message": f"bad key {KEY}"}}
+        line = {"custom_id": "a", "result": {"type": "errored", "error": error}}
+        fake_batches.outcomes["a"] = Outcome(line=json.dumps(line).encode())
+        (result,) = adapter.send_batch({"a": Conversation().user("Hi")})
+        assert isinstance(result.error, InternalServerError)
+        assert KEY not in str(result.error)
+        assert KEY not in (result.error.api_message or "")
