@@ -28,7 +28,7 @@ raises :class:`~conversation.MalformedReplyError`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from functools import partial
 from typing import TYPE_CHECKING, Any, Final, Literal
@@ -89,6 +89,7 @@ class BatchPart:
 
     @property
     def ended(self) -> bool:
+        """True once the API has ended it: every request has its result."""
         return self.processing_status == "ended"
 
 
@@ -132,6 +133,7 @@ class BatchResult:
 
     @property
     def ok(self) -> bool:
+        """True when the request succeeded: ``conversation`` holds its reply."""
         return self.status == "succeeded"
 
 
@@ -298,15 +300,18 @@ class _Results:
         return [self._found[cid] for cid in self._batch.conversations]
 
 
-def _delays(interval: float, max_interval: float) -> Iterable[float]:
+def _delays(interval: float, max_interval: float) -> Iterator[float]:
     """The waits between polls: ``interval``, doubled each time up to ``max_interval``."""
     for name, value in (("interval", interval), ("max_interval", max_interval)):
         if type(value) not in (int, float) or not value >= 0:
             raise MalformedInputError(f"{name} must be a number of seconds >= 0, got {value!r}")
-    delay = float(interval)
+    return _doubling(float(interval), float(max_interval))
+
+
+def _doubling(delay: float, most: float) -> Iterator[float]:
     while True:
         yield delay
-        delay = min(delay * 2, max_interval)
+        delay = min(delay * 2, most)
 
 
 # -- the I/O ---------------------------------------------------------------------------
@@ -323,7 +328,12 @@ class BatchMethods:
             self, conversation: Conversation, options: Mapping[str, Any], *, stream: bool = False
         ) -> _Call: ...
         def _batch_call(
-            self, method: str, path: str, body: bytes = b"", *, betas: tuple[str, ...] = ()
+            self,
+            method: str,
+            path: str,
+            body: bytes = b"",
+            *,
+            headers: Mapping[str, str] | None = None,
         ) -> _Call: ...
         def _attempt(self, call: _Call) -> httpx.Response: ...
         async def _aattempt(self, call: _Call) -> httpx.Response: ...
@@ -344,13 +354,10 @@ class BatchMethods:
             b'{"custom_id":%s,"params":%s}' % (orjson.dumps(cid), call.body)
             for cid, call in zip(ids, calls, strict=True)
         ]
-        betas = tuple(
-            name.strip() for name in calls[0].headers.get("anthropic-beta", "").split(",") if name
-        )
         creates = []
         for run in _split([len(e) for e in encoded], limits):
             body = b'{"requests":[' + b",".join(encoded[run.start : run.stop]) + b"]}"
-            call = self._batch_call("POST", BATCHES_PATH, body, betas=betas)
+            call = self._batch_call("POST", BATCHES_PATH, body, headers=calls[0].headers)
             creates.append((call, tuple(ids[run.start : run.stop])))
         return by_id, creates
 
@@ -428,23 +435,21 @@ class BatchMethods:
     ) -> Batch:
         """Poll until every part has ended, sleeping ``interval`` seconds first, twice
         as long each time after, up to ``max_interval`` (with ``RetryPolicy.sleep``)."""
-        for delay in _delays(interval, max_interval):
-            if batch.ended:
-                return batch
-            self._retry.sleep(delay)
+        delays = _delays(interval, max_interval)
+        while not batch.ended:
+            self._retry.sleep(next(delays))
             batch = self.poll_batch(batch)
-        raise AssertionError("unreachable")  # pragma: no cover
+        return batch
 
     async def await_batch(
         self, batch: Batch, /, *, interval: float = 5.0, max_interval: float = 60.0
     ) -> Batch:
         """Like :meth:`wait_batch`, for ``await`` (with ``RetryPolicy.async_sleep``)."""
-        for delay in _delays(interval, max_interval):
-            if batch.ended:
-                return batch
-            await self._retry.async_sleep(delay)
+        delays = _delays(interval, max_interval)
+        while not batch.ended:
+            await self._retry.async_sleep(next(delays))
             batch = await self.apoll_batch(batch)
-        raise AssertionError("unreachable")  # pragma: no cover
+        return batch
 
     def batch_results(self, batch: Batch, /) -> list[BatchResult]:
         """One :class:`BatchResult` per request of an ended batch, in the order given.

@@ -313,10 +313,17 @@ class _Core:
         return _Call(COUNT_TOKENS_PATH, self._headers(betas, stream=False), body)
 
     def _batch_call(
-        self, method: str, path: str, body: bytes = b"", *, betas: tuple[str, ...] = ()
+        self,
+        method: str,
+        path: str,
+        body: bytes = b"",
+        *,
+        headers: Mapping[str, str] | None = None,
     ) -> _Call:
-        """A Message Batches request (see :mod:`._batches`); a results file is streamed."""
-        headers = self._headers(betas, stream=False)
+        """A Message Batches request (see :mod:`._batches`), with our headers unless
+        ``headers`` are given (a create sends those of its messages); a results file
+        is streamed."""
+        headers = dict(headers) if headers is not None else self._headers((), stream=False)
         stream = path.endswith("/results")
         if stream:
             headers["accept"] = "application/binary"

@@ -387,3 +387,23 @@ class TestSecrets:
         assert isinstance(result.error, InternalServerError)
         assert KEY not in str(result.error)
         assert KEY not in (result.error.api_message or "")
+
+
+class TestOptions:
+    def test_betas_go_in_the_create_header_not_the_params(
+        self, adapter: AnthropicAdapter, fake_api: FakeMessagesAPI, fake_batches: FakeBatches
+    ) -> None:
+        adapter.send_batch({"a": Conversation().user("Hi")}, betas=["some-beta-2026"])
+        create = fake_api.requests[0]
+        assert create.headers["anthropic-beta"] == "some-beta-2026"
+        assert "betas" not in fake_batches.params("a")
+        assert all("anthropic-beta" not in r.headers for r in fake_api.requests[1:])
+
+    @pytest.mark.parametrize("interval", [-1.0, float("nan"), "5"])
+    def test_poll_intervals_checked(
+        self, adapter: AnthropicAdapter, fake_batches: FakeBatches, interval: object
+    ) -> None:
+        fake_batches.polls_to_end = -1
+        batch = adapter.submit_batch(corpus(1))
+        with pytest.raises(MalformedInputError, match="interval"):
+            adapter.wait_batch(batch, interval=interval)  # type: ignore[arg-type]
