@@ -232,6 +232,7 @@ class _Results:
         self._batch = batch
         self._secrets = secrets
         self._found: dict[str, BatchResult] = {}
+        self._part_of = {cid: part.id for part in batch.parts for cid in part.custom_ids}
 
     def add(self, line: str, number: int, part: BatchPart) -> None:
         if not line.strip():
@@ -248,7 +249,7 @@ class _Results:
         kind = result.get("type") if isinstance(result, dict) else None
         if (
             not isinstance(custom_id, str)
-            or custom_id not in part.custom_ids
+            or self._part_of.get(custom_id) != part.id
             or custom_id in self._found
         ):
             raise MalformedReplyError(

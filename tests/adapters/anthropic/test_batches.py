@@ -407,3 +407,12 @@ class TestOptions:
         batch = adapter.submit_batch(corpus(1))
         with pytest.raises(MalformedInputError, match="interval"):
             adapter.wait_batch(batch, interval=interval)  # type: ignore[arg-type]
+
+    def test_a_line_of_another_part_is_malformed(
+        self, adapter: AnthropicAdapter, fake_batches: FakeBatches
+    ) -> None:
+        stray = {"custom_id": "b", "result": {"type": "expired"}}
+        fake_batches.outcomes["a"] = Outcome(line=json.dumps(stray).encode())
+        conversations = {"a": Conversation().user("Hi"), "b": Conversation().user("Ho")}
+        with pytest.raises(MalformedReplyError, match="did not send"):
+            adapter.send_batch(conversations, limits=BatchLimits(max_requests=1))
