@@ -23,6 +23,8 @@ loads it instead of replaying again, so an interrupted run resumes where it
 stopped (the names are described in ``conversation._replay_store``). When
 dialogues share a prefix (a system prompt, opening turns), their requests
 carry a cache breakpoint at its end, so they read it from the prompt cache.
+With ``batch=True`` the requests go through the adapter's batch engine
+instead (``asend_batch``), a round of every dialogue's next request at a time.
 
 >>> from adapters.scripted import ScriptedAdapter
 >>> from conversation import Conversation
@@ -46,6 +48,7 @@ import attrs
 
 from ._conversation import Conversation
 from ._diff import Diff
+from ._replay_batch import BatchSender, Finished, replay_in_batches
 from ._replay_cache import cache_points
 from ._replay_plan import NOTE_KEY, LoopStep, ReplayPlan, SendStep, plan, stable_length
 from ._replay_progress import Progress
@@ -237,6 +240,7 @@ def replay_many(
     tools: Iterable[ToolLike] | None = None,
     regenerate_synthetic: bool = False,
     cache_shared: bool = True,
+    batch: bool = False,
     **options: Any,
 ) -> list[ReplayResult]:
     """Replay every conversation, at most ``concurrency`` at once; one result each, in order.
@@ -255,6 +259,7 @@ def replay_many(
             tools=tools,
             regenerate_synthetic=regenerate_synthetic,
             cache_shared=cache_shared,
+            batch=batch,
             **options,
         )
 
@@ -271,6 +276,7 @@ async def areplay_many(
     tools: Iterable[ToolLike] | None = None,
     regenerate_synthetic: bool = False,
     cache_shared: bool = True,
+    batch: bool = False,
     **options: Any,
 ) -> list[ReplayResult]:
     """Replay every conversation as :func:`areplay` does, at most ``concurrency`` at once.
@@ -289,9 +295,14 @@ async def areplay_many(
     ``progress`` extra) and stderr is a terminal. ``cache_shared``: put a
     cache breakpoint at the end of the prefix a dialogue shares with others
     (see ``conversation._replay_cache``); False sends the turns unmarked.
+    ``batch``: send through the adapter's ``asend_batch`` (Message Batches:
+    half the price, answers within hours), every dialogue's next request in
+    one batch a round (see ``conversation._replay_batch``); ``concurrency``
+    and ``tools`` do not apply.
     """
     originals = _originals(conversations)
     _check_many(concurrency, store, progress, cache_shared)
+    _check_batch(batch, adapter, tools)
     tool_list = _tool_list(tools)
     request = _request_options(adapter, tool_list, options)
     points: Sequence[int | None] = [None] * len(originals)
@@ -302,21 +313,57 @@ async def areplay_many(
     results: list[ReplayResult | None] = [None] * len(originals)
     bar = Progress(len(originals), progress)
 
-    async def one(index: int) -> ReplayResult:
+    def resumed(index: int) -> ReplayResult | None:
+        done = None if store is None else load_done(store, replay_name(key, originals[index]))
+        if done is None:
+            return None
+        return ReplayResult(originals[index], done[0], reason=done[1], resumed=True)
+
+    def finished(index: int, how: Replayed | Exception) -> ReplayResult:
         original = originals[index]
-        name = replay_name(key, original)
-        done = None if store is None else load_done(store, name)
-        if done is not None:
-            return ReplayResult(original, done[0], reason=done[1], resumed=True)
+        if isinstance(how, Exception):
+            return ReplayResult(original, error=how)
         try:
-            replayed = await _areplay(
-                original, adapter, tool_list, regenerate_synthetic, points[index], options
-            )
             if store is not None:
-                store.save(replayed.conversation, name)
+                store.save(how.conversation, replay_name(key, original))
         except Exception as error:
             return ReplayResult(original, error=error)
-        return ReplayResult(original, replayed.conversation, reason=replayed.reason)
+        return ReplayResult(original, how.conversation, reason=how.reason)
+
+    async def one(index: int) -> ReplayResult:
+        done = resumed(index)
+        if done is not None:
+            return done
+        try:
+            replayed = await _areplay(
+                originals[index], adapter, tool_list, regenerate_synthetic, points[index], options
+            )
+        except Exception as error:
+            return finished(index, error)
+        return finished(index, replayed)
+
+    if batch:
+        assert isinstance(adapter, BatchSender)  # checked above
+
+        def ended(index: int, how: Finished) -> None:
+            replayed = how if isinstance(how, Exception) else _result(originals[index], *how)
+            results[index] = finished(index, replayed)
+            bar.advance()
+
+        plans: dict[int, ReplayPlan] = {}
+        for index in range(len(originals)):
+            results[index] = resumed(index)
+            if results[index] is None:
+                plans[index] = _planned(
+                    originals[index], None, regenerate_synthetic, points[index]
+                )[1]
+            else:
+                bar.advance()
+        try:
+            await replay_in_batches(plans, adapter, options, ended)
+        finally:
+            bar.close()
+        return [result for result in results if result is not None]
 
     async def worker(queue: Iterable[int]) -> None:
         for index in queue:
@@ -361,6 +408,23 @@ def _originals(conversations: object) -> list[Conversation]:
                 f"conversations[{index}]",
             )
     return originals
+
+
+def _check_batch(batch: object, adapter: object, tools: object) -> None:
+    if type(batch) is not bool:
+        raise MalformedInputError(f"batch must be True or False, got {quote(batch)}", "batch")
+    if batch and not isinstance(adapter, BatchSender):
+        raise MalformedInputError(
+            f"batch=True needs an adapter with asend_batch (such as AnthropicAdapter), got "
+            f"{type_name(adapter)}",
+            "adapter",
+        )
+    if batch and tools is not None:
+        raise MalformedInputError(
+            "batch=True replays without tools= (a tool loop sends as many requests as the "
+            "model asks for): leave tools out to reuse the recorded results, or batch=False",
+            "tools",
+        )
 
 
 def _check_many(concurrency: object, store: object, progress: object, cache_shared: object) -> None:
