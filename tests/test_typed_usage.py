@@ -37,6 +37,7 @@ from conversation import (
     UnknownSource,
     URLSource,
 )
+from conversation.store import NotFoundError, SQLiteStore, Store
 
 EPHEMERAL = {"type": "ephemeral"}
 PNG = base64.b64decode(
@@ -152,3 +153,23 @@ def test_offline_adapters_are_streaming_adapters() -> None:
         )
         with stream:
             assert "".join(stream.text_stream) == "Hi!"
+
+
+def latest_leaf(store: Store) -> Conversation | None:
+    """Code written against the Store protocol, for any store."""
+    leaves = store.leaves()
+    return store.load(leaves[-1]) if leaves else None
+
+
+def test_a_sqlite_store_is_a_store() -> None:
+    """A user may hold a SQLiteStore as a Store (the protocol a later PostgresStore shares)."""
+    with SQLiteStore(":memory:") as sqlite:
+        store: Store = sqlite
+        assert latest_leaf(store) is None
+        saved: str = store.save(Conversation().user("Hello"), name="main")
+        names: dict[str, str] = store.names()
+        assert names == {"main": saved}
+        assert latest_leaf(sqlite) == Conversation().user("Hello")
+        missing: type[LookupError] = NotFoundError  # catchable as a LookupError
+        assert "missing" not in store
+        assert issubclass(missing, LookupError)
