@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conversation import Conversation, ToolUse
+from conversation._chain import CHUNK
 from conversation.store import Store
 from tests.conversation.store.backends import Places
 from tests.conversation.store.model import (
@@ -152,6 +153,24 @@ class TestContentAddressing:
         assert store.load(b.id) == b
         assert set(store.leaves()) == {a.id, b.id}
         assert store.children(a[:0].id) == [a.id]
+
+    def test_turns_shared_by_two_systems_store_apart(self, store: Store) -> None:
+        """with_system shares the turns' objects (and their cached hash states) between two
+        conversations: each saves and extends under its own system, past several checkpoints."""
+        a = Conversation(system="A")
+        for k in range(3 * CHUNK + 5):
+            a = a.user(f"q{k}") if k % 2 == 0 else a.assistant(f"a{k}")
+        b = a.with_system("B")
+        for c in (a, b, b.user("more"), a.user("more"), a[: 2 * CHUNK].user("x")):
+            assert store.save(c) == c.id
+            assert store.load(c.id) == c
+        assert store.load(a[:CHUNK].id) == a[:CHUNK]
+        assert store.load(b[:CHUNK].id) == b[:CHUNK]
+        assert set(store.leaves()) == {
+            b.user("more").id,
+            a.user("more").id,
+            a[: 2 * CHUNK].user("x").id,
+        }
 
     def test_equal_values_with_other_json_are_other_conversations(self, store: Store) -> None:
         """1 and 1.0 compare equal in Python but differ on the wire: two ids, each loads as
