@@ -42,7 +42,7 @@ from conversation import (
     estimate_tokens,
 )
 from conversation.replay import Replayed, ReplayResult, replay, replay_many
-from conversation.store import SQLiteStore
+from conversation.store import NotFoundError, SQLiteStore, Store
 
 EPHEMERAL = {"type": "ephemeral"}
 PNG = base64.b64decode(
@@ -192,3 +192,23 @@ def test_replay_is_typed() -> None:
     new: Conversation | None = results[0].conversation
     assert new is not None
     assert callable(replayed_by_claude)
+
+
+def latest_leaf(store: Store) -> Conversation | None:
+    """Code written against the Store protocol, for any store."""
+    leaves = store.leaves()
+    return store.load(leaves[-1]) if leaves else None
+
+
+def test_a_sqlite_store_is_a_store() -> None:
+    """A user may hold a SQLiteStore as a Store (the protocol a later PostgresStore shares)."""
+    with SQLiteStore(":memory:") as sqlite:
+        store: Store = sqlite
+        assert latest_leaf(store) is None
+        saved: str = store.save(Conversation().user("Hello"), name="main")
+        names: dict[str, str] = store.names()
+        assert names == {"main": saved}
+        assert latest_leaf(sqlite) == Conversation().user("Hello")
+        missing: type[LookupError] = NotFoundError  # catchable as a LookupError
+        assert "missing" not in store
+        assert issubclass(missing, LookupError)

@@ -28,11 +28,17 @@ from .._json import EMPTY, FrozenDict, freeze
 from .._reply import SYNTHETIC
 from .._save import read_turn
 from .._wire import system_from_wire, system_to_wire
-from ..errors import ConversationError, CorruptStoreError, StoreNotFoundError
+from ..errors import (
+    ConversationError,
+    CorruptStoreError,
+    MalformedInputError,
+    StoreNotFoundError,
+)
 
 __all__ = [
     "Rows",
     "digest_of",
+    "metadata_matches",
     "metadata_row",
     "not_found",
     "rebuild",
@@ -97,8 +103,20 @@ def rows_to_save(conversation: Conversation, stored: int) -> tuple[bytes, bytes,
 
 def metadata_row(metadata: FrozenDict) -> tuple[bytes, bytes]:
     """``(digest, canonical JSON)`` of a conversation's metadata."""
-    data = canonical_json(metadata)
+    try:
+        data = canonical_json(metadata)
+    except TypeError as exc:  # orjson's JSONEncodeError
+        raise MalformedInputError(
+            f"the metadata cannot be written as JSON ({exc}): text must be valid Unicode (no "
+            "lone surrogates) and integers must fit in 64 bits",
+            "metadata",
+        ) from None
     return hashlib.sha256(data).digest(), data
+
+
+def metadata_matches(digest: object, data: object) -> bool:
+    """Whether a stored metadata row's data is what its digest says."""
+    return type(data) is bytes and hashlib.sha256(data).digest() == digest
 
 
 def rebuild(
@@ -110,9 +128,15 @@ def rebuild(
     hash to the id it is kept under, or that cannot be read.
     """
     root_digest, root_data = root
-    state = hashlib.sha256(PREFIX + root_data)
-    if rows:
-        state.update(b"," + b",".join(memoryview(data)[1:-1] for _, data in rows))
+    try:
+        state = hashlib.sha256(PREFIX + root_data)
+        if rows:
+            state.update(b"," + b",".join(memoryview(data)[1:-1] for _, data in rows))
+    except TypeError:  # a row that is not bytes
+        raise CorruptStoreError(
+            f"conversation {want.hex()} is stored, but a row of it is not bytes: the store was "
+            "changed outside this library; restore it from a backup"
+        ) from None
     if state.digest() != want:
         raise CorruptStoreError(
             f"the stored rows of conversation {want.hex()} do not hash to its id: "
@@ -198,5 +222,6 @@ def _first_bad(root: bytes, root_data: bytes, rows: Rows) -> str:
     for index, (digest, data) in enumerate(rows):
         state.update(b"," + data[1:-1])
         if state.digest() != digest:
-            return f"turn {index} (id {digest.hex()})"
+            shown = digest.hex() if type(digest) is bytes else repr(digest)
+            return f"turn {index} (id {shown})"
     return "the link from its last turn to its id"

@@ -9,9 +9,11 @@ mode, so readers never wait for a writer.
 
 from __future__ import annotations
 
+import itertools
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
@@ -27,7 +29,15 @@ from ..errors import (
     StoreVersionError,
     type_name,
 )
-from ._rows import digest_of, metadata_row, not_found, rebuild, rows_to_save, stored_prefix
+from ._rows import (
+    digest_of,
+    metadata_matches,
+    metadata_row,
+    not_found,
+    rebuild,
+    rows_to_save,
+    stored_prefix,
+)
 from ._schema import CREATE, FORMAT, MIGRATIONS, SCHEMA_VERSION
 
 __all__ = ["SQLiteStore"]
@@ -37,12 +47,15 @@ WITH RECURSIVE path(seg, upto) AS (
     SELECT ?, ?
     UNION ALL
     SELECT s.parent_seg, s.parent_pos FROM segments AS s JOIN path ON s.seg = path.seg
-    WHERE s.parent_seg IS NOT NULL
+    WHERE s.parent_seg < s.seg
 )
 SELECT n.id, n.data FROM path JOIN nodes AS n ON n.seg = path.seg AND n.pos <= path.upto
 ORDER BY n.depth
 """
-"""Every row from the root to the node at (seg, pos), one range read per segment."""
+"""Every row from the root to the node at (seg, pos), one range read per segment.
+
+A segment's parent is older (a smaller ``seg``): the walk follows only such links,
+so a damaged file ends in a wrong count of rows (CorruptStoreError), never a loop."""
 
 _LEAVES = """
 SELECT n.id FROM segments AS s JOIN nodes AS n ON n.seg = s.seg AND n.pos = s.last
@@ -54,7 +67,7 @@ WITH RECURSIVE under(seg, start) AS (
     SELECT ?, ?
     UNION ALL
     SELECT s.seg, 0 FROM segments AS s JOIN under
-    ON s.parent_seg = under.seg AND s.parent_pos >= under.start
+    ON s.parent_seg = under.seg AND s.parent_pos >= under.start AND s.seg > under.seg
 )
 SELECT n.id FROM under JOIN segments AS s ON s.seg = under.seg
 JOIN nodes AS n ON n.seg = s.seg AND n.pos = s.last
@@ -131,7 +144,10 @@ class SQLiteStore:
             if stored < len(conversation):
                 _insert(db, conversation, stored, meta)
             head = bytes.fromhex(conversation.id)  # known by now: hashed on the way
+            old = db.execute("SELECT meta FROM heads WHERE id = ?", (head,)).fetchone()
             db.execute("INSERT OR REPLACE INTO heads (id, meta) VALUES (?, ?)", (head, meta))
+            if old is not None and old[0] is not None and old[0] != meta:
+                _drop_unused_metadata(db, old[0])
             if name is not None:
                 db.execute("INSERT OR REPLACE INTO names (name, id) VALUES (?, ?)", (name, head))
         return head.hex()
@@ -155,12 +171,15 @@ class SQLiteStore:
             rows = db.execute(_PATH_ROWS, (seg, pos)).fetchall()
             meta_data = None
             if meta is not None:
-                got = db.execute("SELECT data FROM metadata WHERE meta = ?", (meta,)).fetchone()
-                if got is None:
+                got = db.execute(
+                    "SELECT digest, data FROM metadata WHERE meta = ?", (meta,)
+                ).fetchone()
+                if got is None or not metadata_matches(*got):
                     raise CorruptStoreError(
-                        f"the metadata of conversation {digest.hex()} is missing from the store"
+                        f"the metadata of conversation {digest.hex()} is missing from the store "
+                        "or was changed outside this library; restore the store from a backup"
                     )
-                meta_data = got[0]
+                meta_data = got[1]
         if len(rows) != depth + 1:
             raise CorruptStoreError(
                 f"conversation {digest.hex()} has {depth} turns, but {len(rows) - 1} are "
@@ -173,7 +192,7 @@ class SQLiteStore:
         with self._read("list children") as db:
             seg, pos = _place(db, id)
             found = db.execute(_CHILDREN, (seg, pos + 1, seg, pos)).fetchall()
-        return [digest.hex() for (digest,) in found]
+        return [_stored_id(digest).hex() for (digest,) in found]
 
     def leaves(self, id: str | None = None) -> list[str]:
         """Ids of the stored conversations nothing extends, under ``id`` or in the whole store.
@@ -186,13 +205,13 @@ class SQLiteStore:
                 found = db.execute(_LEAVES + " ORDER BY s.seg").fetchall()
             else:
                 found = db.execute(_LEAVES_UNDER, _place(db, id)).fetchall()
-        return [digest.hex() for (digest,) in found]
+        return [_stored_id(digest).hex() for (digest,) in found]
 
     def names(self) -> dict[str, str]:
         """Every name and the id it points at, by name."""
         with self._read("list names") as db:
             found = db.execute("SELECT name, id FROM names ORDER BY name").fetchall()
-        return {name: digest.hex() for name, digest in found}
+        return {_stored_name(name): _stored_id(digest).hex() for name, digest in found}
 
     def delete(self, id_or_name: str) -> None:
         """Remove a stored conversation, and the turns only it holds.
@@ -253,45 +272,68 @@ class SQLiteStore:
     def _prepare(self, db: sqlite3.Connection) -> None:
         """Make the database a store of this schema, or check that it is one."""
         db.execute("PRAGMA foreign_keys = OFF")
-        if self._path != ":memory:" and not self._path.startswith("file::memory:"):
-            db.execute("PRAGMA journal_mode = WAL")
-            db.execute("PRAGMA synchronous = NORMAL")
-        with self._transaction(db, "IMMEDIATE"):
-            tables = {
-                name
-                for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-            }
-            if "store_info" not in tables:
-                if tables:
-                    shown = ", ".join(sorted(tables)[:5])
-                    raise NotAStoreError(
-                        f"{self._path!r} is a SQLite database of something else (tables: "
-                        f"{shown}), not a conversation store; give SQLiteStore a new file"
+        with self._transaction(db, "DEFERRED"):
+            version = self._version(db)  # first: a database of something else stays untouched
+        if version != SCHEMA_VERSION:  # so no write lock (no wait) in the common case
+            with self._transaction(db, "IMMEDIATE"):  # again: another process may be first
+                version = self._version(db)
+                if version is None:
+                    for statement in CREATE:
+                        db.execute(statement)
+                    db.executemany(
+                        "INSERT INTO store_info (key, value) VALUES (?, ?)",
+                        [("format", FORMAT), ("schema", str(SCHEMA_VERSION))],
                     )
-                for statement in CREATE:
-                    db.execute(statement)
-                db.executemany(
-                    "INSERT INTO store_info (key, value) VALUES (?, ?)",
-                    [("format", FORMAT), ("schema", str(SCHEMA_VERSION))],
-                )
-                return
-            info = dict(db.execute("SELECT key, value FROM store_info").fetchall())
-            if info.get("format") != FORMAT:
+                    version = SCHEMA_VERSION
+                while version < SCHEMA_VERSION:
+                    for statement in MIGRATIONS[version]:
+                        db.execute(statement)
+                    version += 1
+                    db.execute(
+                        "UPDATE store_info SET value = ? WHERE key = 'schema'", (str(version),)
+                    )
+        if self._path != ":memory:" and not self._path.startswith("file::memory:"):
+            # After the checks, so a database of something else stays as it was, and
+            # after the tables exist: SQLite deletes a WAL it finds beside an empty file.
+            _use_wal(db, self._timeout)
+            db.execute("PRAGMA synchronous = NORMAL")
+
+    def _version(self, db: sqlite3.Connection) -> int | None:
+        """The schema version of the store in ``db``, None for an empty database."""
+        tables = {
+            name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+        if "store_info" not in tables:
+            if tables:
+                shown = ", ".join(sorted(tables)[:5])
                 raise NotAStoreError(
-                    f"{self._path!r} has a store_info table but is not a conversation store "
-                    f"(format {info.get('format')!r}); give SQLiteStore a new file"
+                    f"{self._path!r} is a SQLite database of something else (tables: "
+                    f"{shown}), not a conversation store; give SQLiteStore a new file"
                 )
-            version = _schema_version(info.get("schema"), self._path)
-            if version > SCHEMA_VERSION:
-                raise StoreVersionError(
-                    f"{self._path!r} was written with store schema {version}, newer than this "
-                    f"library reads (up to {SCHEMA_VERSION}); upgrade conversation-state"
-                )
-            while version < SCHEMA_VERSION:
-                for statement in MIGRATIONS[version]:
-                    db.execute(statement)
-                version += 1
-                db.execute("UPDATE store_info SET value = ? WHERE key = 'schema'", (str(version),))
+            if db.execute("PRAGMA page_count").fetchone()[0] == 0 and _has_bytes(self._path):
+                # SQLite reads a file too short for a header as an empty database.
+                raise _not_sqlite(self._path)
+            return None
+        columns = {
+            name for (name,) in db.execute("SELECT name FROM pragma_table_info('store_info')")
+        }
+        info = (
+            dict(db.execute("SELECT key, value FROM store_info").fetchall())
+            if {"key", "value"} <= columns
+            else {}
+        )
+        if info.get("format") != FORMAT:
+            raise NotAStoreError(
+                f"{self._path!r} has a store_info table but is not a conversation store "
+                f"(format {info.get('format')!r}); give SQLiteStore a new file"
+            )
+        version = _schema_version(info.get("schema"), self._path)
+        if version > SCHEMA_VERSION:
+            raise StoreVersionError(
+                f"{self._path!r} was written with store schema {version}, newer than this "
+                f"library reads (up to {SCHEMA_VERSION}); upgrade conversation-state"
+            )
+        return version
 
     @contextmanager
     def _transaction(self, db: sqlite3.Connection, kind: str) -> Iterator[sqlite3.Connection]:
@@ -332,16 +374,33 @@ class SQLiteStore:
             yield
         except sqlite3.Error as exc:
             raise _store_error(exc, action, self._path, self._timeout) from None
+        except UnicodeDecodeError:  # a text column (a name, store_info) damaged on disk
+            raise CorruptStoreError(
+                f"the SQLite file {self._path!r} holds text that is not UTF-8 while trying to "
+                f"{action}: it is damaged; restore it from a backup"
+            ) from None
 
 
 # -- queries --------------------------------------------------------------------------------
 
 
 def _node(db: sqlite3.Connection, digest: bytes) -> tuple[int, int, int, int | None] | None:
+    """The (segment, position, depth, metadata row) of a stored id, None when not stored."""
     found: tuple[int, int, int, int | None] | None = db.execute(
         "SELECT seg, pos, depth, meta FROM nodes WHERE id = ?", (digest,)
     ).fetchone()
+    if found is not None and not _is_place(found):
+        raise CorruptStoreError(
+            f"the row of conversation {digest.hex()} is damaged (its place in the tree is "
+            f"{found!r:.80}); restore the store from a backup"
+        )
     return found
+
+
+def _is_place(row: tuple[object, ...]) -> bool:
+    """Whether a node row's (seg, pos, depth, meta) are whole numbers (meta may be NULL)."""
+    seg, pos, depth, meta = row
+    return all(type(n) is int for n in (seg, pos, depth)) and (meta is None or type(meta) is int)
 
 
 def _place(db: sqlite3.Connection, id: str) -> tuple[int, int]:
@@ -360,9 +419,11 @@ def _resolve(db: sqlite3.Connection, id_or_name: str) -> bytes:
             f"{type_name(id_or_name)}",
             "id_or_name",
         )
+    if not _is_unicode(id_or_name):
+        raise not_found(id_or_name)  # no name or id holds lone surrogates
     found = db.execute("SELECT id FROM names WHERE name = ?", (id_or_name,)).fetchone()
     if found is not None:
-        return found[0]  # type: ignore[no-any-return]
+        return _stored_id(found[0])
     digest = digest_of(id_or_name)
     if digest is not None:
         return digest
@@ -373,7 +434,7 @@ def _resolve(db: sqlite3.Connection, id_or_name: str) -> bytes:
             "SELECT id FROM nodes WHERE id BETWEEN ? AND ? LIMIT 2", (low, high)
         ).fetchall()
         if len(matches) == 1:
-            return matches[0][0]  # type: ignore[no-any-return]
+            return _stored_id(matches[0][0])
         if matches:
             raise MalformedInputError(
                 f"the id prefix {id_or_name!r} matches several stored conversations; give "
@@ -381,6 +442,26 @@ def _resolve(db: sqlite3.Connection, id_or_name: str) -> bytes:
                 "id_or_name",
             )
     raise not_found(id_or_name)
+
+
+def _stored_id(value: object) -> bytes:
+    """An id read from the store: 32 bytes, or the store was damaged."""
+    if type(value) is not bytes or len(value) != 32:
+        raise CorruptStoreError(
+            f"the store holds an id that is not 32 bytes ({value!r:.80}): it was changed "
+            "outside this library; restore it from a backup"
+        )
+    return value
+
+
+def _stored_name(value: object) -> str:
+    """A name read from the store: a str, or the store was damaged."""
+    if type(value) is not str:
+        raise CorruptStoreError(
+            f"the store holds a name that is not text ({value!r:.80}): it was changed outside "
+            "this library; restore it from a backup"
+        )
+    return value
 
 
 def _metadata_id(db: sqlite3.Connection, digest: bytes, data: bytes) -> int | None:
@@ -409,8 +490,8 @@ def _insert(
         if parent is None:
             raise CorruptStoreError("a stored prefix vanished during a save")  # not reachable
         seg, pos = parent[0], parent[1]
-        taken = db.execute("SELECT 1 FROM nodes WHERE seg = ? AND pos = ?", (seg, pos + 1))
-        if taken.fetchone() is not None:
+        # Only a first child continues its parent's segment (children list it first).
+        if _has_children(db, seg, pos):
             seg, pos = _new_segment(db, seg, pos), -1
     depth = max(stored, 0)
     db.executemany(
@@ -467,6 +548,11 @@ def _prune(db: sqlite3.Connection, seg: int, pos: int) -> set[int | None]:
         db.execute("DELETE FROM segments WHERE seg = ?", (seg,))
         if parent is None or parent[0] is None:
             return metas
+        if type(parent[0]) is not int or type(parent[1]) is not int:
+            raise CorruptStoreError(
+                f"segment {seg} of the store is damaged (its parent is {parent!r:.80}); "
+                "restore the store from a backup"
+            )
         seg, pos = parent
 
 
@@ -501,8 +587,10 @@ def _drop_unused_metadata(db: sqlite3.Connection, meta: int) -> None:
 
 
 def _check_name(name: Any) -> None:
-    if not isinstance(name, str) or not name.strip():
-        raise MalformedInputError(f"a name must be a non-empty str, got {name!r}", "name")
+    if not isinstance(name, str) or not name.strip() or not _is_unicode(name):
+        raise MalformedInputError(
+            f"a name must be a non-empty str of valid Unicode, got {name!r}", "name"
+        )
     if digest_of(name) is not None:
         raise MalformedInputError(
             f"the name {name!r} would read as a conversation id (64 hex digits); choose another",
@@ -510,23 +598,64 @@ def _check_name(name: Any) -> None:
         )
 
 
+def _is_unicode(text: str) -> bool:
+    """False for text with lone surrogates, which SQLite cannot store."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _schema_version(value: str | None, path: str) -> int:
-    if value is None or not value.isdigit():
+    """The schema version ``store_info`` records: a whole number from 1, in ASCII digits."""
+    digits = value if isinstance(value, str) and value.isascii() and value.isdigit() else ""
+    if not 0 < len(digits) < 10 or int(digits) < 1:
         raise CorruptStoreError(
             f"{path!r} is a conversation store without a valid schema version ({value!r}); "
             "restore it from a backup"
         )
-    return int(value)
+    return int(digits)
+
+
+def _use_wal(db: sqlite3.Connection, timeout: float) -> None:
+    """Put the database in WAL mode (the file keeps it: later opens find it there).
+
+    Two connections switching a new store at once may find each other's lock
+    (SQLite then fails at once, without waiting): retried for up to ``timeout`` s.
+    """
+    deadline = time.monotonic() + timeout
+    for attempt in itertools.count(1):
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(min(0.001 * attempt, 0.05))
+
+
+def _has_bytes(path: str) -> bool:
+    """Whether the file at ``path`` exists and is not empty (by stat: SQLite forbids
+    opening and closing a database file beside it, which drops its locks)."""
+    try:
+        return path != ":memory:" and os.stat(path).st_size > 0
+    except OSError:
+        return False
+
+
+def _not_sqlite(path: str) -> NotAStoreError:
+    return NotAStoreError(
+        f"{path!r} is not a SQLite database, so not a conversation store; give "
+        "SQLiteStore a new file or an existing store"
+    )
 
 
 def _store_error(exc: sqlite3.Error, action: str, path: str, timeout: float) -> StoreError:
     message = str(exc)
     lowered = message.lower()
     if "not a database" in lowered or "file is encrypted" in lowered:
-        return NotAStoreError(
-            f"{path!r} is not a SQLite database, so not a conversation store; give "
-            "SQLiteStore a new file or an existing store"
-        )
+        return _not_sqlite(path)
     if "malformed" in lowered or "corrupt" in lowered:
         return CorruptStoreError(
             f"the SQLite file {path!r} is damaged ({message}) while trying to {action}; "
