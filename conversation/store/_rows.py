@@ -79,10 +79,13 @@ def stored_prefix(conversation: Conversation, exists: Callable[[bytes], bool]) -
     return low
 
 
-def rows_to_save(conversation: Conversation, stored: int) -> tuple[bytes, bytes, Rows]:
-    """The root's digest and data, and the rows of the turns after the first ``stored``.
+def rows_to_save(
+    conversation: Conversation, stored: int
+) -> tuple[bytes, bytes, list[bytes], list[bytes]]:
+    """The root's digest and data, and the digests and data of the turns after the first ``stored``.
 
     ``stored`` is what :func:`stored_prefix` found (-1: the root is new too).
+    Costs the turns after ``stored``, however many come before them.
     """
     system = conversation.system
     wire = None if system is None else system_to_wire(system)
@@ -90,9 +93,9 @@ def rows_to_save(conversation: Conversation, stored: int) -> tuple[bytes, bytes,
     root = hashlib.sha256(PREFIX + root_data).digest()
     head = conversation._head
     if head is None or stored >= len(conversation):
-        return root, root_data, []
-    path = head.ledger.path(head)
-    return root, root_data, turn_rows(system, path, max(stored, 0))
+        return root, root_data, [], []
+    digests, datas = turn_rows(system, head, len(conversation) - max(stored, 0))
+    return root, root_data, digests, datas
 
 
 def metadata_row(metadata: FrozenDict) -> tuple[bytes, bytes]:
@@ -112,7 +115,8 @@ def rebuild(
     root_digest, root_data = root
     state = hashlib.sha256(PREFIX + root_data)
     if rows:
-        state.update(b"," + b",".join(memoryview(data)[1:-1] for _, data in rows))
+        state.update(b",")
+        state.update(b",".join([data[1:-1] for _, data in rows]))
     if state.digest() != want:
         raise CorruptStoreError(
             f"the stored rows of conversation {want.hex()} do not hash to its id: "
@@ -122,7 +126,7 @@ def rebuild(
         )
     try:
         system = system_from_wire(orjson.loads(root_data))
-        items = orjson.loads(b"[" + b",".join(data for _, data in rows) + b"]")
+        items = orjson.loads(b"[" + b",".join([data for _, data in rows]) + b"]")
         head = _nodes(items)
         metadata = EMPTY if metadata_data is None else _metadata(metadata_data)
     except (ConversationError, orjson.JSONDecodeError) as exc:

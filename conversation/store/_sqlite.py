@@ -14,6 +14,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from itertools import count, repeat
 from types import TracebackType
 from typing import Any, Self
 
@@ -32,17 +33,23 @@ from ._schema import CREATE, FORMAT, MIGRATIONS, SCHEMA_VERSION
 
 __all__ = ["SQLiteStore"]
 
-_PATH_ROWS = """
-WITH RECURSIVE path(seg, upto) AS (
-    SELECT ?, ?
+PAGE_SIZE = 8192
+"""Bytes per page of a new store file."""
+
+_PATH = """
+WITH RECURSIVE path(seg, upto, level) AS (
+    SELECT ?, ?, 0
     UNION ALL
-    SELECT s.parent_seg, s.parent_pos FROM segments AS s JOIN path ON s.seg = path.seg
+    SELECT s.parent_seg, s.parent_pos, path.level + 1
+    FROM segments AS s JOIN path ON s.seg = path.seg
     WHERE s.parent_seg IS NOT NULL
 )
-SELECT n.id, n.data FROM path JOIN nodes AS n ON n.seg = path.seg AND n.pos <= path.upto
-ORDER BY n.depth
+SELECT seg, upto FROM path ORDER BY level DESC
 """
-"""Every row from the root to the node at (seg, pos), one range read per segment."""
+"""The segments from the root to the node at (seg, pos), each with the position read up to."""
+
+_SEGMENT_ROWS = "SELECT id, data FROM nodes WHERE seg = ? AND pos <= ? ORDER BY pos"
+"""One range read of a segment's rows, in the primary key's order (so no sort)."""
 
 _LEAVES = """
 SELECT n.id FROM segments AS s JOIN nodes AS n ON n.seg = s.seg AND n.pos = s.last
@@ -152,7 +159,9 @@ class SQLiteStore:
             found = db.execute("SELECT meta FROM heads WHERE id = ?", (digest,)).fetchone()
             if found is not None:
                 meta = found[0]
-            rows = db.execute(_PATH_ROWS, (seg, pos)).fetchall()
+            rows: list[tuple[bytes, bytes]] = []
+            for part in db.execute(_PATH, (seg, pos)).fetchall():
+                rows += db.execute(_SEGMENT_ROWS, part)
             meta_data = None
             if meta is not None:
                 got = db.execute("SELECT data FROM metadata WHERE meta = ?", (meta,)).fetchone()
@@ -254,6 +263,10 @@ class SQLiteStore:
         """Make the database a store of this schema, or check that it is one."""
         db.execute("PRAGMA foreign_keys = OFF")
         if self._path != ":memory:" and not self._path.startswith("file::memory:"):
+            # The page size of a new file; it must come before WAL, and an existing
+            # file keeps its own. Rows of a few hundred bytes and the id index fit
+            # larger pages better, and the WAL checkpoints after that many pages.
+            db.execute(f"PRAGMA page_size = {PAGE_SIZE}")
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = NORMAL")
         with self._transaction(db, "IMMEDIATE"):
@@ -396,7 +409,7 @@ def _insert(
     db: sqlite3.Connection, conversation: Conversation, stored: int, meta: int | None
 ) -> None:
     """Write the turns of ``conversation`` after its first ``stored`` (-1: the root too)."""
-    root, root_data, rows = rows_to_save(conversation, stored)
+    root, root_data, digests, datas = rows_to_save(conversation, stored)
     if stored < 0:
         seg = _new_segment(db, None, None)
         db.execute(
@@ -415,9 +428,9 @@ def _insert(
     depth = max(stored, 0)
     db.executemany(
         "INSERT INTO nodes (id, seg, pos, depth, data, meta) VALUES (?, ?, ?, ?, ?, ?)",
-        [(digest, seg, pos + i, depth + i, data, meta) for i, (digest, data) in enumerate(rows, 1)],
+        zip(digests, repeat(seg), count(pos + 1), count(depth + 1), datas, repeat(meta)),
     )
-    db.execute("UPDATE segments SET last = ? WHERE seg = ?", (pos + len(rows), seg))
+    db.execute("UPDATE segments SET last = ? WHERE seg = ?", (pos + len(datas), seg))
 
 
 def _new_segment(db: sqlite3.Connection, parent_seg: int | None, parent_pos: int | None) -> int:
