@@ -65,7 +65,6 @@ PREFIX: Final = b'["conversation-state/1",'
 System = str | tuple[Text, ...] | None
 
 _SORT: Final = orjson.OPT_SORT_KEYS
-_NO_RECORD: Final = frozenset((id(None), id(SYNTHETIC)))  # provenances written as nothing
 
 
 def canonical_json(value: Any) -> bytes:
@@ -98,35 +97,49 @@ def _hash(system: System, head: Node) -> _Hash:
     # node met, so that later ids of nearby branches start close by.
     while start < count:
         stop = min(count, start + (-path[start].length) % CHUNK + 1)
-        state.update(_encode(path[start:stop]))
+        state.update(b",")
+        state.update(memoryview(_encode(path[start:stop]))[1:-1])
         start = stop
         end = path[stop - 1]
         if end is not head and not end.length % CHUNK:
             end.ident = (system, state.hexdigest(), state.copy())
     head.ident = (system, state.hexdigest(), state)
     parent = head.parent
-    if parent is not None and parent.length % CHUNK:
-        # A state is kept at checkpoints and on the newest head only: the parent's
-        # state now lives on in this one, and memory stays O(turns / CHUNK).
-        kept = getattr(parent, "ident", None)
+    grandparent = None if parent is None else parent.parent
+    if grandparent is not None and grandparent.length % CHUNK:
+        # A state is kept at checkpoints and on the newest two turns of a chain only:
+        # the grandparent's state lives on in this one, so memory stays
+        # O(turns / CHUNK), while the parent keeps its own, so that other one-turn
+        # branches off it (several answers to one question) cost one turn each too.
+        kept = getattr(grandparent, "ident", None)
         if kept is not None and kept[2] is not None:
-            parent.ident = (kept[0], kept[1], None)
+            grandparent.ident = (kept[0], kept[1], None)
     return state
 
 
-def turn_rows(system: System, path: list[Node], start: int) -> list[tuple[bytes, bytes]]:
-    """``(digest, J(items))`` of each turn of ``path[start:]`` (``path`` runs from the root).
+def turn_rows(system: System, head: Node, count: int) -> tuple[list[bytes], list[bytes]]:
+    """The digests and ``J(items)`` of the last ``count`` turns up to ``head``, oldest first.
 
     For a store, which keys each turn by the digest of the conversation it ends
     and keeps its items (``[role, content]`` or ``[role, content, provenance]``)
     as JSON: the hashed input grows by ``,`` and that JSON without its brackets.
+    Costs those ``count`` turns, however long the chain before them.
     """
-    state = root_state(system) if start == 0 else _state_at(system, path, start)
-    rows: list[tuple[bytes, bytes]] = []
-    last = path[-1]
+    nodes: list[Node] = []
+    node: Node | None = head
+    for _ in range(count):
+        assert node is not None
+        nodes.append(node)
+        node = node.parent
+    nodes.reverse()
+    state = root_state(system) if node is None else _state_after(system, node)
+    digests: list[bytes] = []
+    datas: list[bytes] = []
     update, digest, dumps = state.update, state.digest, orjson.dumps
-    for node in path[start:]:
-        if node.provenance is None or node.provenance is SYNTHETIC:
+    keep_digest, keep_data = digests.append, datas.append
+    for node in nodes:
+        provenance = node.provenance
+        if provenance is None or provenance is SYNTHETIC:
             try:
                 data = dumps([node.role, node.content], default=encode_default, option=_SORT)
             except TypeError:
@@ -134,11 +147,13 @@ def turn_rows(system: System, path: list[Node], start: int) -> list[tuple[bytes,
         else:
             data = _dumps([node], turn_items(node))
         update(b"," + data[1:-1])
-        rows.append((digest(), data))
-        if not node.length % CHUNK or node is last:
-            # Kept where later ids start from: checkpoints and the head.
-            node.ident = (system, rows[-1][0].hex(), state.copy())
-    return rows
+        keep_data(data)
+        keep_digest(digest())
+        if not node.length % CHUNK:
+            node.ident = (system, digests[-1].hex(), state.copy())  # where later ids start
+    if digests:
+        head.ident = (system, digests[-1].hex(), state)
+    return digests, datas
 
 
 def turn_items(turn: TurnData) -> list[Any]:
@@ -157,58 +172,57 @@ def _same(cached: System, system: System) -> bool:
     return cached is system or cached == system
 
 
-def _state_at(system: System, path: list[Node], count: int) -> _Hash:
-    """A copy of the hash state after the first ``count`` turns of ``path``."""
-    head = path[count - 1]
-    cached = getattr(head, "ident", None)
+def _state_after(system: System, node: Node) -> _Hash:
+    """A copy of the hash state after ``node``."""
+    cached = getattr(node, "ident", None)
     if cached is not None and cached[2] is not None and _same(cached[0], system):
         return cached[2].copy()  # type: ignore[no-any-return]
-    return _hash(system, head).copy()
+    return _hash(system, node).copy()
 
 
 def _resume(system: System, head: Node) -> tuple[list[Node], _Hash]:
     """The nodes after the nearest kept hash state at or before ``head``, and a copy of it.
 
-    A state is kept on the head an id was last computed for, and on checkpoint
-    nodes (every :data:`CHUNK`-th turn): the nearest :data:`CHUNK` nodes are
-    looked at, then checkpoints only, so a long chain is not searched turn by turn.
+    A state is kept on the newest turns an id was computed for, and on
+    checkpoint nodes (every :data:`CHUNK`-th turn): the nearest :data:`CHUNK`
+    nodes are looked at, then checkpoints only. The walk stops at the first
+    state found, so it costs the turns that have to be hashed anyway.
     """
     todo: list[Node] = []
     node: Node | None = head
+    for _ in range(CHUNK):
+        if node is None:
+            break
+        cached = getattr(node, "ident", None)
+        if cached is not None and cached[2] is not None and _same(cached[0], system):
+            todo.reverse()
+            return todo, cached[2].copy()
+        todo.append(node)
+        node = node.parent
     while node is not None:
-        if len(todo) < CHUNK or not node.length % CHUNK:
+        if not node.length % CHUNK:
             cached = getattr(node, "ident", None)
             if cached is not None and cached[2] is not None and _same(cached[0], system):
                 todo.reverse()
                 return todo, cached[2].copy()
-            if len(todo) >= CHUNK:
-                break
         todo.append(node)
         node = node.parent
-    if node is None:
-        todo.reverse()
-        return todo, root_state(system)
-    # Far from any kept state: from here on only checkpoints can hold one.
-    path = head.ledger.path(head)
-    for k in range(node.length - node.length % CHUNK, 0, -CHUNK):
-        cached = getattr(path[k - 1], "ident", None)
-        if cached is not None and cached[2] is not None and _same(cached[0], system):
-            return path[k:], cached[2].copy()
-    return path, root_state(system)
+    todo.reverse()
+    return todo, root_state(system)
 
 
 def _encode(nodes: list[Node]) -> bytes:
-    """``,`` and the items of each of ``nodes``: the input they add to their parent's."""
-    provenances = [node.provenance for node in nodes]
+    """``J`` of the items of each of ``nodes``: within its brackets, the input they add."""
     items: list[Any]
-    if set(map(id, provenances)) <= _NO_RECORD:
+    written = [n for n in nodes if n.provenance is not None and n.provenance is not SYNTHETIC]
+    if written:
+        items = [item for node in nodes for item in turn_items(node)]
+    else:
         # The common case, in bulk: no turn here was written by a model.
         items = [None] * (2 * len(nodes))
         items[0::2] = [node.role for node in nodes]
         items[1::2] = [node.content for node in nodes]
-    else:
-        items = [item for node in nodes for item in turn_items(node)]
-    return b"," + _dumps(nodes, items)[1:-1]
+    return _dumps(nodes, items)
 
 
 def _dumps(nodes: list[Node], items: list[Any]) -> bytes:

@@ -85,10 +85,13 @@ def stored_prefix(conversation: Conversation, exists: Callable[[bytes], bool]) -
     return low
 
 
-def rows_to_save(conversation: Conversation, stored: int) -> tuple[bytes, bytes, Rows]:
-    """The root's digest and data, and the rows of the turns after the first ``stored``.
+def rows_to_save(
+    conversation: Conversation, stored: int
+) -> tuple[bytes, bytes, list[bytes], list[bytes]]:
+    """The root's digest and data, and the digests and data of the turns after the first ``stored``.
 
     ``stored`` is what :func:`stored_prefix` found (-1: the root is new too).
+    Costs the turns after ``stored``, however many come before them.
     """
     system = conversation.system
     wire = None if system is None else system_to_wire(system)
@@ -96,9 +99,9 @@ def rows_to_save(conversation: Conversation, stored: int) -> tuple[bytes, bytes,
     root = hashlib.sha256(PREFIX + root_data).digest()
     head = conversation._head
     if head is None or stored >= len(conversation):
-        return root, root_data, []
-    path = head.ledger.path(head)
-    return root, root_data, turn_rows(system, path, max(stored, 0))
+        return root, root_data, [], []
+    digests, datas = turn_rows(system, head, len(conversation) - max(stored, 0))
+    return root, root_data, digests, datas
 
 
 def metadata_row(metadata: FrozenDict) -> tuple[bytes, bytes]:
@@ -131,7 +134,8 @@ def rebuild(
     try:
         state = hashlib.sha256(PREFIX + root_data)
         if rows:
-            state.update(b"," + b",".join(memoryview(data)[1:-1] for _, data in rows))
+            state.update(b",")
+            state.update(b",".join([data[1:-1] for _, data in rows]))
     except TypeError:  # a row that is not bytes
         raise CorruptStoreError(
             f"conversation {want.hex()} is stored, but a row of it is not bytes: the store was "
@@ -146,7 +150,7 @@ def rebuild(
         )
     try:
         system = system_from_wire(orjson.loads(root_data))
-        items = orjson.loads(b"[" + b",".join(data for _, data in rows) + b"]")
+        items = orjson.loads(b"[" + b",".join([data for _, data in rows]) + b"]")
         head = _nodes(items)
         metadata = EMPTY if metadata_data is None else _metadata(metadata_data)
     except (ConversationError, orjson.JSONDecodeError) as exc:

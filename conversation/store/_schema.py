@@ -36,7 +36,7 @@ CREATE: Final = (
     " seg INTEGER NOT NULL, pos INTEGER NOT NULL, id BLOB NOT NULL UNIQUE,"
     " depth INTEGER NOT NULL, data BLOB NOT NULL, meta INTEGER,"
     " PRIMARY KEY (seg, pos)) WITHOUT ROWID",
-    "CREATE INDEX nodes_by_meta ON nodes (meta)",
+    "CREATE INDEX nodes_by_meta ON nodes (meta) WHERE meta IS NOT NULL",
     "CREATE TABLE metadata (meta INTEGER PRIMARY KEY, digest BLOB NOT NULL UNIQUE,"
     " data BLOB NOT NULL)",
     "CREATE TABLE heads (head INTEGER PRIMARY KEY, id BLOB NOT NULL UNIQUE, meta INTEGER)",

@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from itertools import count, repeat
 from types import TracebackType
 from typing import Any, Self
 
@@ -42,20 +43,26 @@ from ._schema import CREATE, FORMAT, MIGRATIONS, SCHEMA_VERSION
 
 __all__ = ["SQLiteStore"]
 
-_PATH_ROWS = """
-WITH RECURSIVE path(seg, upto) AS (
-    SELECT ?, ?
+PAGE_SIZE = 8192
+"""Bytes per page of a new store file."""
+
+_PATH = """
+WITH RECURSIVE path(seg, upto, level) AS (
+    SELECT ?, ?, 0
     UNION ALL
-    SELECT s.parent_seg, s.parent_pos FROM segments AS s JOIN path ON s.seg = path.seg
+    SELECT s.parent_seg, s.parent_pos, path.level + 1
+    FROM segments AS s JOIN path ON s.seg = path.seg
     WHERE s.parent_seg < s.seg
 )
-SELECT n.id, n.data FROM path JOIN nodes AS n ON n.seg = path.seg AND n.pos <= path.upto
-ORDER BY n.depth
+SELECT seg, upto FROM path ORDER BY level DESC
 """
-"""Every row from the root to the node at (seg, pos), one range read per segment.
+"""The segments from the root to the node at (seg, pos), each with the position read up to.
 
 A segment's parent is older (a smaller ``seg``): the walk follows only such links,
 so a damaged file ends in a wrong count of rows (CorruptStoreError), never a loop."""
+
+_SEGMENT_ROWS = "SELECT id, data FROM nodes WHERE seg = ? AND pos <= ? ORDER BY pos"
+"""One range read of a segment's rows, in the primary key's order (so no sort)."""
 
 _LEAVES = """
 SELECT n.id FROM segments AS s JOIN nodes AS n ON n.seg = s.seg AND n.pos = s.last
@@ -168,7 +175,9 @@ class SQLiteStore:
             found = db.execute("SELECT meta FROM heads WHERE id = ?", (digest,)).fetchone()
             if found is not None:
                 meta = found[0]
-            rows = db.execute(_PATH_ROWS, (seg, pos)).fetchall()
+            rows: list[tuple[bytes, bytes]] = []
+            for part in db.execute(_PATH, (seg, pos)).fetchall():
+                rows += db.execute(_SEGMENT_ROWS, part)
             meta_data = None
             if meta is not None:
                 got = db.execute(
@@ -272,6 +281,10 @@ class SQLiteStore:
     def _prepare(self, db: sqlite3.Connection) -> None:
         """Make the database a store of this schema, or check that it is one."""
         db.execute("PRAGMA foreign_keys = OFF")
+        if self._path != ":memory:" and not self._path.startswith("file::memory:"):
+            # The page size of a new file (an existing file keeps its own): rows of a few
+            # hundred bytes and the id index fit larger pages better.
+            db.execute(f"PRAGMA page_size = {PAGE_SIZE}")
         with self._transaction(db, "DEFERRED"):
             version = self._version(db)  # first: a database of something else stays untouched
         if version != SCHEMA_VERSION:  # so no write lock (no wait) in the common case
@@ -477,7 +490,7 @@ def _insert(
     db: sqlite3.Connection, conversation: Conversation, stored: int, meta: int | None
 ) -> None:
     """Write the turns of ``conversation`` after its first ``stored`` (-1: the root too)."""
-    root, root_data, rows = rows_to_save(conversation, stored)
+    root, root_data, digests, datas = rows_to_save(conversation, stored)
     if stored < 0:
         seg = _new_segment(db, None, None)
         db.execute(
@@ -496,9 +509,9 @@ def _insert(
     depth = max(stored, 0)
     db.executemany(
         "INSERT INTO nodes (id, seg, pos, depth, data, meta) VALUES (?, ?, ?, ?, ?, ?)",
-        [(digest, seg, pos + i, depth + i, data, meta) for i, (digest, data) in enumerate(rows, 1)],
+        zip(digests, repeat(seg), count(pos + 1), count(depth + 1), datas, repeat(meta)),
     )
-    db.execute("UPDATE segments SET last = ? WHERE seg = ?", (pos + len(rows), seg))
+    db.execute("UPDATE segments SET last = ? WHERE seg = ?", (pos + len(datas), seg))
 
 
 def _new_segment(db: sqlite3.Connection, parent_seg: int | None, parent_pos: int | None) -> int:
