@@ -226,7 +226,7 @@ Source: TypeAlias = (
 # --- blocks --------------------------------------------------------------------
 
 
-@attrs.frozen
+@attrs.frozen(init=False)
 class Text:
     """Text, in any turn; ``citations`` point into documents of the request."""
 
@@ -241,6 +241,21 @@ class Text:
     extra: FrozenDict = attrs.field(
         default=EMPTY, converter=_extra, validator=_no_known_keys, kw_only=True, repr=False
     )
+
+    def __init__(
+        self,
+        text: str,
+        *,
+        citations: Sequence[Mapping[str, Any]] | None = None,
+        cache_control: Mapping[str, Any] | None = None,
+        extra: Mapping[str, Any] = EMPTY,
+    ) -> None:
+        # Plain text, the commonest block, is stored as given; anything else goes
+        # through the fields' converters and validators.
+        if type(text) is str and citations is None and cache_control is None and extra is EMPTY:
+            _plain_text_fields(self, text)
+        else:
+            self.__attrs_init__(text, citations=citations, cache_control=cache_control, extra=extra)
 
 
 @attrs.frozen
@@ -389,7 +404,7 @@ class SearchResult:
     )
 
 
-@attrs.frozen
+@attrs.frozen(init=False)
 class ToolUse:
     """The model asks to call a tool; answer it with a :class:`ToolResult`."""
 
@@ -406,8 +421,30 @@ class ToolUse:
         default=EMPTY, converter=_extra, validator=_no_known_keys, kw_only=True, repr=False
     )
 
+    def __init__(
+        self,
+        id: str,
+        name: str,
+        input: Mapping[str, Any] = EMPTY,
+        *,
+        cache_control: Mapping[str, Any] | None = None,
+        extra: Mapping[str, Any] = EMPTY,
+    ) -> None:
+        # An agent's tool call (plain strings, a dict input) is checked in one step,
+        # freezing its input; anything else goes through the fields' converters.
+        if (
+            type(id) is str
+            and type(name) is str
+            and isinstance(input, dict)
+            and cache_control is None
+            and extra is EMPTY
+        ):
+            _plain_tool_use_fields(self, id, name, freeze(input, "$.input"))
+        else:
+            self.__attrs_init__(id, name, input, cache_control=cache_control, extra=extra)
 
-@attrs.frozen
+
+@attrs.frozen(init=False)
 class ToolResult:
     """The answer to a :class:`ToolUse`: text or blocks, possibly an error."""
 
@@ -427,6 +464,34 @@ class ToolResult:
     extra: FrozenDict = attrs.field(
         default=EMPTY, converter=_extra, validator=_no_known_keys, kw_only=True, repr=False
     )
+
+    def __init__(
+        self,
+        tool_use_id: str,
+        content: _BlocksInput | None = None,
+        *,
+        is_error: bool | None = None,
+        cache_control: Mapping[str, Any] | None = None,
+        extra: Mapping[str, Any] = EMPTY,
+    ) -> None:
+        # A tool's answer as text (plain strings) is stored as given; anything else
+        # goes through the fields' converters and validators.
+        if (
+            type(tool_use_id) is str
+            and type(content) is str
+            and (is_error is None or type(is_error) is bool)
+            and cache_control is None
+            and extra is EMPTY
+        ):
+            _plain_tool_result_fields(self, tool_use_id, content, is_error)
+        else:
+            self.__attrs_init__(
+                tool_use_id,
+                content,
+                is_error=is_error,
+                cache_control=cache_control,
+                extra=extra,
+            )
 
 
 @attrs.frozen
@@ -553,29 +618,51 @@ CACHE_HOLDERS: Final = tuple(
 )
 """Blocks that may carry ``cache_control`` (not thinking blocks, not unknown ones)."""
 
-_set_text = Text.__dict__["text"].__set__
-_set_citations = Text.__dict__["citations"].__set__
-_set_cache = Text.__dict__["cache_control"].__set__
-_set_extra = Text.__dict__["extra"].__set__
+_set_text, _set_citations, _set_cache, _set_extra = (
+    Text.__dict__[name].__set__ for name in ("text", "citations", "cache_control", "extra")
+)
+_set_use_id, _set_use_name, _set_use_input, _set_use_cache, _set_use_extra = (
+    ToolUse.__dict__[name].__set__ for name in ("id", "name", "input", "cache_control", "extra")
+)
+_set_result_id, _set_result_content, _set_result_error, _set_result_cache, _set_result_extra = (
+    ToolResult.__dict__[name].__set__
+    for name in ("tool_use_id", "content", "is_error", "cache_control", "extra")
+)
 
 
-def plain_text(text: str) -> Text:
-    """A :class:`Text` with no extras, built without validation (hot path)."""
-    block = _new(Text)
+# The plain shapes of the commonest blocks, their fields already checked, are set
+# slot by slot (the frozen classes refuse plain attribute stores): by the
+# constructors' quick paths and by :func:`quick_block`.
+def _plain_text_fields(block: Text, text: str) -> None:
     _set_text(block, text)
     _set_citations(block, None)
     _set_cache(block, None)
     _set_extra(block, EMPTY)
+
+
+def _plain_tool_use_fields(block: ToolUse, tool_id: str, name: str, tool_input: FrozenDict) -> None:
+    _set_use_id(block, tool_id)
+    _set_use_name(block, name)
+    _set_use_input(block, tool_input)
+    _set_use_cache(block, None)
+    _set_use_extra(block, EMPTY)
+
+
+def _plain_tool_result_fields(
+    block: ToolResult, tool_use_id: str, content: str, is_error: bool | None
+) -> None:
+    _set_result_id(block, tool_use_id)
+    _set_result_content(block, content)
+    _set_result_error(block, is_error)
+    _set_result_cache(block, None)
+    _set_result_extra(block, EMPTY)
+
+
+def plain_text(text: str) -> Text:
+    """A :class:`Text` of a plain ``str``, built without the constructor (hot path)."""
+    block = _new(Text)
+    _plain_text_fields(block, text)
     return block
-
-
-_USE_ID, _USE_NAME, _USE_INPUT, _USE_CACHE, _USE_EXTRA = (
-    ToolUse.__dict__[name].__set__ for name in ("id", "name", "input", "cache_control", "extra")
-)
-_RESULT_ID, _RESULT_CONTENT, _RESULT_ERROR, _RESULT_CACHE, _RESULT_EXTRA = (
-    ToolResult.__dict__[name].__set__
-    for name in ("tool_use_id", "content", "is_error", "cache_control", "extra")
-)
 
 
 def quick_block(data: dict[str, Any]) -> Block | None:
@@ -584,6 +671,7 @@ def quick_block(data: dict[str, Any]) -> Block | None:
 
     The shapes: a text block (``"citations": null`` allowed, as replies send
     it), a tool_use with a JSON object input, a tool_result holding text.
+    Errors name their place below the block (``.input``).
     """
     kind = data.get("type")
     if kind == "text":
@@ -594,23 +682,14 @@ def quick_block(data: dict[str, Any]) -> Block | None:
     elif kind == "tool_use" and len(data) == 4:
         tool_id, name, tool_input = data.get("id"), data.get("name"), data.get("input")
         if type(tool_id) is str and type(name) is str and type(tool_input) is dict:
-            frozen = freeze(tool_input, ".input")
             use = _new(ToolUse)
-            _USE_ID(use, tool_id)
-            _USE_NAME(use, name)
-            _USE_INPUT(use, frozen)
-            _USE_CACHE(use, None)
-            _USE_EXTRA(use, EMPTY)
+            _plain_tool_use_fields(use, tool_id, name, freeze(tool_input, ".input"))
             return use
     elif kind == "tool_result" and len(data) == 3:
         tool_use_id, content = data.get("tool_use_id"), data.get("content")
         if type(tool_use_id) is str and type(content) is str:
             result = _new(ToolResult)
-            _RESULT_ID(result, tool_use_id)
-            _RESULT_CONTENT(result, content)
-            _RESULT_ERROR(result, None)
-            _RESULT_CACHE(result, None)
-            _RESULT_EXTRA(result, EMPTY)
+            _plain_tool_result_fields(result, tool_use_id, content, None)
             return result
     return None
 

@@ -18,9 +18,8 @@ from ._options import NOT_OPTIONS, REQUEST_FIELDS, encode_front
 from ._reply import SYNTHETIC, Reply, ReplyModel, Usage, make_provenance, unfinished
 from ._rules import INITIAL, finish, in_payload_order
 from ._trim import trim
-from ._turn import Turn, canonical
+from ._turn import Turn, canonical, stored_content
 from ._wire import (
-    coerce_blocks,
     json_text_error,
     load_json,
     parse_reply,
@@ -87,7 +86,7 @@ class Conversation:
         A block dict whose type misspells a known one (``"txt"``) is refused
         with a suggestion; other unknown types are kept as :class:`UnknownBlock`.
         """
-        stored = content if type(content) is str else canonical(coerce_blocks(content, "$"))
+        stored = content if type(content) is str else stored_content(content)
         # The hot path of every append: one call for the node, the Conversation built here.
         conversation = _new(Conversation)
         _set_head(conversation, make_node("user", stored, None, self._head))
@@ -100,7 +99,7 @@ class Conversation:
         When the conversation ends with it, the turn is a prefill: the model's
         reply continues it, and :meth:`fold` joins the two into one turn.
         """
-        stored = content if type(content) is str else canonical(coerce_blocks(content, "$"))
+        stored = content if type(content) is str else stored_content(content)
         conversation = _new(Conversation)
         _set_head(conversation, make_node("assistant", stored, SYNTHETIC, self._head))
         _set_header(conversation, self._header)

@@ -463,14 +463,6 @@ class BlockReader:
             return (self._plain_text(value),)
         if cls in self._block_set:  # one block object, as most calls give it
             return (value,)
-        if cls is list and len(value) == 1 and type(value[0]) is dict:  # one block dict
-            try:
-                block = self._quick_block(value[0])
-            except MalformedInputError:
-                block = None  # read again below, to say where
-            if block is not None:
-                return (block,)
-            return (self.structure_block(value[0], f"{path}[0]", written=True),)
         if cls is tuple and all(isinstance(b, self.blocks) for b in value):
             return cast(tuple[Any, ...], value)
         if isinstance(value, self._one_item):

@@ -6,12 +6,12 @@ from typing import Any, Literal, Protocol
 
 import attrs
 
-from ._blocks import READER, Block, Text, plain_text
+from ._blocks import BLOCK_CLASSES, READER, Block, Text, plain_text, quick_block
 from ._build import new as _new
 from ._reply import SYNTHETIC, Provenance
 from .errors import MalformedInputError, quote, type_name
 
-__all__ = ["ROLES", "Role", "Turn", "TurnData", "canonical", "make_turn"]
+__all__ = ["ROLES", "Role", "Turn", "TurnData", "canonical", "make_turn", "stored_content"]
 
 Role = Literal["user", "assistant"]
 ROLES = ("user", "assistant")
@@ -42,6 +42,28 @@ def canonical(blocks: tuple[Block, ...]) -> str | tuple[Block, ...]:
     return blocks
 
 
+# One block of these is stored as it is given: only a text block has another form.
+_KEPT_ALONE = frozenset(BLOCK_CLASSES) - {Text}
+
+
+def stored_content(content: Any, path: str = "$") -> str | tuple[Block, ...]:
+    """Content as a caller gives it (a str, a block, a block dict, or a sequence of
+    them) in the form a turn keeps it: checked, and canonical (see :func:`canonical`)."""
+    cls = type(content)
+    if cls is str:
+        return content  # type: ignore[no-any-return]
+    if cls in _KEPT_ALONE:  # one block object, as agent loops append tool calls and results
+        return (content,)
+    if cls is list and len(content) == 1 and type(content[0]) is dict:  # one block dict
+        try:
+            block = quick_block(content[0])
+        except MalformedInputError:
+            block = None  # read again below, to say where
+        if block is not None:
+            return canonical((block,))
+    return canonical(READER.coerce(content, path))
+
+
 def _role(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if value not in ROLES:
         raise MalformedInputError(
@@ -52,7 +74,7 @@ def _role(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
 
 
 def _content(value: Any) -> str | tuple[Block, ...]:
-    return value if type(value) is str else canonical(READER.coerce(value, "$.content"))
+    return stored_content(value, "$.content")
 
 
 def _provenance(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:

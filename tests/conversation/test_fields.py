@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import enum
 import subprocess
 import sys
 from pathlib import Path
@@ -10,12 +11,23 @@ from typing import Any, ClassVar
 
 import attrs
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from conversation import Block, Document, MalformedInputError, Text, TextSource, ToolResult
+from conversation import (
+    Block,
+    Document,
+    MalformedInputError,
+    Text,
+    TextSource,
+    ToolResult,
+    ToolUse,
+)
 from conversation._blocks import KNOWN_BLOCK_CLASSES, UnknownBlock, block_reader
-from conversation._json import EMPTY, FrozenDict
+from conversation._json import EMPTY, FrozenDict, FrozenList
 from conversation._read import WIRE_NAME, BlockReader
 from conversation._wire import unstructure_block
+from tests.strategies import json_objects
 
 PACKAGE = Path(__file__).resolve().parents[2] / "conversation"
 
@@ -116,6 +128,100 @@ class TestDerivedFields:
         given = {"type": "tool_result", "tool_use_id": "t", "content": "x"}
         assert _reader().structure_block(given) == ToolResult("t", "x")
         assert unstructure_block(ToolResult("t", "x")) == given
+
+
+class _Word(enum.StrEnum):
+    CALM = "calm"
+
+
+# What a caller may hand a block constructor: plain values (the quick path), and
+# values its fields' converters change (a StrEnum member, a FrozenDict) or refuse.
+_strings = st.text(max_size=8) | st.just(_Word.CALM) | st.integers() | st.none()
+_inputs = (
+    json_objects()
+    | st.just(FrozenDict({"a": FrozenList([_Word.CALM])}))
+    | st.just({"a": {1, 2}})
+    | st.just({"x": float("nan")})
+    | st.just([1])
+)
+_contents = (
+    st.text(max_size=8)
+    | st.none()
+    | st.just([{"type": "text", "text": "x"}])
+    | st.just(_Word.CALM)
+    | st.just(5)
+)
+_options = st.fixed_dictionaries(
+    {},
+    optional={
+        "cache_control": st.none() | st.just({"type": "ephemeral"}) | st.just(5),
+        "extra": st.just(EMPTY) | st.just({"note": 1}) | st.just({"type": "x"}),
+    },
+)
+
+
+def _built(cls: type, *args: Any, **kwargs: Any) -> object:
+    """The block, or the error (type, reason, path), that constructing ``cls`` gives."""
+    try:
+        return cls(*args, **kwargs)
+    except MalformedInputError as exc:
+        return (type(exc), exc.reason, exc.path)
+
+
+def _by_fields(cls: type, *args: Any, **kwargs: Any) -> object:
+    """The same, built by the converters and validators of the attrs fields alone."""
+    block: Any = object.__new__(cls)
+    try:
+        block.__attrs_init__(*args, **kwargs)
+    except MalformedInputError as exc:
+        return (type(exc), exc.reason, exc.path)
+    return block
+
+
+def _same(a: Any, b: Any) -> None:
+    assert a == b
+    if attrs.has(type(a)):  # the fields hold the same kinds, not just equal values
+        for field in attrs.fields(type(a)):
+            assert type(getattr(a, field.name)) is type(getattr(b, field.name)), field.name
+
+
+class TestQuickConstructors:
+    """Text, ToolUse and ToolResult store plain arguments as given; what they build,
+    and every error they raise, is what their fields' converters and validators give."""
+
+    @given(text=_strings, citations=st.none() | st.just([{"type": "x"}]), options=_options)
+    def test_text(self, text: Any, citations: Any, options: dict[str, Any]) -> None:
+        _same(
+            _built(Text, text, citations=citations, **options),
+            _by_fields(Text, text, citations=citations, **options),
+        )
+
+    @given(tool_id=_strings, name=_strings, tool_input=_inputs, options=_options)
+    def test_tool_use(
+        self, tool_id: Any, name: Any, tool_input: Any, options: dict[str, Any]
+    ) -> None:
+        _same(
+            _built(ToolUse, tool_id, name, tool_input, **options),
+            _by_fields(ToolUse, tool_id, name, tool_input, **options),
+        )
+
+    @given(
+        tool_use_id=_strings,
+        content=_contents,
+        is_error=st.none() | st.booleans() | st.just("no"),
+        options=_options,
+    )
+    def test_tool_result(
+        self, tool_use_id: Any, content: Any, is_error: Any, options: dict[str, Any]
+    ) -> None:
+        _same(
+            _built(ToolResult, tool_use_id, content, is_error=is_error, **options),
+            _by_fields(ToolResult, tool_use_id, content, is_error=is_error, **options),
+        )
+
+    def test_a_tool_use_without_input_has_an_empty_one(self) -> None:
+        assert ToolUse("t", "f").input == {}
+        assert unstructure_block(ToolUse("t", "f"))["input"] == {}
 
 
 # --- imports ------------------------------------------------------------------------

@@ -861,6 +861,30 @@ class TestErrorPaths:
             make()
         assert field in str(info.value)
 
+    @pytest.mark.parametrize(
+        ("block", "where"),
+        [
+            ({"type": "tool_use", "id": "t", "name": "f", "input": {"a": {1}}}, ".input.a"),
+            ({"type": "tool_use", "id": "t", "name": "f", "input": {"x": math.nan}}, ".input.x"),
+            ({"type": "tool_result", "tool_use_id": 5, "content": "ok"}, ".tool_use_id"),
+            ({"type": "txt", "text": "hi"}, ".type"),
+        ],
+        ids=["set-in-input", "nan-in-input", "id-not-a-string", "typo"],
+    )
+    def test_a_block_dict_alone_or_in_a_list_is_refused_at_its_place(
+        self, block: dict[str, Any], where: str
+    ) -> None:
+        """One block dict (the quick route of user/assistant) is refused as it is in a longer
+        list, at ``$[0]`` and the field."""
+        for content in ([block], [block, "and more"]):
+            with pytest.raises(MalformedInputError) as alone:
+                Conversation().user("q").assistant(content)
+            assert alone.value.path == f"$[0]{where}"
+            with pytest.raises(MalformedInputError) as as_turn:
+                Turn("assistant", content)
+            assert as_turn.value.path == f"$.content[0]{where}"
+            assert as_turn.value.reason == alone.value.reason
+
 
 # --- values with no JSON form ----------------------------------------------------------------
 
