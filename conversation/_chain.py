@@ -25,17 +25,50 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
-from ._blocks import Block
+from ._blocks import Block, Text
+from ._json import EMPTY, FrozenDict
 from ._reply import Provenance
 from ._rules import INITIAL, ScanState, scan
 from ._turn import Turn, make_turn
 from ._wire import encode_messages
 from .errors import Violation
 
-__all__ = ["CHUNK", "Ledger", "Node", "chain_equal", "chain_hash", "make_node", "node_of"]
+__all__ = [
+    "CHUNK",
+    "NO_HEADER",
+    "Header",
+    "Ledger",
+    "Node",
+    "chain_equal",
+    "chain_hash",
+    "make_node",
+    "node_of",
+    "under",
+]
 
 CHUNK = 64
 """Turns encoded per orjson call, and the spacing of ledger checkpoints."""
+
+
+class Header:
+    """What a lineage of conversations shares besides turns: system and metadata."""
+
+    __slots__ = ("metadata", "system")
+
+    def __init__(self, system: str | tuple[Text, ...] | None, metadata: FrozenDict) -> None:
+        self.system = system
+        self.metadata = metadata
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Header):
+            return NotImplemented
+        return self is other or (self.system == other.system and self.metadata == other.metadata)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+NO_HEADER = Header(None, EMPTY)
+"""No system prompt, no metadata: the header of a chain built without one."""
 
 
 class Node:
@@ -44,12 +77,15 @@ class Node:
     The turn's fields live on the node itself (one object per appended turn,
     built with plain slot stores: appending is the library's hottest path);
     :attr:`turn` makes the public, frozen :class:`Turn` value when one is read.
-    ``length`` is the number of turns up to and including this one.
+    ``length`` is the number of turns up to and including this one. ``header``
+    is the system prompt and metadata of the conversations whose last turn this
+    is, so that a Conversation is one reference to its head (see :func:`under`).
     """
 
     __slots__ = (
         "content",
         "hash",
+        "header",
         "ident",
         "ledger",
         "length",
@@ -65,6 +101,7 @@ class Node:
     parent: Node | None
     length: int
     ledger: Ledger
+    header: Header
     hash: int  # set lazily by chain_hash; unset until then
     segment: Segment  # set on a checkpoint node once its chunk is encoded; unset until then
     ident: Any  # the content id's cache, owned by ``_ids``; unset until an id is computed
@@ -80,10 +117,12 @@ def make_node(
     content: str | tuple[Block, ...],
     provenance: Provenance | None,
     parent: Node | None,
+    header: Header | None = None,
 ) -> Node:
     """Append a turn after ``parent`` (None starts a new chain with its own ledger).
 
     ``content`` must be canonical (see ``_turn.canonical``), as a Turn's is.
+    The node has ``header``, else its parent's (:data:`NO_HEADER` for a root).
     Node has no ``__init__``: calling the class is the cheapest way to make one.
     """
     node = Node()
@@ -94,15 +133,37 @@ def make_node(
     if parent is None:
         node.length = 1
         node.ledger = Ledger()
+        node.header = NO_HEADER if header is None else header
     else:
         node.length = parent.length + 1
         node.ledger = parent.ledger
+        node.header = parent.header if header is None else header
     return node
 
 
-def node_of(turn: Turn, parent: Node | None) -> Node:
-    """Append the Turn ``turn`` after ``parent``."""
-    return make_node(turn.role, turn.content, turn.provenance, parent)
+def node_of(turn: Turn, parent: Node | None, header: Header | None = None) -> Node:
+    """Append the Turn ``turn`` after ``parent`` (``header`` as :func:`make_node` takes it)."""
+    return make_node(turn.role, turn.content, turn.provenance, parent, header)
+
+
+_CACHES = ("hash", "ident", "segment")  # what a node learns about its turns, not its header
+
+
+def under(node: Node, header: Header) -> Node:
+    """``node`` if its header is ``header``, else a new twin of it under ``header``.
+
+    The twin holds the same turn after the same parent, and what was learnt of
+    the turns up to it (hash, content id, encoded segment: they describe the
+    turns alone). Nodes others hold are left as they are.
+    """
+    if node.header is header:
+        return node
+    twin = make_node(node.role, node.content, node.provenance, node.parent, header)
+    for name in _CACHES:
+        value = getattr(node, name, None)
+        if value is not None:
+            setattr(twin, name, value)
+    return twin
 
 
 class Tip:

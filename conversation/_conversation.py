@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, NoReturn, overload
+from typing import TYPE_CHECKING, Any, NoReturn, overload
 
 import attrs
 import orjson
 
 from ._blocks import Block, Text
 from ._build import new as _new
-from ._chain import Node, chain_equal, chain_hash, make_node, node_of
+from ._chain import Header, Node, chain_equal, chain_hash, make_node, node_of, under
 from ._diff import Diff, common_node, turns_after
 from ._ids import conversation_id
 from ._json import EMPTY, FrozenDict, freeze
 from ._options import NOT_OPTIONS, REQUEST_FIELDS, encode_front
-from ._reply import SYNTHETIC, Reply, ReplyModel, Usage, make_provenance, unfinished
+from ._reply import SYNTHETIC, Provenance, Reply, ReplyModel, Usage, make_provenance, unfinished
 from ._rules import INITIAL, finish, in_payload_order
 from ._trim import trim
 from ._turn import Turn, canonical, stored_content
@@ -37,6 +37,42 @@ from .errors import (
 
 __all__ = ["REQUEST_FIELDS", "Conversation", "split_payload"]
 
+Content = str | Block | Mapping[str, Any] | Iterable[Any]
+"""What :meth:`Conversation.user` and :meth:`Conversation.assistant` take."""
+
+_Append = Callable[["Conversation", Content], "Conversation"]
+
+
+def _appending(role: str, provenance: Provenance | None, doc: str) -> _Append:
+    """The method that appends a turn of ``role`` (an assistant turn written here is synthetic).
+
+    Appending is the library's hottest path, so the method builds the node and
+    the Conversation itself, in one call (``make_node`` does the same for
+    other callers).
+    """
+
+    def append(self: Conversation, content: Content) -> Conversation:
+        stored = content if type(content) is str else stored_content(content)
+        parent = self._head
+        if parent is None:
+            return _make(make_node(role, stored, provenance, None, self._root), self._root)
+        node = Node()
+        node.role = role
+        node.content = stored
+        node.provenance = provenance
+        node.parent = parent
+        node.length = parent.length + 1
+        node.ledger = parent.ledger
+        node.header = parent.header
+        conversation: Conversation = _new(Conversation)
+        _set_head(conversation, node)
+        return conversation
+
+    append.__name__ = role
+    append.__qualname__ = f"Conversation.{role}"
+    append.__doc__ = doc
+    return append
+
 
 class Conversation:
     """The history of a dialogue with a chat model, as a value.
@@ -52,10 +88,12 @@ class Conversation:
     is a keyword of :meth:`to_payload` like every other request field.
     """
 
-    __slots__ = ("_head", "_header")
+    # The system prompt and metadata live on the last turn's node (Node.header),
+    # so appending sets one slot; ``_root`` holds them when there are no turns.
+    __slots__ = ("_head", "_root")
 
     _head: Node | None
-    _header: _Header
+    _root: Header
 
     def __init__(
         self,
@@ -64,6 +102,7 @@ class Conversation:
         *,
         metadata: Mapping[str, Any] | None = None,
     ) -> None:
+        header = Header(system_from_wire(system), _metadata_arg(metadata))
         head = None
         for i, turn in enumerate(turns):
             if not isinstance(turn, Turn):
@@ -72,38 +111,38 @@ class Conversation:
                     "use Conversation().user(...) / .assistant(...) to build from content",
                     f"$.turns[{i}]",
                 )
-            head = node_of(turn, head)
-        _set_head(self, head)
-        _set_header(self, _Header(system_from_wire(system), _metadata_arg(metadata)))
+            head = node_of(turn, head, header)
+        _fill(self, head, header)
 
     # -- building -------------------------------------------------------------------
 
-    def user(self, content: str | Block | Mapping[str, Any] | Iterable[Any]) -> Conversation:
-        """A new Conversation with a user turn appended.
+    if TYPE_CHECKING:  # their signatures; the methods are made by _appending
 
-        ``content`` is a str, a content block, a wire-format block dict, or a
-        sequence of them (``[Image.from_path("cat.jpg"), "What is this?"]``).
-        A block dict whose type misspells a known one (``"txt"``) is refused
-        with a suggestion; other unknown types are kept as :class:`UnknownBlock`.
-        """
-        stored = content if type(content) is str else stored_content(content)
-        # The hot path of every append: one call for the node, the Conversation built here.
-        conversation = _new(Conversation)
-        _set_head(conversation, make_node("user", stored, None, self._head))
-        _set_header(conversation, self._header)
-        return conversation
+        def user(self, content: Content) -> Conversation: ...
+        def assistant(self, content: Content) -> Conversation: ...
 
-    def assistant(self, content: str | Block | Mapping[str, Any] | Iterable[Any]) -> Conversation:
-        """A new Conversation with a synthetic assistant turn appended.
+    else:
+        user = _appending(
+            "user",
+            None,
+            """A new Conversation with a user turn appended.
 
-        When the conversation ends with it, the turn is a prefill: the model's
-        reply continues it, and :meth:`fold` joins the two into one turn.
-        """
-        stored = content if type(content) is str else stored_content(content)
-        conversation = _new(Conversation)
-        _set_head(conversation, make_node("assistant", stored, SYNTHETIC, self._head))
-        _set_header(conversation, self._header)
-        return conversation
+            ``content`` is a str, a content block, a wire-format block dict, or a
+            sequence of them (``[Image.from_path("cat.jpg"), "What is this?"]``).
+            A block dict whose type misspells a known one (``"txt"``) is refused
+            with a suggestion; other unknown types are kept as :class:`UnknownBlock`.
+            """,
+        )
+
+        assistant = _appending(
+            "assistant",
+            SYNTHETIC,
+            """A new Conversation with a synthetic assistant turn appended.
+
+            When the conversation ends with it, the turn is a prefill: the model's
+            reply continues it, and :meth:`fold` joins the two into one turn.
+            """,
+        )
 
     def append(self, turn: Turn) -> Conversation:
         """A new Conversation with ``turn`` appended as it is."""
@@ -122,7 +161,7 @@ class Conversation:
         self, system: str | Text | Iterable[str | Text | Mapping[str, Any]] | None
     ) -> Conversation:
         """The same turns (shared, not copied) under another system prompt."""
-        return _make(self._head, _Header(system_from_wire(system), self._header.metadata))
+        return _make(self._head, Header(system_from_wire(system), self._header.metadata))
 
     def with_metadata(
         self, metadata: Mapping[str, Any] | None = None, **entries: Any
@@ -137,10 +176,15 @@ class Conversation:
         merged = dict(self._header.metadata)
         merged.update(metadata or {})
         merged.update(entries)
-        return _make(self._head, _Header(self._header.system, _metadata_arg(merged)))
+        return _make(self._head, Header(self._header.system, _metadata_arg(merged)))
 
     def _with_head(self, head: Node | None) -> Conversation:
         return _make(head, self._header)
+
+    @property
+    def _header(self) -> Header:
+        head = self._head
+        return self._root if head is None else head.header
 
     # -- reading --------------------------------------------------------------------
 
@@ -420,9 +464,12 @@ class Conversation:
             else:
                 merged = make_provenance((info,), earlier, interrupted)
             content = canonical(_continue(earlier, blocks))
-            return self._with_head(make_node("assistant", content, merged, head.parent))
+            return self._with_head(
+                make_node("assistant", content, merged, head.parent, head.header)
+            )
         provenance = make_provenance((info,), (), interrupted)
-        return self._with_head(make_node("assistant", canonical(blocks), provenance, head))
+        node = make_node("assistant", canonical(blocks), provenance, head, self._header)
+        return self._with_head(node)
 
     def resumable(self) -> Conversation:
         """This conversation ready to continue an interrupted last turn.
@@ -446,7 +493,7 @@ class Conversation:
         if not blocks:
             return self._with_head(head.parent)
         return self._with_head(
-            make_node("assistant", canonical(blocks), turn.provenance, head.parent)
+            make_node("assistant", canonical(blocks), turn.provenance, head.parent, head.header)
         )
 
     # -- the save format --------------------------------------------------------------
@@ -476,37 +523,30 @@ class Conversation:
         head = nodes[-1] if nodes else None
         if head is not None:
             head.ledger.adopt(nodes)
-        return _make(head, _Header(system, metadata))
+        return _make(head, Header(system, metadata))
 
 
 # -- construction helpers ------------------------------------------------------------
 
 
-class _Header:
-    """What a lineage of conversations shares besides turns: system and metadata."""
-
-    __slots__ = ("metadata", "system")
-
-    def __init__(self, system: str | tuple[Text, ...] | None, metadata: FrozenDict) -> None:
-        self.system = system
-        self.metadata = metadata
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, _Header):
-            return NotImplemented
-        return self is other or (self.system == other.system and self.metadata == other.metadata)
-
-    __hash__ = None  # type: ignore[assignment]
-
+_Header = Header  # the name the store knows it by
 
 _set_head = Conversation.__dict__["_head"].__set__
-_set_header = Conversation.__dict__["_header"].__set__
+_set_root = Conversation.__dict__["_root"].__set__
 
 
-def _make(head: Node | None, header: _Header) -> Conversation:
-    conversation: Conversation = _new(Conversation)
+def _fill(conversation: Conversation, head: Node | None, header: Header) -> None:
+    """Set the slots of a new Conversation: ``head`` (under ``header``), or ``header`` alone."""
+    if head is None:
+        _set_root(conversation, header)
+    else:
+        head = under(head, header)
     _set_head(conversation, head)
-    _set_header(conversation, header)
+
+
+def _make(head: Node | None, header: Header) -> Conversation:
+    conversation: Conversation = _new(Conversation)
+    _fill(conversation, head, header)
     return conversation
 
 
@@ -597,4 +637,4 @@ def _split(body: Any) -> tuple[Conversation, dict[str, Any]]:
         head.ledger.adopt(nodes)
     system = system_from_wire(body.get("system"))
     options = {k: v for k, v in body.items() if k not in NOT_OPTIONS}
-    return _make(head, _Header(system, EMPTY)), options
+    return _make(head, Header(system, EMPTY)), options

@@ -72,6 +72,29 @@ class TestSharing:
             assert b[129] == c[129]
             assert b[:130] == c
 
+    def test_other_header_shares_all_but_the_last_node(self) -> None:
+        """Another system prompt or metadata makes a twin of the last node only: it keeps
+        what was learnt of the turns (id, hash), and turns appended after it, and
+        prefixes of it, keep the new header."""
+        c = build(alternating(130))
+        ident, value = c.id, hash(c)
+        s = c.with_system("Be brief.").with_metadata(title="t")
+        assert s._head is not c._head
+        assert s._head.parent is c._head.parent  # type: ignore[union-attr]
+        assert s._head.ident is c._head.ident  # type: ignore[union-attr]
+        assert getattr(s._head, "hash", None) == getattr(c._head, "hash", None)
+        assert s.with_system(None).id == ident  # metadata takes no part in the id
+        assert hash(s.with_system(None)) != value  # but in the hash, as in ==
+        longer = s.user("one more")
+        assert longer.system == "Be brief."
+        assert longer.metadata == {"title": "t"}
+        for prefix in (longer[:1], longer[:129], longer[:130]):
+            assert prefix.system == "Be brief."
+            assert prefix.metadata == {"title": "t"}
+        assert longer[:130] == s
+        assert c[:129] != s[:129]
+        assert c[:129].id == s.with_system(None)[:129].id != s[:129].id
+
     def test_prefix_of_prefix(self) -> None:
         """Prefixes nest: c[:k][:j] == c[:j], and extending a prefix forks a new branch."""
         c = build(alternating(200))

@@ -371,12 +371,20 @@ class TestEquality:
         assert table[three_turns()] == "v"
 
     def test_with_system_shares_turns(self) -> None:
-        """with_system keeps the very same chain of turns, under the new system prompt."""
+        """with_system keeps the very same turns, under the new system prompt: only the
+        last node is new (it carries the header), the chain before it is shared."""
         c = three_turns()
         s = c.with_system("Be nice.")
         assert s.system == "Be nice."
         assert len(s) == len(c)
-        assert s._head is c._head
+        assert s._head is not None
+        assert c._head is not None
+        assert s._head.parent is c._head.parent
+        assert s._head.content is c._head.content
+        s2, c2 = s[:2]._head, c[:2]._head
+        assert s2 is not None
+        assert c2 is not None
+        assert s2.parent is c2.parent
         for a, b in zip(s, c, strict=True):
             assert a == b
         assert s.with_system(None) == c
