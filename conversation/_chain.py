@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple
 
 from ._blocks import Block, Text
 from ._json import EMPTY, FrozenDict
-from ._reply import SYNTHETIC, Provenance
+from ._reply import Provenance
 from ._rules import INITIAL, ScanState, scan
 from ._turn import Turn, make_turn
 from ._wire import encode_messages
@@ -39,13 +39,8 @@ __all__ = [
     "Header",
     "Ledger",
     "Node",
-    "ReplyNode",
-    "SyntheticNode",
-    "UserNode",
     "chain_equal",
     "chain_hash",
-    "grow_synthetic",
-    "grow_user",
     "make_node",
     "node_of",
     "under",
@@ -85,10 +80,6 @@ class Node:
     ``length`` is the number of turns up to and including this one. ``header``
     is the system prompt and metadata of the conversations whose last turn this
     is, so that a Conversation is one reference to its head (see :func:`under`).
-
-    Nodes are made as one of three kinds, whose role (and provenance, but for a
-    reply) is a class attribute: fewer slots to set per append and for the
-    cyclic GC to visit, as every node is visited on each collection it sees.
     """
 
     __slots__ = (
@@ -99,6 +90,8 @@ class Node:
         "ledger",
         "length",
         "parent",
+        "provenance",
+        "role",
         "segment",
     )
 
@@ -119,65 +112,6 @@ class Node:
         return make_turn(self.role, self.content, self.provenance)
 
 
-class UserNode(Node):
-    """A user turn's node (a user turn has no provenance)."""
-
-    __slots__ = ()
-    role = "user"
-    provenance = None
-
-
-class SyntheticNode(Node):
-    """The node of an assistant turn the program wrote (its provenance is ``SYNTHETIC``)."""
-
-    __slots__ = ()
-    role = "assistant"
-    provenance = SYNTHETIC
-
-
-class ReplyNode(Node):
-    """The node of an assistant turn holding a model's reply, with its provenance."""
-
-    __slots__ = ("provenance",)
-    role = "assistant"
-
-
-Grow = Callable[[str | tuple[Block, ...], Node | None, Header | None], Node]
-"""Makes a node of one kind: (content, parent, header) as :func:`make_node` takes them."""
-
-
-def _grower(kind: type[Node]) -> Grow:
-    """The function that appends a node of ``kind`` (see :func:`make_node`)."""
-
-    def grow(
-        content: str | tuple[Block, ...], parent: Node | None, header: Header | None = None
-    ) -> Node:
-        node = kind()
-        node.content = content
-        node.parent = parent
-        if parent is None:
-            node.length = 1
-            node.ledger = Ledger()
-            node.header = NO_HEADER if header is None else header
-        else:
-            node.length = parent.length + 1
-            node.ledger = parent.ledger
-            node.header = parent.header if header is None else header
-        return node
-
-    # Each kind gets its own copy of the code, so its attribute stores are
-    # specialized for one class (shared code would see three and specialize for none).
-    grow.__code__ = grow.__code__.replace()
-    return grow
-
-
-grow_user = _grower(UserNode)
-"""Append a user turn's node: ``grow_user(content, parent, header=None)``."""
-grow_synthetic = _grower(SyntheticNode)
-"""Append a synthetic assistant turn's node, as :data:`grow_user` does."""
-_grow_reply = _grower(ReplyNode)
-
-
 def make_node(
     role: str,
     content: str | tuple[Block, ...],
@@ -189,14 +123,21 @@ def make_node(
 
     ``content`` must be canonical (see ``_turn.canonical``), as a Turn's is.
     The node has ``header``, else its parent's (:data:`NO_HEADER` for a root).
-    Nodes have no ``__init__``: calling the class is the cheapest way to make one.
+    Node has no ``__init__``: calling the class is the cheapest way to make one.
     """
-    if role == "user":
-        return grow_user(content, parent, header)
-    if provenance is SYNTHETIC:
-        return grow_synthetic(content, parent, header)
-    node = cast(ReplyNode, _grow_reply(content, parent, header))
+    node = Node()
+    node.role = role
+    node.content = content
     node.provenance = provenance
+    node.parent = parent
+    if parent is None:
+        node.length = 1
+        node.ledger = Ledger()
+        node.header = NO_HEADER if header is None else header
+    else:
+        node.length = parent.length + 1
+        node.ledger = parent.ledger
+        node.header = parent.header if header is None else header
     return node
 
 

@@ -10,22 +10,12 @@ import orjson
 
 from ._blocks import Block, Text
 from ._build import new as _new
-from ._chain import (
-    Header,
-    Node,
-    SyntheticNode,
-    UserNode,
-    chain_equal,
-    chain_hash,
-    make_node,
-    node_of,
-    under,
-)
+from ._chain import Header, Node, chain_equal, chain_hash, make_node, node_of, under
 from ._diff import Diff, common_node, turns_after
 from ._ids import conversation_id
 from ._json import EMPTY, FrozenDict, freeze
 from ._options import NOT_OPTIONS, REQUEST_FIELDS, encode_front
-from ._reply import SYNTHETIC, Reply, ReplyModel, Usage, make_provenance, unfinished
+from ._reply import SYNTHETIC, Provenance, Reply, ReplyModel, Usage, make_provenance, unfinished
 from ._rules import INITIAL, finish, in_payload_order
 from ._trim import trim
 from ._turn import Turn, canonical, stored_content
@@ -53,8 +43,8 @@ Content = str | Block | Mapping[str, Any] | Iterable[Any]
 _Append = Callable[["Conversation", Content], "Conversation"]
 
 
-def _appending(kind: type[UserNode | SyntheticNode], doc: str) -> _Append:
-    """The method that appends a turn of ``kind`` (an assistant turn written here is synthetic).
+def _appending(role: str, provenance: Provenance | None, doc: str) -> _Append:
+    """The method that appends a turn of ``role`` (an assistant turn written here is synthetic).
 
     Appending is the library's hottest path, so the method builds the node and
     the Conversation itself, in one call (``make_node`` does the same for
@@ -65,10 +55,11 @@ def _appending(kind: type[UserNode | SyntheticNode], doc: str) -> _Append:
         stored = content if type(content) is str else stored_content(content)
         parent = self._head
         if parent is None:
-            root = make_node(kind.role, stored, kind.provenance, None, self._root)
-            return _make(root, self._root)
-        node = kind()
+            return _make(make_node(role, stored, provenance, None, self._root), self._root)
+        node = Node()
+        node.role = role
         node.content = stored
+        node.provenance = provenance
         node.parent = parent
         node.length = parent.length + 1
         node.ledger = parent.ledger
@@ -77,9 +68,8 @@ def _appending(kind: type[UserNode | SyntheticNode], doc: str) -> _Append:
         _set_head(conversation, node)
         return conversation
 
-    append.__code__ = append.__code__.replace()  # its own inline caches: one node class each
-    append.__name__ = kind.role
-    append.__qualname__ = f"Conversation.{kind.role}"
+    append.__name__ = role
+    append.__qualname__ = f"Conversation.{role}"
     append.__doc__ = doc
     return append
 
@@ -133,7 +123,8 @@ class Conversation:
 
     else:
         user = _appending(
-            UserNode,
+            "user",
+            None,
             """A new Conversation with a user turn appended.
 
             ``content`` is a str, a content block, a wire-format block dict, or a
@@ -144,7 +135,8 @@ class Conversation:
         )
 
         assistant = _appending(
-            SyntheticNode,
+            "assistant",
+            SYNTHETIC,
             """A new Conversation with a synthetic assistant turn appended.
 
             When the conversation ends with it, the turn is a prefill: the model's

@@ -24,9 +24,9 @@ from typing import Any
 import orjson
 
 from ._blocks import Text
-from ._chain import Node, grow_synthetic, grow_user, make_node
+from ._chain import Node, make_node
 from ._json import EMPTY, FrozenDict, freeze
-from ._reply import Provenance
+from ._reply import SYNTHETIC, Provenance
 from ._turn import Turn, TurnData
 from ._wire import (
     content_from_wire,
@@ -159,9 +159,9 @@ def _load_turns(records: list[Any]) -> list[Node]:
         content: Any = record.get("content") if type(record) is dict else None
         role = record.get("role") if type(content) is str and len(record) == 2 else None
         if role == "user":
-            parent = grow_user(content, parent, None)
+            parent = make_node(role, content, None, parent)
         elif role == "assistant":
-            parent = grow_synthetic(content, parent, None)
+            parent = make_node(role, content, SYNTHETIC, parent)
         else:
             turn = read_turn(record, f"$.turns[{length - 1}]")
             parent = make_node(turn.role, turn.content, turn.provenance, parent)
