@@ -14,7 +14,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from itertools import count, repeat
 from types import TracebackType
@@ -61,11 +61,21 @@ SELECT seg, upto FROM path ORDER BY level DESC
 A segment's parent is older (a smaller ``seg``): the walk follows only such links,
 so a damaged file ends in a wrong count of rows (CorruptStoreError), never a loop."""
 
-_SEGMENT_ROWS = "SELECT id, data FROM nodes WHERE seg = ? AND pos <= ? ORDER BY pos"
-"""One range read of a segment's rows, in the primary key's order (so no sort)."""
+_SEGMENT_ROWS = (
+    "SELECT substr(data, 1, 32), substr(data, 33) FROM nodes WHERE key BETWEEN ? AND ? ORDER BY key"
+)
+"""One range read of a segment's rows as (id, JSON), in the key's order (so no sort)."""
+
+_ID = "substr(data, 1, 32)"
+"""A node's id, as the index ``nodes_by_id`` spells it (a query must say it the same way)."""
+
+_NODE = """
+SELECT n.key, s.depth, n.meta FROM nodes AS n LEFT JOIN segments AS s ON s.seg = n.key >> 32
+WHERE substr(n.data, 1, 32) = ?
+"""
 
 _LEAVES = """
-SELECT n.id FROM segments AS s JOIN nodes AS n ON n.seg = s.seg AND n.pos = s.last
+SELECT substr(n.data, 1, 32) FROM segments AS s JOIN nodes AS n ON n.key = (s.seg << 32) + s.last
 WHERE NOT EXISTS (SELECT 1 FROM segments AS c WHERE c.parent_seg = s.seg AND c.parent_pos = s.last)
 """
 
@@ -76,16 +86,16 @@ WITH RECURSIVE under(seg, start) AS (
     SELECT s.seg, 0 FROM segments AS s JOIN under
     ON s.parent_seg = under.seg AND s.parent_pos >= under.start AND s.seg > under.seg
 )
-SELECT n.id FROM under JOIN segments AS s ON s.seg = under.seg
-JOIN nodes AS n ON n.seg = s.seg AND n.pos = s.last
+SELECT substr(n.data, 1, 32) FROM under JOIN segments AS s ON s.seg = under.seg
+JOIN nodes AS n ON n.key = (s.seg << 32) + s.last
 WHERE NOT EXISTS (SELECT 1 FROM segments AS c WHERE c.parent_seg = s.seg AND c.parent_pos = s.last)
 ORDER BY s.seg
 """
 
 _CHILDREN = """
-SELECT id FROM nodes WHERE seg = ? AND pos = ?
+SELECT substr(data, 1, 32) FROM nodes WHERE key = ?
 UNION ALL
-SELECT n.id FROM segments AS s JOIN nodes AS n ON n.seg = s.seg AND n.pos = 0
+SELECT substr(n.data, 1, 32) FROM segments AS s JOIN nodes AS n ON n.key = s.seg << 32
 WHERE s.parent_seg = ? AND s.parent_pos = ?
 """
 
@@ -147,7 +157,7 @@ class SQLiteStore:
         meta_digest, meta_data = metadata_row(conversation.metadata)
         with self._write("save a conversation") as db:
             meta = _metadata_id(db, meta_digest, meta_data)
-            stored = stored_prefix(conversation, lambda digest: _node(db, digest) is not None)
+            stored = stored_prefix(conversation, lambda digest: _is_stored(db, digest))
             if stored < len(conversation):
                 _insert(db, conversation, stored, meta)
             head = bytes.fromhex(conversation.id)  # known by now: hashed on the way
@@ -176,8 +186,14 @@ class SQLiteStore:
             if found is not None:
                 meta = found[0]
             rows: list[tuple[bytes, bytes]] = []
-            for part in db.execute(_PATH, (seg, pos)).fetchall():
-                rows += db.execute(_SEGMENT_ROWS, part)
+            for part, upto in db.execute(_PATH, (seg, pos)).fetchall():
+                if type(part) is not int or type(upto) is not int:
+                    raise CorruptStoreError(
+                        f"a segment on the path of conversation {digest.hex()} is damaged "
+                        f"(its parent is {part!r:.40}, {upto!r:.40}); restore the store from "
+                        "a backup"
+                    )
+                rows += db.execute(_SEGMENT_ROWS, (_key(part, 0), _key(part, upto)))
             meta_data = None
             if meta is not None:
                 got = db.execute(
@@ -200,7 +216,7 @@ class SQLiteStore:
         """Ids of the stored conversations one turn longer than ``id``, oldest first."""
         with self._read("list children") as db:
             seg, pos = _place(db, id)
-            found = db.execute(_CHILDREN, (seg, pos + 1, seg, pos)).fetchall()
+            found = db.execute(_CHILDREN, (_key(seg, pos + 1), seg, pos)).fetchall()
         return [_stored_id(digest).hex() for (digest,) in found]
 
     def leaves(self, id: str | None = None) -> list[str]:
@@ -399,21 +415,38 @@ class SQLiteStore:
 
 def _node(db: sqlite3.Connection, digest: bytes) -> tuple[int, int, int, int | None] | None:
     """The (segment, position, depth, metadata row) of a stored id, None when not stored."""
-    found: tuple[int, int, int, int | None] | None = db.execute(
-        "SELECT seg, pos, depth, meta FROM nodes WHERE id = ?", (digest,)
-    ).fetchone()
-    if found is not None and not _is_place(found):
+    found = db.execute(_NODE, (digest,)).fetchone()
+    if found is None:
+        return None
+    if not _is_place(found):
         raise CorruptStoreError(
             f"the row of conversation {digest.hex()} is damaged (its place in the tree is "
             f"{found!r:.80}); restore the store from a backup"
         )
-    return found
+    key, depth, meta = found
+    seg, pos = divmod(key, 1 << 32)
+    return seg, pos, depth + pos, meta
+
+
+def _is_stored(db: sqlite3.Connection, digest: bytes) -> bool:
+    """Whether the store holds a node of this id (one lookup in the id index)."""
+    return db.execute(f"SELECT 1 FROM nodes WHERE {_ID} = ?", (digest,)).fetchone() is not None
 
 
 def _is_place(row: tuple[object, ...]) -> bool:
-    """Whether a node row's (seg, pos, depth, meta) are whole numbers (meta may be NULL)."""
-    seg, pos, depth, meta = row
-    return all(type(n) is int for n in (seg, pos, depth)) and (meta is None or type(meta) is int)
+    """Whether a node row's (key, segment depth, meta) are whole numbers (meta may be NULL)."""
+    key, depth, meta = row
+    return (
+        type(key) is int
+        and key >= 0
+        and type(depth) is int
+        and (meta is None or type(meta) is int)
+    )
+
+
+def _key(seg: int, pos: int) -> int:
+    """The key of the node at position ``pos`` of segment ``seg``."""
+    return (seg << 32) + pos
 
 
 def _place(db: sqlite3.Connection, id: str) -> tuple[int, int]:
@@ -444,7 +477,7 @@ def _resolve(db: sqlite3.Connection, id_or_name: str) -> bytes:
     if 6 <= len(text) < 64 and all(c in "0123456789abcdef" for c in text):
         low, high = bytes.fromhex(text.ljust(64, "0")), bytes.fromhex(text.ljust(64, "f"))
         matches = db.execute(
-            "SELECT id FROM nodes WHERE id BETWEEN ? AND ? LIMIT 2", (low, high)
+            f"SELECT {_ID} FROM nodes WHERE {_ID} BETWEEN ? AND ? LIMIT 2", (low, high)
         ).fetchall()
         if len(matches) == 1:
             return _stored_id(matches[0][0])
@@ -492,12 +525,9 @@ def _insert(
     """Write the turns of ``conversation`` after its first ``stored`` (-1: the root too)."""
     root, root_data, digests, datas = rows_to_save(conversation, stored)
     if stored < 0:
-        seg = _new_segment(db, None, None)
-        db.execute(
-            "INSERT INTO nodes (id, seg, pos, depth, data, meta) VALUES (?, ?, 0, 0, ?, ?)",
-            (root, seg, root_data, meta),
-        )
-        pos = 0
+        seg, pos = _new_segment(db, None, None, 0), -1
+        digests.insert(0, root)
+        datas.insert(0, root_data)
     else:
         parent = _node(db, bytes.fromhex(conversation[:stored].id))
         if parent is None:
@@ -505,19 +535,24 @@ def _insert(
         seg, pos = parent[0], parent[1]
         # Only a first child continues its parent's segment (children list it first).
         if _has_children(db, seg, pos):
-            seg, pos = _new_segment(db, seg, pos), -1
-    depth = max(stored, 0)
-    db.executemany(
-        "INSERT INTO nodes (id, seg, pos, depth, data, meta) VALUES (?, ?, ?, ?, ?, ?)",
-        zip(digests, repeat(seg), count(pos + 1), count(depth + 1), datas, repeat(meta)),
-    )
+            seg, pos = _new_segment(db, seg, pos, stored + 1), -1
+    # Rows bind no None (sqlite3 adapts it at a cost) and one blob each: id and JSON.
+    keys = count(_key(seg, pos + 1))
+    if meta is None:
+        rows: Iterable[tuple[Any, ...]] = zip(keys, map(bytes.__add__, digests, datas))
+        db.executemany("INSERT INTO nodes (key, data) VALUES (?, ?)", rows)
+    else:
+        rows = zip(keys, map(bytes.__add__, digests, datas), repeat(meta))
+        db.executemany("INSERT INTO nodes (key, data, meta) VALUES (?, ?, ?)", rows)
     db.execute("UPDATE segments SET last = ? WHERE seg = ?", (pos + len(datas), seg))
 
 
-def _new_segment(db: sqlite3.Connection, parent_seg: int | None, parent_pos: int | None) -> int:
+def _new_segment(
+    db: sqlite3.Connection, parent_seg: int | None, parent_pos: int | None, depth: int
+) -> int:
     cursor = db.execute(
-        "INSERT INTO segments (parent_seg, parent_pos, last) VALUES (?, ?, -1)",
-        (parent_seg, parent_pos),
+        "INSERT INTO segments (parent_seg, parent_pos, depth, last) VALUES (?, ?, ?, -1)",
+        (parent_seg, parent_pos, depth),
     )
     assert cursor.lastrowid is not None
     return cursor.lastrowid
@@ -539,19 +574,23 @@ def _prune(db: sqlite3.Connection, seg: int, pos: int) -> set[int | None]:
             (seg, pos),
         ).fetchone()[0]
         head_pinned = db.execute(
-            "SELECT MAX(n.pos) FROM heads AS h JOIN nodes AS n ON n.id = h.id "
-            "WHERE n.seg = ? AND n.pos < ?",
-            (seg, pos),
+            "SELECT MAX(n.key) FROM heads AS h JOIN nodes AS n ON substr(n.data, 1, 32) = h.id "
+            "WHERE n.key >= ? AND n.key < ?",
+            (_key(seg, 0), _key(seg, pos)),
         ).fetchone()[0]
+        if head_pinned is not None:
+            head_pinned -= _key(seg, 0)
         keep = max(-1 if pinned is None else pinned, -1 if head_pinned is None else head_pinned)
         metas |= {
             meta
             for (meta,) in db.execute(
-                "SELECT DISTINCT meta FROM nodes WHERE seg = ? AND pos > ? AND pos <= ?",
-                (seg, keep, pos),
+                "SELECT DISTINCT meta FROM nodes WHERE key > ? AND key <= ?",
+                (_key(seg, keep), _key(seg, pos)),
             )
         }
-        db.execute("DELETE FROM nodes WHERE seg = ? AND pos > ? AND pos <= ?", (seg, keep, pos))
+        db.execute(
+            "DELETE FROM nodes WHERE key > ? AND key <= ?", (_key(seg, keep), _key(seg, pos))
+        )
         if keep >= 0:
             db.execute("UPDATE segments SET last = ? WHERE seg = ?", (keep, seg))
             return metas
@@ -571,18 +610,18 @@ def _prune(db: sqlite3.Connection, seg: int, pos: int) -> set[int | None]:
 
 def _has_children(db: sqlite3.Connection, seg: int, pos: int) -> bool:
     found = db.execute(
-        "SELECT EXISTS (SELECT 1 FROM nodes WHERE seg = ? AND pos = ?)"
+        "SELECT EXISTS (SELECT 1 FROM nodes WHERE key = ?)"
         " OR EXISTS (SELECT 1 FROM segments WHERE parent_seg = ? AND parent_pos = ?)",
-        (seg, pos + 1, seg, pos),
+        (_key(seg, pos + 1), seg, pos),
     ).fetchone()
     return bool(found[0])
 
 
 def _is_head(db: sqlite3.Connection, seg: int, pos: int) -> bool:
     found = db.execute(
-        "SELECT EXISTS (SELECT 1 FROM heads AS h JOIN nodes AS n ON n.id = h.id"
-        " WHERE n.seg = ? AND n.pos = ?)",
-        (seg, pos),
+        "SELECT EXISTS (SELECT 1 FROM heads"
+        " WHERE id = (SELECT substr(data, 1, 32) FROM nodes WHERE key = ?))",
+        (_key(seg, pos),),
     ).fetchone()
     return bool(found[0])
 

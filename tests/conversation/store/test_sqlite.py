@@ -179,7 +179,8 @@ class TestRows:
         saved(path, history, *(history.user(f"branch {k}") for k in range(1000)))
         assert count(path, "nodes") == 1 + 200 + 1000
         with raw(path) as db:
-            assert db.execute("SELECT max(depth) FROM nodes").fetchone() == (201,)
+            deepest = db.execute("SELECT max(depth + last) FROM segments").fetchone()
+            assert deepest == (201,)
 
     def test_metadata_is_kept_once(self, path: Path) -> None:
         saved(path, *(BASE.user(f"q{k}").with_metadata(title="same") for k in range(5)))
@@ -235,7 +236,7 @@ class TestRows:
             assert unused == (0,)
             broken = db.execute(
                 "SELECT count(*) FROM segments AS s WHERE NOT EXISTS"
-                " (SELECT 1 FROM nodes AS n WHERE n.seg = s.seg AND n.pos = s.last)"
+                " (SELECT 1 FROM nodes AS n WHERE n.key = (s.seg << 32) + s.last)"
             ).fetchone()
             assert broken == (0,)
 
@@ -381,14 +382,23 @@ def node_id(c: Conversation) -> bytes:
     return bytes.fromhex(c.id)
 
 
+NODE = "substr(data, 1, 32) = ?"
+"""Where a node's row is: its data starts with its id."""
+
+
+def node_data(c: Conversation, data: bytes) -> bytes:
+    """The row data of ``c``'s last node holding ``data`` as its JSON."""
+    return node_id(c) + data
+
+
 @HANG_GUARD
 class TestDamagedRows:
     def test_a_changed_turn_is_found_and_named(self, path: Path) -> None:
         """The row of turn 3 says something else: LONG no longer hashes to its id."""
         damaged(
             path,
-            "UPDATE nodes SET data = ? WHERE id = ?",
-            parameters=(b'["assistant","Buses!"]', node_id(LONG[:4])),
+            f"UPDATE nodes SET data = ? WHERE {NODE}",
+            parameters=(node_data(LONG[:4], b'["assistant","Buses!"]'), node_id(LONG[:4])),
         )
         with SQLiteStore(path) as store:
             with pytest.raises(CorruptStoreError, match=f"turn 3 \\(id {LONG[:4].id}\\)"):
@@ -401,25 +411,36 @@ class TestDamagedRows:
     def test_a_changed_system_prompt_is_found(self, path: Path) -> None:
         damaged(
             path,
-            "UPDATE nodes SET data = ? WHERE id = ?",
-            parameters=(b'"Be long."', node_id(LONG[:0])),
+            f"UPDATE nodes SET data = ? WHERE {NODE}",
+            parameters=(node_data(LONG[:0], b'"Be long."'), node_id(LONG[:0])),
         )
         with SQLiteStore(path) as store, pytest.raises(CorruptStoreError, match="root"):
             store.load(LONG.id)
 
     @pytest.mark.parametrize(
-        "value", ['["assistant","Trams!"]', 5, 1.5, b"", b"[", b"not json"], ids=repr
+        "value",
+        [
+            "x" * 32 + '["assistant","Trams!"]',
+            5,
+            1.5,
+            b"",
+            b"short",
+            node_data(LONG[:4], b""),
+            node_data(LONG[:4], b"["),
+            node_data(LONG[:4], b"not json"),
+        ],
+        ids=repr,
     )
     def test_a_turn_row_of_another_type_or_shape_is_found(self, path: Path, value: object) -> None:
-        """Text where bytes belong (same JSON), numbers, bytes that are not a turn's JSON."""
+        """Text where bytes belong, numbers, bytes too short for an id or not a turn's JSON."""
         damaged(
-            path, "UPDATE nodes SET data = ? WHERE id = ?", parameters=(value, node_id(LONG[:4]))
+            path, f"UPDATE nodes SET data = ? WHERE {NODE}", parameters=(value, node_id(LONG[:4]))
         )
         with SQLiteStore(path) as store, pytest.raises(CorruptStoreError):
             store.load(LONG.id)
 
     def test_a_missing_middle_row_is_found(self, path: Path) -> None:
-        damaged(path, "DELETE FROM nodes WHERE id = ?", parameters=(node_id(LONG[:3]),))
+        damaged(path, f"DELETE FROM nodes WHERE {NODE}", parameters=(node_id(LONG[:3]),))
         with SQLiteStore(path) as store:
             with pytest.raises(CorruptStoreError, match="turns"):
                 store.load(LONG.id)
@@ -429,7 +450,7 @@ class TestDamagedRows:
                 store.load(LONG[:3].id)
 
     def test_a_missing_root_row_is_found(self, path: Path) -> None:
-        damaged(path, "DELETE FROM nodes WHERE id = ?", parameters=(node_id(LONG[:0]),))
+        damaged(path, f"DELETE FROM nodes WHERE {NODE}", parameters=(node_id(LONG[:0]),))
         with SQLiteStore(path) as store, pytest.raises(CorruptStoreError):
             store.load(LONG.id)
 
@@ -550,8 +571,8 @@ class TestDamagedFiles:
 
 
 COLUMNS = {
-    "segments": ("seg", "parent_seg", "parent_pos", "last"),
-    "nodes": ("seg", "pos", "id", "depth", "data", "meta"),
+    "segments": ("seg", "parent_seg", "parent_pos", "depth", "last"),
+    "nodes": ("key", "data", "meta"),
     "metadata": ("meta", "digest", "data"),
     "heads": ("head", "id", "meta"),
     "names": ("name", "id"),
@@ -571,15 +592,13 @@ sqlite_values = st.one_of(
 
 def set_cell(path: Path, table: str, column: str, row: int, value: object) -> bool:
     """Set one cell (of the row at offset ``row``) to ``value``; False when SQLite refuses."""
-    key = "seg, pos" if table == "nodes" else "rowid"
     with raw(path) as db:
-        rows = db.execute(f"SELECT {key} FROM {table} ORDER BY {key}").fetchall()
+        rows = db.execute(f"SELECT rowid FROM {table} ORDER BY rowid").fetchall()
         if not rows:
             return False
-        where = " AND ".join(f"{name} = ?" for name in key.split(", "))
         try:
             db.execute(
-                f"UPDATE {table} SET {column} = ? WHERE {where}", (value, *rows[row % len(rows)])
+                f"UPDATE {table} SET {column} = ? WHERE rowid = ?", (value, *rows[row % len(rows)])
             )
         except sqlite3.IntegrityError:
             return False
