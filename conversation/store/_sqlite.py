@@ -437,10 +437,7 @@ def _is_place(row: tuple[object, ...]) -> bool:
     """Whether a node row's (key, segment depth, meta) are whole numbers (meta may be NULL)."""
     key, depth, meta = row
     return (
-        type(key) is int
-        and key >= 0
-        and type(depth) is int
-        and (meta is None or type(meta) is int)
+        type(key) is int and key >= 0 and type(depth) is int and (meta is None or type(meta) is int)
     )
 
 
