@@ -43,6 +43,9 @@ from ._schema import CREATE, FORMAT, MIGRATIONS, SCHEMA_VERSION
 
 __all__ = ["SQLiteStore"]
 
+SaveRows = tuple[bytes, bytes, list[bytes], list[bytes]]
+"""What :func:`rows_to_save` gives: the root's digest and data, the new turns' digests and data."""
+
 PAGE_SIZE = 8192
 """Bytes per page of a new store file."""
 
@@ -147,6 +150,8 @@ class SQLiteStore:
 
         Writes only the turns the store does not hold yet, in one transaction.
         Saving the same conversation again updates the metadata kept with it.
+        The rows are hashed and encoded before the write lock is taken, so other
+        writers wait only for the inserts.
         """
         if not isinstance(conversation, Conversation):
             raise MalformedInputError(
@@ -155,11 +160,19 @@ class SQLiteStore:
         if name is not None:
             _check_name(name)
         meta_digest, meta_data = metadata_row(conversation.metadata)
+        with self._read("save a conversation") as db:
+            seen = stored_prefix(conversation, lambda digest: _is_stored(db, digest))
+        rows = rows_to_save(conversation, seen)
         with self._write("save a conversation") as db:
             meta = _metadata_id(db, meta_digest, meta_data)
+            # Again, under the lock: another writer may have stored more, or deleted some.
             stored = stored_prefix(conversation, lambda digest: _is_stored(db, digest))
             if stored < len(conversation):
-                _insert(db, conversation, stored, meta)
+                if stored < seen:
+                    rows = rows_to_save(conversation, stored)
+                else:  # the rows of turns stored meanwhile are dropped
+                    rows = _after(rows, max(stored, 0) - max(seen, 0))
+                _insert(db, conversation, stored, rows, meta)
             head = bytes.fromhex(conversation.id)  # known by now: hashed on the way
             old = db.execute("SELECT meta FROM heads WHERE id = ?", (head,)).fetchone()
             db.execute("INSERT OR REPLACE INTO heads (id, meta) VALUES (?, ?)", (head, meta))
@@ -261,12 +274,17 @@ class SQLiteStore:
                 _drop_unused_metadata(db, meta)
 
     def __contains__(self, id_or_name: object) -> bool:
+        """Whether :meth:`load` finds one conversation by this id, id prefix or name.
+
+        An id prefix that several stored conversations share is not in the
+        store (``load`` refuses it); neither is anything but a str.
+        """
         if not isinstance(id_or_name, str):
             return False
         with self._read("look up a conversation") as db:
             try:
                 digest = _resolve(db, id_or_name)
-            except StoreError:
+            except (StoreError, MalformedInputError):
                 return False
             return _node(db, digest) is not None
 
@@ -366,14 +384,16 @@ class SQLiteStore:
 
     @contextmanager
     def _transaction(self, db: sqlite3.Connection, kind: str) -> Iterator[sqlite3.Connection]:
+        """One transaction: committed, or rolled back whatever failed (a COMMIT too), so that
+        the connection is left outside any transaction, ready for the next."""
         db.execute(f"BEGIN {kind}")
         try:
             yield db
+            db.execute("COMMIT")
         except BaseException:
             if db.in_transaction:
                 db.execute("ROLLBACK")
             raise
-        db.execute("COMMIT")
 
     @contextmanager
     def _write(self, action: str) -> Iterator[sqlite3.Connection]:
@@ -443,6 +463,11 @@ def _is_place(row: tuple[object, ...]) -> bool:
 
 def _key(seg: int, pos: int) -> int:
     """The key of the node at position ``pos`` of segment ``seg``."""
+    if not (0 <= seg < 1 << 31 and -1 <= pos <= 1 << 32):
+        raise CorruptStoreError(
+            f"the store names a place out of range (segment {seg}, position {pos}): it was "
+            "changed outside this library; restore it from a backup"
+        )
     return (seg << 32) + pos
 
 
@@ -516,15 +541,27 @@ def _metadata_id(db: sqlite3.Connection, digest: bytes, data: bytes) -> int | No
     return found[0]  # type: ignore[no-any-return]
 
 
+def _after(rows: SaveRows, skip: int) -> SaveRows:
+    """``rows`` (of :func:`rows_to_save`) without their first ``skip`` turns."""
+    root, root_data, digests, datas = rows
+    return root, root_data, digests[skip:], datas[skip:]
+
+
 def _insert(
-    db: sqlite3.Connection, conversation: Conversation, stored: int, meta: int | None
+    db: sqlite3.Connection,
+    conversation: Conversation,
+    stored: int,
+    rows: SaveRows,
+    meta: int | None,
 ) -> None:
-    """Write the turns of ``conversation`` after its first ``stored`` (-1: the root too)."""
-    root, root_data, digests, datas = rows_to_save(conversation, stored)
+    """Write the turns of ``conversation`` after its first ``stored`` (-1: the root too).
+
+    ``rows`` are what :func:`rows_to_save` gives for ``stored``.
+    """
+    root, root_data, digests, datas = rows
     if stored < 0:
         seg, pos = _new_segment(db, None, None, 0), -1
-        digests.insert(0, root)
-        datas.insert(0, root_data)
+        digests, datas = [root, *digests], [root_data, *datas]
     else:
         parent = _node(db, bytes.fromhex(conversation[:stored].id))
         if parent is None:
@@ -535,12 +572,13 @@ def _insert(
             seg, pos = _new_segment(db, seg, pos, stored + 1), -1
     # Rows bind no None (sqlite3 adapts it at a cost) and one blob each: id and JSON.
     keys = count(_key(seg, pos + 1))
+    values: Iterable[tuple[Any, ...]]
     if meta is None:
-        rows: Iterable[tuple[Any, ...]] = zip(keys, map(bytes.__add__, digests, datas))
-        db.executemany("INSERT INTO nodes (key, data) VALUES (?, ?)", rows)
+        values = zip(keys, map(bytes.__add__, digests, datas), strict=False)
+        db.executemany("INSERT INTO nodes (key, data) VALUES (?, ?)", values)
     else:
-        rows = zip(keys, map(bytes.__add__, digests, datas), repeat(meta))
-        db.executemany("INSERT INTO nodes (key, data, meta) VALUES (?, ?, ?)", rows)
+        values = zip(keys, map(bytes.__add__, digests, datas), repeat(meta))
+        db.executemany("INSERT INTO nodes (key, data, meta) VALUES (?, ?, ?)", values)
     db.execute("UPDATE segments SET last = ? WHERE seg = ?", (pos + len(datas), seg))
 
 
@@ -714,5 +752,10 @@ def _store_error(exc: sqlite3.Error, action: str, path: str, timeout: float) -> 
         return StoreBusyError(
             f"could not {action}: {path!r} stayed locked by other writers for {timeout:g} s; "
             "retry, or open the store with a longer timeout"
+        )
+    if "full" in lowered or "disk i/o" in lowered:
+        return StoreError(
+            f"could not {action} in {path!r}: the disk is full or failing (SQLite said "
+            f"{message!r}); nothing of this call was kept: free some space and retry"
         )
     return StoreError(f"could not {action} in {path!r}: SQLite said {message!r}")

@@ -7,6 +7,8 @@ rows, and never go through the store to check what it wrote.
 
 from __future__ import annotations
 
+import resource
+import signal
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager, suppress
@@ -254,6 +256,19 @@ def writer_holding_the_lock(path: Path) -> Iterator[sqlite3.Connection]:
         db.execute("ROLLBACK")
 
 
+@contextmanager
+def file_size_limit(size: int) -> Iterator[None]:
+    """Writes past ``size`` bytes of any file fail (EFBIG) in this process, for the block."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (size, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, handler)
+
+
 class TestLocks:
     def test_a_save_while_another_writer_holds_the_lock_is_busy(self, path: Path) -> None:
         with SQLiteStore(path, timeout=0) as store:
@@ -269,6 +284,45 @@ class TestLocks:
                 assert store.leaves() == [BASE.id]
             assert store.save(LONG) == LONG.id  # the lock gone, the store works on
             assert store.load(LONG.id) == LONG
+
+    def test_a_save_failing_at_its_last_statement_leaves_the_store_usable(self, path: Path) -> None:
+        """Another program's trigger refuses the save's last write: nothing of that save is
+        kept, and the next calls work (the transaction was rolled back)."""
+        with SQLiteStore(path, timeout=0) as store:
+            store.save(BASE)
+            with raw(path) as db:
+                db.execute(
+                    "CREATE TRIGGER refuse AFTER INSERT ON heads"
+                    " BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END"
+                )
+            with pytest.raises(StoreError, match="refused by a trigger"):
+                store.save(LONG)
+            assert LONG.id not in store
+            assert store.load(BASE.id) == BASE
+            with raw(path) as db:
+                db.execute("DROP TRIGGER refuse")
+            assert store.save(LONG) == LONG.id
+            assert store.load(LONG.id) == LONG
+            assert store.leaves() == [LONG.id]
+
+    def test_a_failed_commit_leaves_the_store_usable(self, path: Path) -> None:
+        """The disk fills up at COMMIT (a file size limit: writing the WAL fails): the save
+        raises a StoreError, keeps nothing, and the next save works."""
+        with SQLiteStore(path) as store:
+            store.save(BASE)
+            big = BASE
+            for k in range(60):
+                big = big.user(f"{k} " + "many words " * 100)
+            limit = max(p.stat().st_size for p in path.parent.iterdir())
+            with (
+                file_size_limit(limit),
+                pytest.raises(StoreError, match="disk is full or failing"),
+            ):
+                store.save(big)
+            assert big.id not in store
+            assert store.load(BASE.id) == BASE
+            assert store.save(big) == big.id
+            assert store.load(big.id) == big
 
     def test_opening_a_store_does_not_wait_for_a_writer(self, path: Path) -> None:
         saved(path, BASE)
