@@ -220,12 +220,24 @@ def _encode(nodes: list[Node]) -> bytes:
     return _dumps(nodes, items)
 
 
+_OPEN: Final = {"user": b'["user",', "assistant": b'["assistant",'}
+"""The start of ``J([role, content])`` for each role."""
+
+
 def _encode_each(nodes: list[Node]) -> list[bytes]:
-    """``J`` of the items of each of ``nodes``, one JSON array a turn."""
+    """``J`` of the items of each of ``nodes``, one JSON array a turn.
+
+    A turn of text alone, without provenance, is written around ``J(content)``:
+    no list is made for it, so that saving a long history of them does not
+    wake the cyclic GC.
+    """
     dumps = orjson.dumps
     try:
         return [
-            dumps(
+            _OPEN[node.role] + dumps(node.content) + b"]"
+            if type(node.content) is str
+            and (node.provenance is None or node.provenance is SYNTHETIC)
+            else dumps(
                 [node.role, node.content]
                 if node.provenance is None or node.provenance is SYNTHETIC
                 else turn_items(node),
