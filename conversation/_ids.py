@@ -227,23 +227,15 @@ _OPEN: Final = {"user": b'["user",', "assistant": b'["assistant",'}
 def _encode_each(nodes: list[Node]) -> list[bytes]:
     """``J`` of the items of each of ``nodes``, one JSON array a turn.
 
-    A turn of text alone, without provenance, is written around ``J(content)``:
-    no list is made for it, so that saving a long history of them does not
-    wake the cyclic GC.
+    A turn without provenance is written around ``J(content)``: no list is made
+    for it, so that saving a long history does not wake the cyclic GC.
     """
     dumps = orjson.dumps
     try:
         return [
-            _OPEN[node.role] + dumps(node.content) + b"]"
-            if type(node.content) is str
-            and (node.provenance is None or node.provenance is SYNTHETIC)
-            else dumps(
-                [node.role, node.content]
-                if node.provenance is None or node.provenance is SYNTHETIC
-                else turn_items(node),
-                default=encode_default,
-                option=_SORT,
-            )
+            _OPEN[node.role] + dumps(node.content, default=encode_default, option=_SORT) + b"]"
+            if node.provenance is None or node.provenance is SYNTHETIC
+            else dumps(turn_items(node), default=encode_default, option=_SORT)
             for node in nodes
         ]
     except TypeError:
