@@ -125,32 +125,27 @@ def turn_rows(system: System, head: Node, count: int) -> tuple[list[bytes], list
     as JSON: the hashed input grows by ``,`` and that JSON without its brackets.
     Costs those ``count`` turns, however long the chain before them.
     """
-    nodes: list[Node] = []
+    nodes: list[Node] = [head] * count
     node: Node | None = head
-    for _ in range(count):
+    for index in range(count - 1, -1, -1):
         assert node is not None
-        nodes.append(node)
+        nodes[index] = node
         node = node.parent
-    nodes.reverse()
     state = root_state(system) if node is None else _state_after(system, node)
+    datas = _encode_each(nodes)
     digests: list[bytes] = []
-    datas: list[bytes] = []
-    update, digest, dumps = state.update, state.digest, orjson.dumps
-    keep_digest, keep_data = digests.append, datas.append
-    for node in nodes:
-        provenance = node.provenance
-        if provenance is None or provenance is SYNTHETIC:
-            try:
-                data = dumps([node.role, node.content], default=encode_default, option=_SORT)
-            except TypeError:
-                data = _dumps([node], [node.role, node.content])  # raises, naming the turn
-        else:
-            data = _dumps([node], turn_items(node))
-        update(b"," + data[1:-1])
-        keep_data(data)
-        keep_digest(digest())
-        if not node.length % CHUNK:
-            node.ident = (system, digests[-1].hex(), state.copy())  # where later ids start
+    update, digest, keep = state.update, state.digest, digests.append
+    start = 0
+    # In runs ending at checkpoint nodes (every CHUNK-th turn), which keep the state
+    # there: later ids of branches and prefixes start close by.
+    for stop in [*range((-nodes[0].length) % CHUNK + 1, count, CHUNK), count]:
+        for data in datas[start:stop]:
+            update(b"," + data[1:-1])
+            keep(digest())
+        start = stop
+        end = nodes[stop - 1]
+        if not end.length % CHUNK:
+            end.ident = (system, digests[-1].hex(), state.copy())
     if digests:
         head.ident = (system, digests[-1].hex(), state)
     return digests, datas
@@ -223,6 +218,28 @@ def _encode(nodes: list[Node]) -> bytes:
         items[0::2] = [node.role for node in nodes]
         items[1::2] = [node.content for node in nodes]
     return _dumps(nodes, items)
+
+
+_OPEN: Final = {"user": b'["user",', "assistant": b'["assistant",'}
+"""The start of ``J([role, content])`` for each role."""
+
+
+def _encode_each(nodes: list[Node]) -> list[bytes]:
+    """``J`` of the items of each of ``nodes``, one JSON array a turn.
+
+    A turn without provenance is written around ``J(content)``: no list is made
+    for it, so that saving a long history does not wake the cyclic GC.
+    """
+    dumps = orjson.dumps
+    try:
+        return [
+            _OPEN[node.role] + dumps(node.content, default=encode_default, option=_SORT) + b"]"
+            if node.provenance is None or node.provenance is SYNTHETIC
+            else dumps(turn_items(node), default=encode_default, option=_SORT)
+            for node in nodes
+        ]
+    except TypeError:
+        return [_dumps([node], turn_items(node)) for node in nodes]  # raises, naming the turn
 
 
 def _dumps(nodes: list[Node], items: list[Any]) -> bytes:

@@ -16,9 +16,8 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from itertools import count, repeat
 from types import TracebackType
-from typing import Any, Self
+from typing import Self
 
 from .._conversation import Conversation
 from ..errors import (
@@ -31,7 +30,6 @@ from ..errors import (
     type_name,
 )
 from ._rows import (
-    digest_of,
     metadata_matches,
     metadata_row,
     not_found,
@@ -40,54 +38,32 @@ from ._rows import (
     stored_prefix,
 )
 from ._schema import CREATE, FORMAT, MIGRATIONS, SCHEMA_VERSION
+from ._sqlite_tree import (
+    _CHILDREN,
+    _LEAVES,
+    _LEAVES_UNDER,
+    _PATH,
+    _SEGMENT_ROWS,
+    _after,
+    _check_name,
+    _drop_unused_metadata,
+    _insert,
+    _is_stored,
+    _key,
+    _metadata_id,
+    _node,
+    _place,
+    _prune,
+    _resolve,
+    _stored_id,
+    _stored_name,
+)
 
 __all__ = ["SQLiteStore"]
 
+
 PAGE_SIZE = 8192
 """Bytes per page of a new store file."""
-
-_PATH = """
-WITH RECURSIVE path(seg, upto, level) AS (
-    SELECT ?, ?, 0
-    UNION ALL
-    SELECT s.parent_seg, s.parent_pos, path.level + 1
-    FROM segments AS s JOIN path ON s.seg = path.seg
-    WHERE s.parent_seg < s.seg
-)
-SELECT seg, upto FROM path ORDER BY level DESC
-"""
-"""The segments from the root to the node at (seg, pos), each with the position read up to.
-
-A segment's parent is older (a smaller ``seg``): the walk follows only such links,
-so a damaged file ends in a wrong count of rows (CorruptStoreError), never a loop."""
-
-_SEGMENT_ROWS = "SELECT id, data FROM nodes WHERE seg = ? AND pos <= ? ORDER BY pos"
-"""One range read of a segment's rows, in the primary key's order (so no sort)."""
-
-_LEAVES = """
-SELECT n.id FROM segments AS s JOIN nodes AS n ON n.seg = s.seg AND n.pos = s.last
-WHERE NOT EXISTS (SELECT 1 FROM segments AS c WHERE c.parent_seg = s.seg AND c.parent_pos = s.last)
-"""
-
-_LEAVES_UNDER = """
-WITH RECURSIVE under(seg, start) AS (
-    SELECT ?, ?
-    UNION ALL
-    SELECT s.seg, 0 FROM segments AS s JOIN under
-    ON s.parent_seg = under.seg AND s.parent_pos >= under.start AND s.seg > under.seg
-)
-SELECT n.id FROM under JOIN segments AS s ON s.seg = under.seg
-JOIN nodes AS n ON n.seg = s.seg AND n.pos = s.last
-WHERE NOT EXISTS (SELECT 1 FROM segments AS c WHERE c.parent_seg = s.seg AND c.parent_pos = s.last)
-ORDER BY s.seg
-"""
-
-_CHILDREN = """
-SELECT id FROM nodes WHERE seg = ? AND pos = ?
-UNION ALL
-SELECT n.id FROM segments AS s JOIN nodes AS n ON n.seg = s.seg AND n.pos = 0
-WHERE s.parent_seg = ? AND s.parent_pos = ?
-"""
 
 
 class SQLiteStore:
@@ -137,6 +113,8 @@ class SQLiteStore:
 
         Writes only the turns the store does not hold yet, in one transaction.
         Saving the same conversation again updates the metadata kept with it.
+        The rows are hashed and encoded before the write lock is taken, so other
+        writers wait only for the inserts.
         """
         if not isinstance(conversation, Conversation):
             raise MalformedInputError(
@@ -145,11 +123,19 @@ class SQLiteStore:
         if name is not None:
             _check_name(name)
         meta_digest, meta_data = metadata_row(conversation.metadata)
+        with self._read("save a conversation") as db:
+            seen = stored_prefix(conversation, lambda digest: _is_stored(db, digest))
+        rows = rows_to_save(conversation, seen)
         with self._write("save a conversation") as db:
             meta = _metadata_id(db, meta_digest, meta_data)
-            stored = stored_prefix(conversation, lambda digest: _node(db, digest) is not None)
+            # Again, under the lock: another writer may have stored more, or deleted some.
+            stored = stored_prefix(conversation, lambda digest: _is_stored(db, digest))
             if stored < len(conversation):
-                _insert(db, conversation, stored, meta)
+                if stored < seen:
+                    rows = rows_to_save(conversation, stored)
+                else:  # the rows of turns stored meanwhile are dropped
+                    rows = _after(rows, max(stored, 0) - max(seen, 0))
+                _insert(db, conversation, stored, rows, meta)
             head = bytes.fromhex(conversation.id)  # known by now: hashed on the way
             old = db.execute("SELECT meta FROM heads WHERE id = ?", (head,)).fetchone()
             db.execute("INSERT OR REPLACE INTO heads (id, meta) VALUES (?, ?)", (head, meta))
@@ -176,8 +162,14 @@ class SQLiteStore:
             if found is not None:
                 meta = found[0]
             rows: list[tuple[bytes, bytes]] = []
-            for part in db.execute(_PATH, (seg, pos)).fetchall():
-                rows += db.execute(_SEGMENT_ROWS, part)
+            for part, upto in db.execute(_PATH, (seg, pos)).fetchall():
+                if type(part) is not int or type(upto) is not int:
+                    raise CorruptStoreError(
+                        f"a segment on the path of conversation {digest.hex()} is damaged "
+                        f"(its parent is {part!r:.40}, {upto!r:.40}); restore the store from "
+                        "a backup"
+                    )
+                rows += db.execute(_SEGMENT_ROWS, (_key(part, 0), _key(part, upto)))
             meta_data = None
             if meta is not None:
                 got = db.execute(
@@ -200,7 +192,7 @@ class SQLiteStore:
         """Ids of the stored conversations one turn longer than ``id``, oldest first."""
         with self._read("list children") as db:
             seg, pos = _place(db, id)
-            found = db.execute(_CHILDREN, (seg, pos + 1, seg, pos)).fetchall()
+            found = db.execute(_CHILDREN, (_key(seg, pos + 1), seg, pos)).fetchall()
         return [_stored_id(digest).hex() for (digest,) in found]
 
     def leaves(self, id: str | None = None) -> list[str]:
@@ -245,12 +237,17 @@ class SQLiteStore:
                 _drop_unused_metadata(db, meta)
 
     def __contains__(self, id_or_name: object) -> bool:
+        """Whether :meth:`load` finds one conversation by this id, id prefix or name.
+
+        An id prefix that several stored conversations share is not in the
+        store (``load`` refuses it); neither is anything but a str.
+        """
         if not isinstance(id_or_name, str):
             return False
         with self._read("look up a conversation") as db:
             try:
                 digest = _resolve(db, id_or_name)
-            except StoreError:
+            except (StoreError, MalformedInputError):
                 return False
             return _node(db, digest) is not None
 
@@ -350,14 +347,16 @@ class SQLiteStore:
 
     @contextmanager
     def _transaction(self, db: sqlite3.Connection, kind: str) -> Iterator[sqlite3.Connection]:
+        """One transaction: committed, or rolled back whatever failed (a COMMIT too), so that
+        the connection is left outside any transaction, ready for the next."""
         db.execute(f"BEGIN {kind}")
         try:
             yield db
+            db.execute("COMMIT")
         except BaseException:
             if db.in_transaction:
                 db.execute("ROLLBACK")
             raise
-        db.execute("COMMIT")
 
     @contextmanager
     def _write(self, action: str) -> Iterator[sqlite3.Connection]:
@@ -394,230 +393,7 @@ class SQLiteStore:
             ) from None
 
 
-# -- queries --------------------------------------------------------------------------------
-
-
-def _node(db: sqlite3.Connection, digest: bytes) -> tuple[int, int, int, int | None] | None:
-    """The (segment, position, depth, metadata row) of a stored id, None when not stored."""
-    found: tuple[int, int, int, int | None] | None = db.execute(
-        "SELECT seg, pos, depth, meta FROM nodes WHERE id = ?", (digest,)
-    ).fetchone()
-    if found is not None and not _is_place(found):
-        raise CorruptStoreError(
-            f"the row of conversation {digest.hex()} is damaged (its place in the tree is "
-            f"{found!r:.80}); restore the store from a backup"
-        )
-    return found
-
-
-def _is_place(row: tuple[object, ...]) -> bool:
-    """Whether a node row's (seg, pos, depth, meta) are whole numbers (meta may be NULL)."""
-    seg, pos, depth, meta = row
-    return all(type(n) is int for n in (seg, pos, depth)) and (meta is None or type(meta) is int)
-
-
-def _place(db: sqlite3.Connection, id: str) -> tuple[int, int]:
-    """The (segment, position) of a stored id or name."""
-    row = _node(db, _resolve(db, id))
-    if row is None:
-        raise not_found(id)
-    return row[0], row[1]
-
-
-def _resolve(db: sqlite3.Connection, id_or_name: str) -> bytes:
-    """The digest a name points at, or that an id (or a unique 6+ digit prefix of one) spells."""
-    if not isinstance(id_or_name, str):
-        raise MalformedInputError(
-            f"a stored conversation is named by its id or a name (a str), got "
-            f"{type_name(id_or_name)}",
-            "id_or_name",
-        )
-    if not _is_unicode(id_or_name):
-        raise not_found(id_or_name)  # no name or id holds lone surrogates
-    found = db.execute("SELECT id FROM names WHERE name = ?", (id_or_name,)).fetchone()
-    if found is not None:
-        return _stored_id(found[0])
-    digest = digest_of(id_or_name)
-    if digest is not None:
-        return digest
-    text = id_or_name.lower()
-    if 6 <= len(text) < 64 and all(c in "0123456789abcdef" for c in text):
-        low, high = bytes.fromhex(text.ljust(64, "0")), bytes.fromhex(text.ljust(64, "f"))
-        matches = db.execute(
-            "SELECT id FROM nodes WHERE id BETWEEN ? AND ? LIMIT 2", (low, high)
-        ).fetchall()
-        if len(matches) == 1:
-            return _stored_id(matches[0][0])
-        if matches:
-            raise MalformedInputError(
-                f"the id prefix {id_or_name!r} matches several stored conversations; give "
-                "more of the id",
-                "id_or_name",
-            )
-    raise not_found(id_or_name)
-
-
-def _stored_id(value: object) -> bytes:
-    """An id read from the store: 32 bytes, or the store was damaged."""
-    if type(value) is not bytes or len(value) != 32:
-        raise CorruptStoreError(
-            f"the store holds an id that is not 32 bytes ({value!r:.80}): it was changed "
-            "outside this library; restore it from a backup"
-        )
-    return value
-
-
-def _stored_name(value: object) -> str:
-    """A name read from the store: a str, or the store was damaged."""
-    if type(value) is not str:
-        raise CorruptStoreError(
-            f"the store holds a name that is not text ({value!r:.80}): it was changed outside "
-            "this library; restore it from a backup"
-        )
-    return value
-
-
-def _metadata_id(db: sqlite3.Connection, digest: bytes, data: bytes) -> int | None:
-    """The row of this metadata (added when new); None for empty metadata."""
-    if data == b"{}":
-        return None
-    db.execute("INSERT OR IGNORE INTO metadata (digest, data) VALUES (?, ?)", (digest, data))
-    found = db.execute("SELECT meta FROM metadata WHERE digest = ?", (digest,)).fetchone()
-    return found[0]  # type: ignore[no-any-return]
-
-
-def _insert(
-    db: sqlite3.Connection, conversation: Conversation, stored: int, meta: int | None
-) -> None:
-    """Write the turns of ``conversation`` after its first ``stored`` (-1: the root too)."""
-    root, root_data, digests, datas = rows_to_save(conversation, stored)
-    if stored < 0:
-        seg = _new_segment(db, None, None)
-        db.execute(
-            "INSERT INTO nodes (id, seg, pos, depth, data, meta) VALUES (?, ?, 0, 0, ?, ?)",
-            (root, seg, root_data, meta),
-        )
-        pos = 0
-    else:
-        parent = _node(db, bytes.fromhex(conversation[:stored].id))
-        if parent is None:
-            raise CorruptStoreError("a stored prefix vanished during a save")  # not reachable
-        seg, pos = parent[0], parent[1]
-        # Only a first child continues its parent's segment (children list it first).
-        if _has_children(db, seg, pos):
-            seg, pos = _new_segment(db, seg, pos), -1
-    depth = max(stored, 0)
-    db.executemany(
-        "INSERT INTO nodes (id, seg, pos, depth, data, meta) VALUES (?, ?, ?, ?, ?, ?)",
-        zip(digests, repeat(seg), count(pos + 1), count(depth + 1), datas, repeat(meta)),
-    )
-    db.execute("UPDATE segments SET last = ? WHERE seg = ?", (pos + len(datas), seg))
-
-
-def _new_segment(db: sqlite3.Connection, parent_seg: int | None, parent_pos: int | None) -> int:
-    cursor = db.execute(
-        "INSERT INTO segments (parent_seg, parent_pos, last) VALUES (?, ?, -1)",
-        (parent_seg, parent_pos),
-    )
-    assert cursor.lastrowid is not None
-    return cursor.lastrowid
-
-
-def _prune(db: sqlite3.Connection, seg: int, pos: int) -> set[int | None]:
-    """Delete the node at (seg, pos) and the ancestors no other stored conversation holds.
-
-    Stops at a node that another branch continues or that was saved itself.
-    Returns the metadata rows the deleted nodes referred to.
-    """
-    metas: set[int | None] = set()
-    while True:
-        if _has_children(db, seg, pos) or _is_head(db, seg, pos):
-            return metas
-        # In this segment, keep up to the nearest node below that is pinned.
-        pinned = db.execute(
-            "SELECT MAX(parent_pos) FROM segments WHERE parent_seg = ? AND parent_pos < ?",
-            (seg, pos),
-        ).fetchone()[0]
-        head_pinned = db.execute(
-            "SELECT MAX(n.pos) FROM heads AS h JOIN nodes AS n ON n.id = h.id "
-            "WHERE n.seg = ? AND n.pos < ?",
-            (seg, pos),
-        ).fetchone()[0]
-        keep = max(-1 if pinned is None else pinned, -1 if head_pinned is None else head_pinned)
-        metas |= {
-            meta
-            for (meta,) in db.execute(
-                "SELECT DISTINCT meta FROM nodes WHERE seg = ? AND pos > ? AND pos <= ?",
-                (seg, keep, pos),
-            )
-        }
-        db.execute("DELETE FROM nodes WHERE seg = ? AND pos > ? AND pos <= ?", (seg, keep, pos))
-        if keep >= 0:
-            db.execute("UPDATE segments SET last = ? WHERE seg = ?", (keep, seg))
-            return metas
-        parent = db.execute(
-            "SELECT parent_seg, parent_pos FROM segments WHERE seg = ?", (seg,)
-        ).fetchone()
-        db.execute("DELETE FROM segments WHERE seg = ?", (seg,))
-        if parent is None or parent[0] is None:
-            return metas
-        if type(parent[0]) is not int or type(parent[1]) is not int:
-            raise CorruptStoreError(
-                f"segment {seg} of the store is damaged (its parent is {parent!r:.80}); "
-                "restore the store from a backup"
-            )
-        seg, pos = parent
-
-
-def _has_children(db: sqlite3.Connection, seg: int, pos: int) -> bool:
-    found = db.execute(
-        "SELECT EXISTS (SELECT 1 FROM nodes WHERE seg = ? AND pos = ?)"
-        " OR EXISTS (SELECT 1 FROM segments WHERE parent_seg = ? AND parent_pos = ?)",
-        (seg, pos + 1, seg, pos),
-    ).fetchone()
-    return bool(found[0])
-
-
-def _is_head(db: sqlite3.Connection, seg: int, pos: int) -> bool:
-    found = db.execute(
-        "SELECT EXISTS (SELECT 1 FROM heads AS h JOIN nodes AS n ON n.id = h.id"
-        " WHERE n.seg = ? AND n.pos = ?)",
-        (seg, pos),
-    ).fetchone()
-    return bool(found[0])
-
-
-def _drop_unused_metadata(db: sqlite3.Connection, meta: int) -> None:
-    db.execute(
-        "DELETE FROM metadata WHERE meta = ?"
-        " AND NOT EXISTS (SELECT 1 FROM nodes WHERE meta = ?)"
-        " AND NOT EXISTS (SELECT 1 FROM heads WHERE meta = ?)",
-        (meta, meta, meta),
-    )
-
-
 # -- names, versions, errors ------------------------------------------------------------------
-
-
-def _check_name(name: Any) -> None:
-    if not isinstance(name, str) or not name.strip() or not _is_unicode(name):
-        raise MalformedInputError(
-            f"a name must be a non-empty str of valid Unicode, got {name!r}", "name"
-        )
-    if digest_of(name) is not None:
-        raise MalformedInputError(
-            f"the name {name!r} would read as a conversation id (64 hex digits); choose another",
-            "name",
-        )
-
-
-def _is_unicode(text: str) -> bool:
-    """False for text with lone surrogates, which SQLite cannot store."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _schema_version(value: str | None, path: str) -> int:
@@ -678,5 +454,10 @@ def _store_error(exc: sqlite3.Error, action: str, path: str, timeout: float) -> 
         return StoreBusyError(
             f"could not {action}: {path!r} stayed locked by other writers for {timeout:g} s; "
             "retry, or open the store with a longer timeout"
+        )
+    if "full" in lowered or "disk i/o" in lowered:
+        return StoreError(
+            f"could not {action} in {path!r}: the disk is full or failing (SQLite said "
+            f"{message!r}); nothing of this call was kept: free some space and retry"
         )
     return StoreError(f"could not {action} in {path!r}: SQLite said {message!r}")

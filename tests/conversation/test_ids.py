@@ -263,6 +263,28 @@ def test_a_branch_or_a_prefix_costs_at_most_a_chunk(monkeypatch: pytest.MonkeyPa
         assert counter.turns <= CHUNK + 1, k
 
 
+def test_one_turn_branches_cost_a_turn_each_in_time_and_memory(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """1,000 answers to one question: each id hashes one turn, and the history keeps hash
+    states at its checkpoints and its newest turns only (each branch keeps its own)."""
+    counter = _Counting(monkeypatch)
+    c = _history(2_000)
+    _ = c.id
+    counter.turns = 0
+    branches = [c.user(f"branch {i}") for i in range(1_000)]
+    found = [b.id for b in branches]
+    assert counter.turns == 1_000
+    assert found[::100] == [reference_id(b) for b in branches[::100]]
+    kept = 0
+    node = c._head
+    while node is not None:
+        state = getattr(node, "ident", None)
+        kept += state is not None and state[2] is not None
+        node = node.parent
+    assert kept <= 2_000 // CHUNK + 2
+
+
 def test_ids_under_another_system_are_not_confused(monkeypatch: pytest.MonkeyPatch) -> None:
     c = _history(300)
     other = c.with_system("T")

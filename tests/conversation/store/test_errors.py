@@ -31,6 +31,19 @@ def look_up(store: Store, method: str, id_or_name: Any) -> object:
 
 
 class TestUnknown:
+    def test_an_id_prefix_several_ids_share_is_not_in_the_store(self, store: Store) -> None:
+        """``in`` answers whether ``load`` finds one conversation: a shared prefix is refused
+        by ``load`` (give more of the id), so it is not in the store."""
+        first, second = two_sharing_a_prefix(6)
+        store.save(first)
+        store.save(second)
+        prefix = first.id[:6]
+        assert (prefix in store) is False
+        with pytest.raises(MalformedInputError, match="several"):
+            store.load(prefix)
+        assert first.id[:12] in store  # more of it finds one
+        assert store.load(first.id[:12]) == first
+
     @pytest.mark.parametrize("method", LOOKUPS)
     def test_an_unknown_id_or_name_is_not_found(self, store: Store, method: str) -> None:
         """NotFoundError, a StoreError and a LookupError, naming what was asked for."""
@@ -128,3 +141,16 @@ class TestClosed:
     def test_closing_twice_is_fine(self, store: Store) -> None:
         store.close()
         store.close()
+
+
+def two_sharing_a_prefix(digits: int) -> tuple[Conversation, Conversation]:
+    """Two one-turn conversations whose ids start with the same ``digits`` hex digits
+    (found by trying: some thousands of ids for 6 digits, by the birthday bound)."""
+    seen: dict[str, Conversation] = {}
+    k = 0
+    while True:
+        c = BASE[:0].user(f"try {k}")
+        k += 1
+        other = seen.setdefault(c.id[:digits], c)
+        if other is not c:
+            return other, c

@@ -7,6 +7,8 @@ rows, and never go through the store to check what it wrote.
 
 from __future__ import annotations
 
+import resource
+import signal
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager, suppress
@@ -179,7 +181,8 @@ class TestRows:
         saved(path, history, *(history.user(f"branch {k}") for k in range(1000)))
         assert count(path, "nodes") == 1 + 200 + 1000
         with raw(path) as db:
-            assert db.execute("SELECT max(depth) FROM nodes").fetchone() == (201,)
+            deepest = db.execute("SELECT max(depth + last) FROM segments").fetchone()
+            assert deepest == (201,)
 
     def test_metadata_is_kept_once(self, path: Path) -> None:
         saved(path, *(BASE.user(f"q{k}").with_metadata(title="same") for k in range(5)))
@@ -235,7 +238,7 @@ class TestRows:
             assert unused == (0,)
             broken = db.execute(
                 "SELECT count(*) FROM segments AS s WHERE NOT EXISTS"
-                " (SELECT 1 FROM nodes AS n WHERE n.seg = s.seg AND n.pos = s.last)"
+                " (SELECT 1 FROM nodes AS n WHERE n.key = (s.seg << 32) + s.last)"
             ).fetchone()
             assert broken == (0,)
 
@@ -253,6 +256,19 @@ def writer_holding_the_lock(path: Path) -> Iterator[sqlite3.Connection]:
         db.execute("ROLLBACK")
 
 
+@contextmanager
+def file_size_limit(size: int) -> Iterator[None]:
+    """Writes past ``size`` bytes of any file fail (EFBIG) in this process, for the block."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (size, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, handler)
+
+
 class TestLocks:
     def test_a_save_while_another_writer_holds_the_lock_is_busy(self, path: Path) -> None:
         with SQLiteStore(path, timeout=0) as store:
@@ -268,6 +284,45 @@ class TestLocks:
                 assert store.leaves() == [BASE.id]
             assert store.save(LONG) == LONG.id  # the lock gone, the store works on
             assert store.load(LONG.id) == LONG
+
+    def test_a_save_failing_at_its_last_statement_leaves_the_store_usable(self, path: Path) -> None:
+        """Another program's trigger refuses the save's last write: nothing of that save is
+        kept, and the next calls work (the transaction was rolled back)."""
+        with SQLiteStore(path, timeout=0) as store:
+            store.save(BASE)
+            with raw(path) as db:
+                db.execute(
+                    "CREATE TRIGGER refuse AFTER INSERT ON heads"
+                    " BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END"
+                )
+            with pytest.raises(StoreError, match="refused by a trigger"):
+                store.save(LONG)
+            assert LONG.id not in store
+            assert store.load(BASE.id) == BASE
+            with raw(path) as db:
+                db.execute("DROP TRIGGER refuse")
+            assert store.save(LONG) == LONG.id
+            assert store.load(LONG.id) == LONG
+            assert store.leaves() == [LONG.id]
+
+    def test_a_failed_commit_leaves_the_store_usable(self, path: Path) -> None:
+        """The disk fills up at COMMIT (a file size limit: writing the WAL fails): the save
+        raises a StoreError, keeps nothing, and the next save works."""
+        with SQLiteStore(path) as store:
+            store.save(BASE)
+            big = BASE
+            for k in range(60):
+                big = big.user(f"{k} " + "many words " * 100)
+            limit = max(p.stat().st_size for p in path.parent.iterdir())
+            with (
+                file_size_limit(limit),
+                pytest.raises(StoreError, match="disk is full or failing"),
+            ):
+                store.save(big)
+            assert big.id not in store
+            assert store.load(BASE.id) == BASE
+            assert store.save(big) == big.id
+            assert store.load(big.id) == big
 
     def test_opening_a_store_does_not_wait_for_a_writer(self, path: Path) -> None:
         saved(path, BASE)
@@ -381,14 +436,23 @@ def node_id(c: Conversation) -> bytes:
     return bytes.fromhex(c.id)
 
 
+NODE = "substr(data, 1, 32) = ?"
+"""Where a node's row is: its data starts with its id."""
+
+
+def node_data(c: Conversation, data: bytes) -> bytes:
+    """The row data of ``c``'s last node holding ``data`` as its JSON."""
+    return node_id(c) + data
+
+
 @HANG_GUARD
 class TestDamagedRows:
     def test_a_changed_turn_is_found_and_named(self, path: Path) -> None:
         """The row of turn 3 says something else: LONG no longer hashes to its id."""
         damaged(
             path,
-            "UPDATE nodes SET data = ? WHERE id = ?",
-            parameters=(b'["assistant","Buses!"]', node_id(LONG[:4])),
+            f"UPDATE nodes SET data = ? WHERE {NODE}",
+            parameters=(node_data(LONG[:4], b'["assistant","Buses!"]'), node_id(LONG[:4])),
         )
         with SQLiteStore(path) as store:
             with pytest.raises(CorruptStoreError, match=f"turn 3 \\(id {LONG[:4].id}\\)"):
@@ -401,25 +465,36 @@ class TestDamagedRows:
     def test_a_changed_system_prompt_is_found(self, path: Path) -> None:
         damaged(
             path,
-            "UPDATE nodes SET data = ? WHERE id = ?",
-            parameters=(b'"Be long."', node_id(LONG[:0])),
+            f"UPDATE nodes SET data = ? WHERE {NODE}",
+            parameters=(node_data(LONG[:0], b'"Be long."'), node_id(LONG[:0])),
         )
         with SQLiteStore(path) as store, pytest.raises(CorruptStoreError, match="root"):
             store.load(LONG.id)
 
     @pytest.mark.parametrize(
-        "value", ['["assistant","Trams!"]', 5, 1.5, b"", b"[", b"not json"], ids=repr
+        "value",
+        [
+            "x" * 32 + '["assistant","Trams!"]',
+            5,
+            1.5,
+            b"",
+            b"short",
+            node_data(LONG[:4], b""),
+            node_data(LONG[:4], b"["),
+            node_data(LONG[:4], b"not json"),
+        ],
+        ids=repr,
     )
     def test_a_turn_row_of_another_type_or_shape_is_found(self, path: Path, value: object) -> None:
-        """Text where bytes belong (same JSON), numbers, bytes that are not a turn's JSON."""
+        """Text where bytes belong, numbers, bytes too short for an id or not a turn's JSON."""
         damaged(
-            path, "UPDATE nodes SET data = ? WHERE id = ?", parameters=(value, node_id(LONG[:4]))
+            path, f"UPDATE nodes SET data = ? WHERE {NODE}", parameters=(value, node_id(LONG[:4]))
         )
         with SQLiteStore(path) as store, pytest.raises(CorruptStoreError):
             store.load(LONG.id)
 
     def test_a_missing_middle_row_is_found(self, path: Path) -> None:
-        damaged(path, "DELETE FROM nodes WHERE id = ?", parameters=(node_id(LONG[:3]),))
+        damaged(path, f"DELETE FROM nodes WHERE {NODE}", parameters=(node_id(LONG[:3]),))
         with SQLiteStore(path) as store:
             with pytest.raises(CorruptStoreError, match="turns"):
                 store.load(LONG.id)
@@ -429,7 +504,7 @@ class TestDamagedRows:
                 store.load(LONG[:3].id)
 
     def test_a_missing_root_row_is_found(self, path: Path) -> None:
-        damaged(path, "DELETE FROM nodes WHERE id = ?", parameters=(node_id(LONG[:0]),))
+        damaged(path, f"DELETE FROM nodes WHERE {NODE}", parameters=(node_id(LONG[:0]),))
         with SQLiteStore(path) as store, pytest.raises(CorruptStoreError):
             store.load(LONG.id)
 
@@ -550,8 +625,8 @@ class TestDamagedFiles:
 
 
 COLUMNS = {
-    "segments": ("seg", "parent_seg", "parent_pos", "last"),
-    "nodes": ("seg", "pos", "id", "depth", "data", "meta"),
+    "segments": ("seg", "parent_seg", "parent_pos", "depth", "last"),
+    "nodes": ("key", "data", "meta"),
     "metadata": ("meta", "digest", "data"),
     "heads": ("head", "id", "meta"),
     "names": ("name", "id"),
@@ -571,15 +646,13 @@ sqlite_values = st.one_of(
 
 def set_cell(path: Path, table: str, column: str, row: int, value: object) -> bool:
     """Set one cell (of the row at offset ``row``) to ``value``; False when SQLite refuses."""
-    key = "seg, pos" if table == "nodes" else "rowid"
     with raw(path) as db:
-        rows = db.execute(f"SELECT {key} FROM {table} ORDER BY {key}").fetchall()
+        rows = db.execute(f"SELECT rowid FROM {table} ORDER BY rowid").fetchall()
         if not rows:
             return False
-        where = " AND ".join(f"{name} = ?" for name in key.split(", "))
         try:
             db.execute(
-                f"UPDATE {table} SET {column} = ? WHERE {where}", (value, *rows[row % len(rows)])
+                f"UPDATE {table} SET {column} = ? WHERE rowid = ?", (value, *rows[row % len(rows)])
             )
         except sqlite3.IntegrityError:
             return False
