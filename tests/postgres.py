@@ -77,8 +77,8 @@ def find_server() -> PostgresServer | str:
         return f"psycopg is not installed ({exc.name}): pip install -e '.[test]'"
     url = os.environ.get(ENV_URL)
     if url:
-        directory = os.environ.get(ENV_DIR)
-        return PostgresServer(url, Path(directory) if directory else None, owned=False)
+        named = os.environ.get(ENV_DIR)
+        return PostgresServer(url, Path(named) if named else None, owned=False)
     directory = Path(tempfile.mkdtemp(prefix="conversation-pg-"))
     done = subprocess.run(
         [str(SCRIPT), "start", str(directory)], capture_output=True, text=True, check=False

@@ -274,8 +274,12 @@ class PostgresStore(_Base):
         finally:
             connection.close()
         self._pool = self._pool_module.ConnectionPool(
-            self._conninfo, open=True, **self._pool_options()
+            self._conninfo, open=False, **self._pool_options()
         )
+        with self._errors("open the store", "connect"):
+            # Waits for its first connection: the pool's threads then have nothing to do
+            # until the store is used (they draw random jitter, which a caller may not expect).
+            self._pool.open(wait=True, timeout=self._timeout)
 
     # -- the Store protocol -------------------------------------------------------------
 
@@ -548,7 +552,7 @@ class AsyncPostgresStore(_Base):
                 pool = self._pool_module.AsyncConnectionPool(
                     self._conninfo, open=False, **self._pool_options()
                 )
-                await pool.open()
+                await pool.open(wait=True, timeout=self._timeout)
                 self._pool = pool
                 self._ready = True
                 return
