@@ -158,9 +158,9 @@ def load(q: Statements, id_or_name: str) -> Plan:
             f"conversation {digest.hex()} has {depth} turns, but {len(rows) - 1} are stored on "
             "its path; restore the store from a backup"
         )
-    rows.sort(key=_path_order)  # in order already, as a rule: then a single pass
-    pairs = [(bytes(row[2]), bytes(row[3])) for row in rows]
-    return rebuild(digest, pairs[0], pairs[1:], None if meta is None else bytes(meta_data))
+    rows.sort()  # by (-level, pos): unique, so the ids and rows are never compared
+    pairs = [(row[2], row[3]) for row in rows]  # bytes (rebuild refuses anything else)
+    return rebuild(digest, pairs[0], pairs[1:], None if meta is None else meta_data)
 
 
 def children(q: Statements, id: str) -> Plan:
@@ -260,10 +260,6 @@ def delete(q: Statements, id_or_name: str) -> Plan:
 
 
 # -- helpers ----------------------------------------------------------------------------------
-
-
-def _path_order(row: tuple[Any, ...]) -> tuple[int, int]:
-    return -row[0], row[1]
 
 
 def _stored(q: Statements, conversation: Conversation) -> Plan:

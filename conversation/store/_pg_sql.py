@@ -66,13 +66,17 @@ _STATEMENTS: Final = {
     " LEFT JOIN {s}.metadata AS m ON m.meta = x.meta WHERE n.id = %s",
     # Every row from the root to the node at (seg, pos), in one query: the segments of
     # its path (a parent is older: a smaller seg, so a damaged table ends, never loops),
-    # each read as one range of the primary key. Ordered by the caller (level, pos).
+    # each read as one range of the primary key (a lateral subquery, kept apart by its
+    # OFFSET 0, so never a scan of the whole table), root first as a rule; the caller
+    # sorts by (-level, pos), a single pass when they come in order.
     "path_rows": "WITH RECURSIVE path(seg, upto, level) AS ("
     " SELECT %s::bigint, %s::integer, 0"
     " UNION ALL SELECT s.parent_seg, s.parent_pos, path.level + 1"
     " FROM {s}.segments AS s JOIN path ON s.seg = path.seg WHERE s.parent_seg < s.seg)"
-    " SELECT path.level, n.pos, n.id, n.data FROM path"
-    " JOIN {s}.nodes AS n ON n.seg = path.seg AND n.pos <= path.upto",
+    " SELECT -p.level, n.pos, n.id, n.data FROM (SELECT * FROM path ORDER BY level DESC) AS p"
+    " CROSS JOIN LATERAL"
+    " (SELECT pos, id, data FROM {s}.nodes WHERE seg = p.seg AND pos <= p.upto"
+    " OFFSET 0) AS n",
     "children": "SELECT id FROM ("
     " SELECT 0 AS k, 0::bigint AS o, id FROM {s}.nodes WHERE seg = %s AND pos = %s"
     " UNION ALL SELECT 1, s.seg, n.id FROM {s}.segments AS s"
