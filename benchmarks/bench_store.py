@@ -9,6 +9,12 @@ for one more turn, ``.messages`` to load. The histories are the agent history
 of ``_data`` (every 10th exchange a ``tool_use`` answered by a ``tool_result``;
 timed with the GC on, as programs run) and plain text turns.
 
+Figures 11, 13 and 14 also run ``PostgresStore`` (rows ``postgres``, ratios
+over the same SQLite floor) on a throwaway PostgreSQL server on 127.0.0.1
+that ``_postgres.py`` starts with ``.ci/postgres`` (fsync on, commits not
+waiting for their WAL flush, like the SQLite store's ``synchronous=NORMAL``);
+figure 13 runs it one round. Without PostgreSQL or psycopg those rows say why.
+
 9. Save a 10k-turn conversation into an empty store: ``store.save(c)`` on a
    fresh store and a freshly built ``c``. Floor: ``executemany`` of the same
    turns' JSON rows (``orjson.dumps`` of each wire message) into a bare table,

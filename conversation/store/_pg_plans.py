@@ -59,6 +59,9 @@ __all__ = [
     "version",
 ]
 
+_RECENT: Final = 16
+"""How many of a conversation's last prefixes a save looks up at once (see ``_stored``)."""
+
 _META_TRIES: Final = 20
 """Rounds of insert-or-share for a metadata row that racing saves keep dropping."""
 
@@ -263,7 +266,20 @@ def delete(q: Statements, id_or_name: str) -> Plan:
 
 
 def _stored(q: Statements, conversation: Conversation) -> Plan:
-    """How many turns of ``conversation`` the store holds (-1: not even its root)."""
+    """How many turns of ``conversation`` the store holds (-1: not even its root).
+
+    One query for the common cases (a save repeated, or a few turns longer than
+    the last): the deepest stored of its last :data:`_RECENT` prefixes. Then,
+    when none is, a search by :func:`prefix_search`, a query per step.
+    """
+    size = len(conversation)
+    first = max(0, size - _RECENT)
+    recent = [bytes.fromhex(conversation[:k].id) for k in range(first, size + 1)]
+    deepest = (yield Query(q["deepest"], (recent,)))[0][0]
+    if deepest is not None:
+        return deepest  # a stored prefix's depth is its number of turns
+    if first == 0:
+        return -1  # not even the root
     search = prefix_search(conversation)
     try:
         digest = next(search)

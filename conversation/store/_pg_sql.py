@@ -56,6 +56,7 @@ _STATEMENTS: Final = {
     # -- reading --------------------------------------------------------------------------
     "node": "SELECT seg, pos, depth, meta FROM {s}.nodes WHERE id = %s",
     "exists": "SELECT 1 FROM {s}.nodes WHERE id = %s",
+    "deepest": "SELECT max(depth) FROM {s}.nodes WHERE id = ANY(%s::bytea[])",
     "name": "SELECT id FROM {s}.names WHERE name = %s",
     "prefix": "SELECT id FROM {s}.nodes WHERE id BETWEEN %s AND %s LIMIT 2",
     # The node, the metadata its load carries (its own save's, else the first save

@@ -556,14 +556,18 @@ class AsyncPostgresStore(_Base):
                 self._pool = pool
                 self._ready = True
                 return
-            self._ready = True  # before the first transaction: it runs through _transaction
-            await self._transaction("open the store", "write", self._prepare)
+            await self._run("open the store", "write", self._prepare)
+            self._ready = True
 
     async def _transaction(self, action: str, kind: str, make: Callable[[], plans.Plan]) -> Any:
         if self._closed:
             raise self._closed_error()
         if not self._ready:
             await self._open()
+        return await self._run(action, kind, make)
+
+    async def _run(self, action: str, kind: str, make: Callable[[], plans.Plan]) -> Any:
+        """The plan ``make()`` makes in one transaction, again while that is safe and needed."""
         attempt = 0
         while True:
             attempt += 1
