@@ -7,7 +7,6 @@ from urllib.parse import unquote
 
 from ..errors import MalformedInputError, quote, type_name
 from ._postgres import PostgresStore
-from ._protocol import Store
 from ._sqlite import SQLiteStore
 
 __all__ = ["open_store"]
@@ -15,8 +14,9 @@ __all__ = ["open_store"]
 _POSTGRES = ("postgresql://", "postgres://")
 
 
-def open_store(url: str, **options: Any) -> Store:
-    """The store a URL names; ``options`` go to its class.
+def open_store(url: str, **options: Any) -> SQLiteStore | PostgresStore:
+    """The store a URL names (a context manager, as both store classes are);
+    ``options`` go to its class.
 
     - ``sqlite:///chats.db`` (a path relative to the working directory),
       ``sqlite:////var/db/chats.db`` (absolute), ``sqlite://`` (in memory):
