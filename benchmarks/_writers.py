@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import _data
+import _postgres
 import _stores
 from _stores import Settings
 from _timing import clock
@@ -28,7 +29,7 @@ TRUNK_SEED = 14
 class Plan:
     """What every writer does: ``branches`` branches of ``turns`` new turns, a save every ``every``."""
 
-    kind: str  # "floor", "ours" or "langchain"
+    kind: str  # "floor", "ours", "langchain" or "postgres" (the store on PostgreSQL)
     path: str
     settings: Settings
     trunk: int  # turns of the shared trunk, saved before the clock starts
@@ -98,10 +99,11 @@ class Writer:
         self.saved: list[tuple[str, int]] = []  # (id or session, turns) of each save that returned
         self.errors: list[str] = []
         trunk = trunk_messages(plan.trunk)
-        if plan.kind == "ours":
+        if plan.kind in ("ours", "postgres"):
             store_cls, _ = _stores.load_store()
             conversation_cls, _ = _data.load_conversation()
-            self.store = store_cls(plan.path)
+            opener = store_cls if plan.kind == "ours" else _postgres.store
+            self.store = opener(plan.path)
             base = conversation_cls()
             for m in trunk:
                 base = _stores.grow(base, m)
@@ -127,7 +129,7 @@ class Writer:
     def run(self) -> None:
         for save, work in zip(self.saves, self.work, strict=True):
             try:
-                if self.plan.kind == "ours":
+                if self.plan.kind in ("ours", "postgres"):
                     self.saved.append((self.store.save(work), save.total))
                 elif self.plan.kind == "floor":
                     _stores.floor_save(self.db, work)
@@ -140,7 +142,7 @@ class Writer:
                 self.errors.append(f"{type(exc).__name__}: {exc}")
 
     def close(self) -> None:
-        if self.plan.kind == "ours":
+        if self.plan.kind in ("ours", "postgres"):
             self.store.close()
         elif self.plan.kind == "floor":
             self.db.close()

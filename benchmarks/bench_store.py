@@ -9,6 +9,12 @@ for one more turn, ``.messages`` to load. The histories are the agent history
 of ``_data`` (every 10th exchange a ``tool_use`` answered by a ``tool_result``;
 timed with the GC on, as programs run) and plain text turns.
 
+Figures 11, 13 and 14 also run ``PostgresStore`` (rows ``postgres``, ratios
+over the same SQLite floor) on a throwaway PostgreSQL server on 127.0.0.1
+that ``_postgres.py`` starts with ``.ci/postgres`` (fsync on, commits not
+waiting for their WAL flush, like the SQLite store's ``synchronous=NORMAL``);
+figure 13 runs it one round. Without PostgreSQL or psycopg those rows say why.
+
 9. Save a 10k-turn conversation into an empty store: ``store.save(c)`` on a
    fresh store and a freshly built ``c``. Floor: ``executemany`` of the same
    turns' JSON rows (``orjson.dumps`` of each wire message) into a bare table,
@@ -55,6 +61,7 @@ from collections.abc import Callable
 from typing import Any
 
 import _data
+import _postgres
 import _stores
 import _writers
 import orjson
@@ -112,11 +119,19 @@ def turns_label(messages: Messages, kind: str) -> str:
 
 
 class Contenders:
-    """What can run here: the store, LangChain; and why not, when not."""
+    """What can run here: the store, LangChain, the store on PostgreSQL; why not, when not."""
 
-    def __init__(self) -> None:
+    def __init__(self, postgres: bool = False) -> None:
         self.store_cls, self.store_missing = _stores.load_store()
         self.langchain_missing = _stores.langchain_missing()
+        self.postgres_missing = "not in this figure"
+        if postgres:
+            self.postgres_missing = self.store_missing or _postgres.server()[1]
+
+    @property
+    def postgres(self) -> bool:
+        """Whether PostgresStore runs (on a throwaway server, see _postgres.py)."""
+        return not self.postgres_missing
 
     @property
     def ours(self) -> bool:
@@ -127,7 +142,24 @@ class Contenders:
         return not self.langchain_missing
 
     def notes(self) -> list[str]:
-        return [f"store: {why}" for why in (self.store_missing, self.langchain_missing) if why]
+        found = [f"store: {why}" for why in (self.store_missing, self.langchain_missing) if why]
+        if self.postgres_missing and self.postgres_missing != "not in this figure":
+            found.append(f"postgres: {self.postgres_missing}")
+        return found
+
+
+def postgres_store(scratch: Scratch, kind: str) -> tuple[Any, str]:
+    """A PostgresStore on a new schema (and its scratch path), dropped when ``kind`` is
+    replaced or the figure ends."""
+    path = scratch.path("postgres")
+    store = _postgres.store(path)
+
+    def close() -> None:
+        store.close()
+        _postgres.drop(path)
+
+    scratch.replace(kind, path, close)
+    return store, path
 
 
 # --------------------------------------------------------------------------- 9 and 11
@@ -217,8 +249,8 @@ def check_round_trip(
 
 
 def run_load(cfg: Config) -> tuple[list[Row], list[str]]:
-    """Figure 11: load the conversation of figure 9."""
-    who = Contenders()
+    """Figure 11: load the conversation of figure 9 (PostgresStore too: one query)."""
+    who = Contenders(postgres=True)
     entries: list[Entry] = []
     notes = who.notes()
     with Scratch() as scratch:
@@ -251,6 +283,23 @@ def run_load(cfg: Config) -> tuple[list[Row], list[str]]:
             entries.append(
                 Entry(fig, "ours", "store.load(id)", ours, TARGET_LOAD, missing=who.store_missing)
             )
+            on_postgres = None
+            if who.postgres:
+                store, _ = postgres_store(scratch, f"postgres {kind}")
+                c = build(messages)
+                cid = store.save(c)
+                if store.load(cid) != c:
+                    notes.append(f"load: {kind} history did not load back equal from PostgreSQL")
+                on_postgres = Calls(lambda s=store, i=cid: s.load(i), True, gc_on=gc_on)
+            entries.append(
+                Entry(
+                    fig,
+                    "postgres",
+                    "PostgresStore: store.load(id)",
+                    on_postgres,
+                    missing=who.postgres_missing,
+                )
+            )
             theirs = None
             if who.langchain:
                 path = scratch.path("langchain")
@@ -269,15 +318,15 @@ def run_load(cfg: Config) -> tuple[list[Row], list[str]]:
     out: list[Row] = []
     for row, sec in zip(rows, seconds, strict=True):
         out.append(row)
-        if row.who == "ours" and sec is not None:
+        if row.who in ("ours", "postgres") and sec is not None:
             out.append(
                 Row(
                     row.figure,
-                    "ours",
+                    row.who,
                     "store.load(id), in seconds",
                     fmt_time(sec),
                     sec,
-                    TARGET_LOAD_SECONDS,
+                    TARGET_LOAD_SECONDS if row.who == "ours" else None,
                 )
             )
     return out, notes
@@ -569,7 +618,7 @@ def timed(fn: Callable[[], object]) -> float:
 
 def run_tree(cfg: Config) -> tuple[list[Row], list[str]]:
     """Figure 13: save and load throughput on a tree of many long conversations."""
-    who = Contenders()
+    who = Contenders(postgres=True)
     notes = who.notes()
     count, length = (100, 100) if cfg.quick else (1_000, 1_000)
     rounds = 1 if cfg.quick else 3
@@ -616,6 +665,20 @@ def run_tree(cfg: Config) -> tuple[list[Row], list[str]]:
                         notes.append(f"tree: conversation {i} did not load back equal")
                 sizes["ours"] = _stores.file_bytes(path)
                 del conversations
+        if who.postgres:  # one round: a million rows take a while to write on a server
+            conversations = tree.conversations()
+            store, path = postgres_store(scratch, "postgres")
+            pg_ids: list[str] = []
+            keep(
+                "postgres save",
+                timed(lambda s=store, i=pg_ids, cs=conversations: i.extend(s.save(c) for c in cs)),
+            )
+            keep("postgres load", timed(lambda s=store, cids=pg_ids: [s.load(i) for i in cids]))
+            for i in range(0, count, max(1, count // 10)):
+                if store.load(pg_ids[i]) != conversations[i]:
+                    notes.append(f"tree: conversation {i} did not load back equal from PostgreSQL")
+            sizes["postgres"] = _postgres.size(path)
+            del conversations
         if who.langchain:
             path = scratch.path("langchain")
             engine = _stores.langchain_engine(path, settings)
@@ -652,6 +715,17 @@ def run_tree(cfg: Config) -> tuple[list[Row], list[str]]:
             rows.append(Row(fig, "ours", ours_what, rate(total, ours), ours / floor))
         else:
             rows.append(Row(fig, "ours", ours_what, "n/a", None, None, who.store_missing))
+        if who.postgres:
+            on_postgres = best[f"postgres {step}"]
+            rows.append(
+                Row(
+                    fig,
+                    "postgres",
+                    "PostgresStore: " + ours_what,
+                    rate(total, on_postgres),
+                    on_postgres / floor,
+                )
+            )
         if who.langchain:
             theirs = best[f"langchain {step}"]
             what = f"first {lc_count}: a session each, " + (
@@ -688,12 +762,13 @@ def rate(turns: int, seconds: float) -> str:
 
 def run_writers(cfg: Config) -> tuple[list[Row], list[str]]:
     """Figure 14: many writers, threads and processes, saving branches of one tree."""
-    who = Contenders()
+    who = Contenders(postgres=True)
     notes = who.notes()
     processes, threads = 4, 8
     trunk, branches, turns, every = (20, 2, 20, 5) if cfg.quick else (200, 10, 100, 10)
     rounds = 1 if cfg.quick else 3
     kinds = ["floor"] + (["ours"] if who.ours else []) + (["langchain"] if who.langchain else [])
+    kinds += ["postgres"] if who.postgres else []
     best: dict[str, float] = {}
     lost: dict[str, int] = dict.fromkeys(kinds, 0)
     plan = None
@@ -702,7 +777,9 @@ def run_writers(cfg: Config) -> tuple[list[Row], list[str]]:
         for _ in range(rounds):
             for kind in kinds:
                 path = scratch.path(kind)
-                scratch.replace(kind, path, lambda: None)
+                scratch.replace(
+                    kind, path, (lambda p=path: _postgres.drop(p)) if kind == "postgres" else str
+                )
                 plan = _writers.Plan(
                     kind, path, settings, trunk, branches, turns, every, processes, threads
                 )
@@ -716,6 +793,7 @@ def run_writers(cfg: Config) -> tuple[list[Row], list[str]]:
     whats = {
         "floor": "executemany of the new rows, bare table",
         "ours": "store.save(c), a store per thread",
+        "postgres": "PostgresStore: store.save(c), a store per thread",
         "langchain": "add_messages, a session per branch",
     }
     rows = [
@@ -729,17 +807,18 @@ def run_writers(cfg: Config) -> tuple[list[Row], list[str]]:
         for kind in kinds
     ]
     saves = plan.saves * rounds
-    if who.ours:
-        rows.append(
-            Row(
-                fig,
-                "ours",
-                "saves lost (each loaded back after)",
-                f"{lost['ours']} of {saves}",
-                lost["ours"],
-                TARGET_LOST,
+    for kind in ("ours", "postgres"):
+        if kind in kinds:
+            rows.append(
+                Row(
+                    fig,
+                    kind,
+                    "saves lost (each loaded back after)",
+                    f"{lost[kind]} of {saves}",
+                    lost[kind],
+                    TARGET_LOST,
+                )
             )
-        )
     notes.append(
         f"writers: each writer grows {branches} branches of {turns} turns off a {trunk}-turn "
         f"trunk, saving every {every} turns ({plan.saves} saves, {plan.new_turns:,} turns a "
@@ -756,8 +835,9 @@ def prepare_writers(plan: _writers.Plan, who: Contenders) -> None:
         db = _stores.bare(plan.path, plan.settings)
         _stores.floor_save(db, _stores.floor_rows(trunk))
         db.close()
-    elif plan.kind == "ours":
-        with who.store_cls(plan.path) as store:
+    elif plan.kind in ("ours", "postgres"):
+        opener = who.store_cls if plan.kind == "ours" else _postgres.store
+        with opener(plan.path) as store:
             store.save(build(trunk))
     else:
         engine = _stores.langchain_engine(plan.path, plan.settings)
@@ -775,9 +855,10 @@ def count_lost(plan: _writers.Plan, who: Contenders, saved: list[tuple[str, int]
         (found,) = db.execute("SELECT COUNT(*) FROM turns").fetchone()
         db.close()
         return plan.trunk + plan.new_turns - found
-    if plan.kind == "ours":
+    if plan.kind in ("ours", "postgres"):
         whole = 0
-        with who.store_cls(plan.path) as store:
+        opener = who.store_cls if plan.kind == "ours" else _postgres.store
+        with opener(plan.path) as store:
             for cid, total in saved:
                 try:
                     whole += len(store.load(cid)) == total

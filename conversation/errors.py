@@ -29,7 +29,8 @@ to the classes)::
     │   ├── NotAStoreError                    the file or database is not a conversation store
     │   ├── StoreVersionError                 a store written by a newer library; upgrade
     │   ├── CorruptStoreError                 a row that cannot be read or does not hash to its id
-    │   └── StoreBusyError                    the database stayed locked past the timeout
+    │   ├── StoreBusyError                    the database stayed locked past the timeout
+    │   └── StoreConnectionError              the server refused or dropped the connection
     └── AdapterError                          raised by a transport (package adapters)
         ├── StreamNotConsumedError            stream.conversation read before the end
         ├── StreamInterruptedError            a stream was cut off; .conversation
@@ -89,6 +90,7 @@ __all__ = [
     "SaveFormatError",
     "SchemaError",
     "StoreBusyError",
+    "StoreConnectionError",
     "StoreError",
     "StoreNotFoundError",
     "StoreVersionError",
@@ -454,3 +456,11 @@ class CorruptStoreError(StoreError):
 
 class StoreBusyError(StoreError):
     """Other writers kept the database locked for longer than the store's timeout."""
+
+
+class StoreConnectionError(StoreError):
+    """The database server could not be reached, or the connection dropped during a call.
+
+    A save cut short this way stored nothing, or (when the connection dropped
+    while it committed) all of it: saving again is safe, saves are idempotent.
+    """

@@ -11,8 +11,12 @@ pytest-timeout.
 """
 
 import os
+from collections.abc import Iterator
 
+import pytest
 from hypothesis import settings
+
+from tests.postgres import ENV_REQUIRE, PostgresServer, find_server
 
 settings.register_profile("dev", deadline=None, max_examples=100, print_blob=True)
 settings.register_profile("ci", deadline=None, max_examples=100, print_blob=True, derandomize=True)
@@ -20,3 +24,16 @@ settings.register_profile("thorough", deadline=None, max_examples=2000)
 settings.load_profile(
     os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
 )
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL server for the session (see tests/postgres.py): skips without one,
+    unless CONVERSATION_REQUIRE_POSTGRES is set (CI), where it fails instead."""
+    found = find_server()
+    if isinstance(found, str):
+        if os.environ.get(ENV_REQUIRE):
+            pytest.fail(f"{ENV_REQUIRE} is set, but {found}")
+        pytest.skip(found)
+    yield found
+    found.finish()

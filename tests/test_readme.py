@@ -13,6 +13,7 @@ from conversation import Conversation
 from conversation.__main__ import run
 from tests.adapters.fake_api import FakeMessagesAPI
 from tests.adapters.fake_batches import FakeBatches
+from tests.postgres import PostgresServer
 from tests.readme import EXAMPLES, FENCES, README, ROOT, Fence
 
 
@@ -96,15 +97,19 @@ def test_module_entry_point() -> None:
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[e.id for e in EXAMPLES])
 def test_python_example_runs_as_written(
-    example: Fence, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    example: Fence, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> None:
     """Each ```python block runs on its own, as a file of a user's would.
 
     It runs in an empty directory (a file it needs, it writes), with a fake
     Messages API on 127.0.0.1 standing in for the real one through the
-    variables the adapter and the official SDK both read.
+    variables the adapter and the official SDK both read, and the tests'
+    PostgreSQL server as ``DATABASE_URL``.
     """
     monkeypatch.chdir(tmp_path)
+    if "DATABASE_URL" in example.code:  # a PostgreSQL example: the tests' server
+        server: PostgresServer = request.getfixturevalue("postgres_server")
+        monkeypatch.setenv("DATABASE_URL", server.url)
     with FakeMessagesAPI() as api:
         FakeBatches(api).polls_to_end = -1  # a batch ends at once: nothing waits
         monkeypatch.setenv("ANTHROPIC_BASE_URL", api.base_url)

@@ -6,8 +6,11 @@ and metadata. Every turn is kept once, however many stored conversations
 share it, so branches cost only their own turns; names point at ids and move
 like git branches.
 
-:class:`SQLiteStore` is the embedded store (one file, stdlib ``sqlite3``); any
-class with the methods of :class:`Store` is a store too.
+:class:`SQLiteStore` is the embedded store (one file, stdlib ``sqlite3``);
+:class:`PostgresStore` (and its asyncio twin :class:`AsyncPostgresStore`) keeps
+the same trees on a PostgreSQL server shared by many machines (the
+``postgres`` extra); :func:`open_store` opens either by URL. Any class with
+the methods of :class:`Store` is a store too.
 
 >>> from conversation import Conversation
 >>> from conversation.store import SQLiteStore
@@ -24,20 +27,27 @@ from ..errors import (
     CorruptStoreError,
     NotAStoreError,
     StoreBusyError,
+    StoreConnectionError,
     StoreError,
     StoreVersionError,
 )
 from ..errors import StoreNotFoundError as NotFoundError
+from ._postgres import AsyncPostgresStore, PostgresStore
 from ._protocol import Store
 from ._sqlite import SQLiteStore
+from ._url import open_store
 
 __all__ = [
+    "AsyncPostgresStore",
     "CorruptStoreError",
     "NotAStoreError",
     "NotFoundError",
+    "PostgresStore",
     "SQLiteStore",
     "Store",
     "StoreBusyError",
+    "StoreConnectionError",
     "StoreError",
     "StoreVersionError",
+    "open_store",
 ]

@@ -16,7 +16,7 @@ the id asked for, so a row changed on disk is found, never handed back.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from typing import Any
 
 import orjson
@@ -27,6 +27,7 @@ from .._ids import PREFIX, canonical_json, turn_rows
 from .._json import EMPTY, FrozenDict, freeze
 from .._reply import SYNTHETIC
 from .._save import read_turn
+from .._steps import drive
 from .._wire import system_from_wire, system_to_wire
 from ..errors import (
     ConversationError,
@@ -41,6 +42,7 @@ __all__ = [
     "metadata_matches",
     "metadata_row",
     "not_found",
+    "prefix_search",
     "rebuild",
     "rows_to_save",
     "stored_prefix",
@@ -63,22 +65,30 @@ def digest_of(id_or_name: str) -> bytes | None:
 def stored_prefix(conversation: Conversation, exists: Callable[[bytes], bool]) -> int:
     """How many turns of ``conversation`` the store already holds, -1 when not even its root.
 
+    ``exists`` is one lookup by digest; see :func:`prefix_search` for the order.
+    """
+    return drive(prefix_search(conversation), exists)
+
+
+def prefix_search(conversation: Conversation) -> Generator[bytes, bool, int]:
+    """:func:`stored_prefix` as a plan: yields each digest to look up, is sent whether it is stored.
+
     A store holds every prefix of what it holds, so the answer is found by a
-    binary search over prefixes (``exists`` is one lookup by digest), after
-    trying its root (a new tree), itself and its parent: the common cases, a
-    save repeated and a save one turn longer than the last.
+    binary search over prefixes, after trying its root (a new tree), itself
+    and its parent: the common cases, a save repeated and a save one turn
+    longer than the last.
     """
     size = len(conversation)
-    if not exists(_digest(conversation[:0])):
+    if not (yield _digest(conversation[:0])):
         return -1  # a new tree: no turn needs hashing to find that out
-    if exists(_digest(conversation)):
+    if (yield _digest(conversation)):
         return size
-    if size and exists(_digest(conversation[: size - 1])):
+    if size and (yield _digest(conversation[: size - 1])):
         return size - 1
     low, high = 0, size - 1  # prefix `low` is stored, prefix `high` is not
     while high - low > 1:
         middle = (low + high) // 2
-        if exists(_digest(conversation[:middle])):
+        if (yield _digest(conversation[:middle])):
             low = middle
         else:
             high = middle

@@ -14,7 +14,7 @@ import pytest
 pytest.register_assert_rewrite("tests.conversation.store.model")
 
 from conversation.store import Store  # noqa: E402
-from tests.conversation.store.backends import BACKENDS, Backend, Place, Places  # noqa: E402
+from tests.conversation.store.backends import BACKENDS, Backend, Place, Places, Where  # noqa: E402
 
 
 @pytest.fixture(scope="session", params=BACKENDS, ids=[backend.name for backend in BACKENDS])
@@ -25,9 +25,12 @@ def backend(request: pytest.FixtureRequest) -> Backend:
 
 
 @pytest.fixture(scope="session")
-def places(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> Places:
+def places(
+    backend: Backend, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Places:
     """Fresh, empty places of the backend under test (session-wide: every call is new)."""
-    return Places(backend, tmp_path_factory.mktemp(backend.name))
+    server = None if backend.server is None else request.getfixturevalue(backend.server)
+    return Places(backend, Where(tmp_path_factory.mktemp(backend.name), server))
 
 
 @pytest.fixture
