@@ -31,6 +31,7 @@ from ..errors import (
     StoreVersionError,
     type_name,
 )
+from ._checks import check_name, is_unicode, schema_version, stored_id, stored_name
 from ._pg_sql import MIN_SERVER, Statements
 from ._rows import (
     digest_of,
@@ -41,7 +42,6 @@ from ._rows import (
     rows_to_save,
 )
 from ._schema import FORMAT, SCHEMA_VERSION
-from ._sqlite import _check_name, _is_unicode, _schema_version, _stored_id, _stored_name
 
 __all__ = [
     "Again",
@@ -112,7 +112,7 @@ def version(q: Statements, where: str) -> Plan:
             f"{where} has a store_info table but is not a conversation store (format "
             f"{info.get('format')!r}); give the store another schema"
         )
-    found = _schema_version(info.get("schema"), where)
+    found = schema_version(info.get("schema"), where)
     if found > SCHEMA_VERSION:
         raise StoreVersionError(
             f"{where} was written with store schema {found}, newer than this library reads "
@@ -169,7 +169,7 @@ def load(q: Statements, id_or_name: str) -> Plan:
 def children(q: Statements, id: str) -> Plan:
     seg, pos = yield from _place(q, id)
     found = yield Query(q["children"], (seg, pos + 1, seg, pos))
-    return [_stored_id(bytes(digest)).hex() for (digest,) in found]
+    return [stored_id(bytes(digest)).hex() for (digest,) in found]
 
 
 def leaves(q: Statements, id: str | None) -> Plan:
@@ -177,12 +177,12 @@ def leaves(q: Statements, id: str | None) -> Plan:
         found = yield Query(q["leaves"])
     else:
         found = yield Query(q["leaves_under"], (yield from _place(q, id)))
-    return [_stored_id(bytes(digest)).hex() for (digest,) in found]
+    return [stored_id(bytes(digest)).hex() for (digest,) in found]
 
 
 def names(q: Statements) -> Plan:
     found = yield Query(q["names"])
-    return {_stored_name(name): _stored_id(bytes(digest)).hex() for name, digest in found}
+    return {stored_name(name): stored_id(bytes(digest)).hex() for name, digest in found}
 
 
 def contains(q: Statements, id_or_name: object) -> Plan:
@@ -205,7 +205,7 @@ def check_save(conversation: object, name: object) -> None:
             f"save takes a Conversation, got {type_name(conversation)}", "conversation"
         )
     if name is not None:
-        _check_name(name)
+        check_name(name)
         assert isinstance(name, str)
         if "\x00" in name:
             raise MalformedInputError(
@@ -397,20 +397,20 @@ def _resolve(q: Statements, id_or_name: str) -> Plan:
             f"{type_name(id_or_name)}",
             "id_or_name",
         )
-    if not _is_unicode(id_or_name) or "\x00" in id_or_name:
+    if not is_unicode(id_or_name) or "\x00" in id_or_name:
         raise not_found(id_or_name)  # no name or id holds these
     digest = digest_of(id_or_name)
     if digest is not None:
         return digest  # a name never spells an id: no name to look up
     found = yield Query(q["name"], (id_or_name,))
     if found:
-        return _stored_id(bytes(found[0][0]))
+        return stored_id(bytes(found[0][0]))
     text = id_or_name.lower()
     if 6 <= len(text) < 64 and all(c in "0123456789abcdef" for c in text):
         low, high = bytes.fromhex(text.ljust(64, "0")), bytes.fromhex(text.ljust(64, "f"))
         matches = yield Query(q["prefix"], (low, high))
         if len(matches) == 1:
-            return _stored_id(bytes(matches[0][0]))
+            return stored_id(bytes(matches[0][0]))
         if matches:
             raise MalformedInputError(
                 f"the id prefix {id_or_name!r} matches several stored conversations; give "

@@ -29,6 +29,7 @@ from ..errors import (
     StoreVersionError,
     type_name,
 )
+from ._checks import check_name, schema_version, stored_id, stored_name
 from ._rows import (
     metadata_matches,
     metadata_row,
@@ -45,7 +46,6 @@ from ._sqlite_tree import (
     _PATH,
     _SEGMENT_ROWS,
     _after,
-    _check_name,
     _drop_unused_metadata,
     _insert,
     _is_stored,
@@ -55,8 +55,6 @@ from ._sqlite_tree import (
     _place,
     _prune,
     _resolve,
-    _stored_id,
-    _stored_name,
 )
 
 __all__ = ["SQLiteStore"]
@@ -121,7 +119,7 @@ class SQLiteStore:
                 f"save takes a Conversation, got {type_name(conversation)}", "conversation"
             )
         if name is not None:
-            _check_name(name)
+            check_name(name)
         meta_digest, meta_data = metadata_row(conversation.metadata)
         with self._read("save a conversation") as db:
             seen = stored_prefix(conversation, lambda digest: _is_stored(db, digest))
@@ -193,7 +191,7 @@ class SQLiteStore:
         with self._read("list children") as db:
             seg, pos = _place(db, id)
             found = db.execute(_CHILDREN, (_key(seg, pos + 1), seg, pos)).fetchall()
-        return [_stored_id(digest).hex() for (digest,) in found]
+        return [stored_id(digest).hex() for (digest,) in found]
 
     def leaves(self, id: str | None = None) -> list[str]:
         """Ids of the stored conversations nothing extends, under ``id`` or in the whole store.
@@ -206,13 +204,13 @@ class SQLiteStore:
                 found = db.execute(_LEAVES + " ORDER BY s.seg").fetchall()
             else:
                 found = db.execute(_LEAVES_UNDER, _place(db, id)).fetchall()
-        return [_stored_id(digest).hex() for (digest,) in found]
+        return [stored_id(digest).hex() for (digest,) in found]
 
     def names(self) -> dict[str, str]:
         """Every name and the id it points at, by name."""
         with self._read("list names") as db:
             found = db.execute("SELECT name, id FROM names ORDER BY name").fetchall()
-        return {_stored_name(name): _stored_id(digest).hex() for name, digest in found}
+        return {stored_name(name): stored_id(digest).hex() for name, digest in found}
 
     def delete(self, id_or_name: str) -> None:
         """Remove a stored conversation, and the turns only it holds.
@@ -337,7 +335,7 @@ class SQLiteStore:
                 f"{self._path!r} has a store_info table but is not a conversation store "
                 f"(format {info.get('format')!r}); give SQLiteStore a new file"
             )
-        version = _schema_version(info.get("schema"), self._path)
+        version = schema_version(info.get("schema"), self._path)
         if version > SCHEMA_VERSION:
             raise StoreVersionError(
                 f"{self._path!r} was written with store schema {version}, newer than this "
@@ -394,17 +392,6 @@ class SQLiteStore:
 
 
 # -- names, versions, errors ------------------------------------------------------------------
-
-
-def _schema_version(value: str | None, path: str) -> int:
-    """The schema version ``store_info`` records: a whole number from 1, in ASCII digits."""
-    digits = value if isinstance(value, str) and value.isascii() and value.isdigit() else ""
-    if not 0 < len(digits) < 10 or int(digits) < 1:
-        raise CorruptStoreError(
-            f"{path!r} is a conversation store without a valid schema version ({value!r}); "
-            "restore it from a backup"
-        )
-    return int(digits)
 
 
 def _use_wal(db: sqlite3.Connection, timeout: float) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from .._conversation import Conversation
 from ..errors import CorruptStoreError, MalformedInputError, type_name
+from ._checks import is_unicode, stored_id
 from ._rows import digest_of, not_found
 
 SaveRows = tuple[bytes, bytes, list[bytes], list[bytes]]
@@ -126,11 +127,11 @@ def _resolve(db: sqlite3.Connection, id_or_name: str) -> bytes:
             f"{type_name(id_or_name)}",
             "id_or_name",
         )
-    if not _is_unicode(id_or_name):
+    if not is_unicode(id_or_name):
         raise not_found(id_or_name)  # no name or id holds lone surrogates
     found = db.execute("SELECT id FROM names WHERE name = ?", (id_or_name,)).fetchone()
     if found is not None:
-        return _stored_id(found[0])
+        return stored_id(found[0])
     digest = digest_of(id_or_name)
     if digest is not None:
         return digest
@@ -141,7 +142,7 @@ def _resolve(db: sqlite3.Connection, id_or_name: str) -> bytes:
             f"SELECT {_ID} FROM nodes WHERE {_ID} BETWEEN ? AND ? LIMIT 2", (low, high)
         ).fetchall()
         if len(matches) == 1:
-            return _stored_id(matches[0][0])
+            return stored_id(matches[0][0])
         if matches:
             raise MalformedInputError(
                 f"the id prefix {id_or_name!r} matches several stored conversations; give "
@@ -149,26 +150,6 @@ def _resolve(db: sqlite3.Connection, id_or_name: str) -> bytes:
                 "id_or_name",
             )
     raise not_found(id_or_name)
-
-
-def _stored_id(value: object) -> bytes:
-    """An id read from the store: 32 bytes, or the store was damaged."""
-    if type(value) is not bytes or len(value) != 32:
-        raise CorruptStoreError(
-            f"the store holds an id that is not 32 bytes ({value!r:.80}): it was changed "
-            "outside this library; restore it from a backup"
-        )
-    return value
-
-
-def _stored_name(value: object) -> str:
-    """A name read from the store: a str, or the store was damaged."""
-    if type(value) is not str:
-        raise CorruptStoreError(
-            f"the store holds a name that is not text ({value!r:.80}): it was changed outside "
-            "this library; restore it from a backup"
-        )
-    return value
 
 
 def _metadata_id(db: sqlite3.Connection, digest: bytes, data: bytes) -> int | None:
@@ -307,24 +288,3 @@ def _drop_unused_metadata(db: sqlite3.Connection, meta: int) -> None:
         " AND NOT EXISTS (SELECT 1 FROM heads WHERE meta = ?)",
         (meta, meta, meta),
     )
-
-
-def _check_name(name: Any) -> None:
-    if not isinstance(name, str) or not name.strip() or not _is_unicode(name):
-        raise MalformedInputError(
-            f"a name must be a non-empty str of valid Unicode, got {name!r}", "name"
-        )
-    if digest_of(name) is not None:
-        raise MalformedInputError(
-            f"the name {name!r} would read as a conversation id (64 hex digits); choose another",
-            "name",
-        )
-
-
-def _is_unicode(text: str) -> bool:
-    """False for text with lone surrogates, which SQLite cannot store."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
