@@ -61,6 +61,7 @@ from _timing import (
     Case,
     Config,
     Entry,
+    FixedCalls,
     Report,
     Row,
     clock,
@@ -109,16 +110,6 @@ class Sizes:
     @classmethod
     def make(cls, cfg: Config) -> Sizes:
         return cls(sends=50, deltas=1000) if cfg.quick else cls(sends=500, deltas=10_000)
-
-
-@dataclass
-class FixedCalls(Calls):
-    """Exactly ``number`` back-to-back calls per sample (500 sequential sends), uncalibrated."""
-
-    number: int = 1
-
-    def calibrate(self, cfg: Config) -> int:
-        return self.number
 
 
 # --------------------------------------------------------------------------- our adapter
