@@ -1,4 +1,4 @@
-"""Figure 10: ReplayAdapter serving a large cassette: a lookup is O(1), loading linear once.
+"""Figure 10: replaying. A cassette lookup is O(1); replay_many keeps up with bare httpx.
 
 Two cassettes are recorded first (untimed), of 100 and of 10,000 exchanges
 (1,000 with ``--quick``): each exchange a question of its own (a system
