@@ -159,6 +159,17 @@ class Calls:
 
 
 @dataclass
+class FixedCalls(Calls):
+    """Exactly ``number`` back-to-back calls per sample, uncalibrated: for a call that
+    is a whole workload of its own (500 sequential sends, a replay of 1,000 dialogues)."""
+
+    number: int = 1
+
+    def calibrate(self, cfg: Config) -> int:
+        return self.number
+
+
+@dataclass
 class FreshCalls:
     """A case timed as ``op(x)`` on a fresh ``x = make_input()`` for each call.
 
@@ -186,7 +197,7 @@ class FreshCalls:
         return _time_fresh(self.make_input, self.op, number, self.gc_on, self.steady)
 
 
-Case = Calls | FreshCalls
+Case = Calls | FixedCalls | FreshCalls
 
 
 def measure(cases: dict[str, Case], cfg: Config) -> dict[str, float]:

@@ -44,24 +44,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import multiprocessing
 import sys
 import warnings
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import ExitStack, contextmanager, suppress
+from collections.abc import Awaitable, Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
 from typing import Any
 
 import _data
 import anthropic
 import httpx
 import orjson
+from _serving import WHERE, serving
 from _timing import (
     Calls,
     Case,
     Config,
     Entry,
+    FixedCalls,
     Report,
     Row,
     clock,
@@ -75,9 +75,7 @@ if str(_data._REPO_ROOT) not in sys.path:  # for tests.adapters.fake_api
     sys.path.insert(1, str(_data._REPO_ROOT))
 
 from tests.adapters.fake_api import (
-    FakeMessagesAPI,
     Reply,
-    Response,
     Stream,
     many_deltas_message,
     stream_events,
@@ -112,52 +110,6 @@ class Sizes:
     @classmethod
     def make(cls, cfg: Config) -> Sizes:
         return cls(sends=50, deltas=1000) if cfg.quick else cls(sends=500, deltas=10_000)
-
-
-@dataclass
-class FixedCalls(Calls):
-    """Exactly ``number`` back-to-back calls per sample (500 sequential sends), uncalibrated."""
-
-    number: int = 1
-
-    def calibrate(self, cfg: Config) -> int:
-        return self.number
-
-
-# --------------------------------------------------------------------------- the server
-
-
-def _serve(default: Response, conn: Connection) -> None:
-    """The child process: serve until the parent closes its end of the pipe."""
-    with FakeMessagesAPI(default=default) as api:
-        conn.send(api.base_url)
-        with suppress(EOFError):
-            conn.recv()
-
-
-@contextmanager
-def serving(default: Response, where: str) -> Iterator[str]:
-    """A fake Messages API answering every request with ``default``: its base URL."""
-    if where == "thread":
-        with FakeMessagesAPI(default=default) as api:
-            yield api.base_url
-        return
-    ctx = multiprocessing.get_context("spawn")
-    ours, theirs = ctx.Pipe()
-    process = ctx.Process(target=_serve, args=(default, theirs), daemon=True)
-    process.start()
-    theirs.close()
-    try:
-        if not ours.poll(60):
-            raise RuntimeError("the fake API process did not start")
-        url: str = ours.recv()
-        yield url
-    finally:
-        ours.close()  # the child's recv() ends, and it stops its server
-        process.join(10)
-        if process.is_alive():
-            process.terminate()
-            process.join(5)
 
 
 # --------------------------------------------------------------------------- our adapter
@@ -463,7 +415,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smoke run: small sizes, few repeats")
     parser.add_argument(
         "--server",
-        choices=("process", "thread"),
+        choices=WHERE,
         default="process",
         help="run the fake API in a child process (default) or in a thread of this one",
     )

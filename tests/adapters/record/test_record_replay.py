@@ -27,6 +27,7 @@ from adapters.record import RecordingAdapter, ReplayAdapter
 from adapters.scripted import ScriptedAdapter
 from conversation import Conversation, MalformedReplyError, Text
 from conversation.continuation import continue_reply
+from conversation.replay import replay_many
 from conversation.tools import arun_tools, run_tools, tool
 from tests.adapters import fake_api as fake
 from tests.adapters.fake_api import FakeMessagesAPI, make_message
@@ -98,6 +99,32 @@ def test_a_sync_recording_replays_async_and_the_other_way(
 
     recorded = recorder(live, cassette_path).send(CHAT)
     assert asyncio.run(replayer(cassette_path).asend(CHAT)) == recorded
+
+
+def test_a_replay_many_run_replays_offline(
+    fake_api: FakeMessagesAPI, live: AnthropicAdapter, cassette_path: Path
+) -> None:
+    """replay_many of 20 dialogues through a recorder over HTTP (8 at once, so recorded in
+    no set order), then through a replayer of its cassette alone: the same branches,
+    replies' ids and usage included, and not a connection to the fake API."""
+    corpus = [
+        CHAT.user(f"Question {n}?")
+        .fold({"content": [{"type": "text", "text": "Old."}], "model": "old-model"})
+        .user("And then?")
+        .fold({"content": [{"type": "text", "text": "Older."}], "model": "old-model"})
+        for n in range(20)
+    ]
+    recorded = replay_many(corpus, recorder(live, cassette_path), concurrency=8, progress=False)
+    assert all(r.complete for r in recorded)
+    assert len(fake_api.requests) == 40
+    replayed = offline(
+        fake_api,
+        lambda: replay_many(corpus, replayer(cassette_path), concurrency=8, progress=False),
+    )
+    assert [r.conversation for r in replayed] == [r.conversation for r in recorded]
+    assert [r.conversation.dumps() for r in replayed if r.conversation] == [
+        r.conversation.dumps() for r in recorded if r.conversation
+    ]
 
 
 # -- streams ------------------------------------------------------------------------------
