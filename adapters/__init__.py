@@ -26,15 +26,18 @@ from ._events import (
 )
 from .errors import (
     AdapterError,
+    APIError,
     CassetteFormatError,
     CassetteMissError,
     ScriptExhaustedError,
     StreamInterruptedError,
     StreamNotConsumedError,
+    UnknownAdapterError,
 )
 from .scripted import FunctionAdapter, ScriptedAdapter
 
 __all__ = [
+    "APIError",
     "Adapter",
     "AdapterError",
     "AsyncMessageStream",
@@ -55,4 +58,5 @@ __all__ = [
     "StreamingAdapter",
     "TextDelta",
     "ThinkingDelta",
+    "UnknownAdapterError",
 ]
