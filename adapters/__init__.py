@@ -5,7 +5,11 @@ ones also ``stream`` and ``astream``, which yield the events of
 ``adapters._events``. :mod:`adapters.scripted` answers without a network, for
 tests; ``adapters.anthropic`` speaks to the Anthropic Messages API;
 :mod:`adapters.record` records any adapter's exchanges to a cassette and
-replays them offline.
+replays them offline; ``adapters.openai`` speaks Chat Completions (OpenAI and
+the servers that copy its wire). :func:`load` makes any installed adapter by
+name (the entry points of the ``conversation.adapters`` group, listed by
+:func:`available`); :mod:`adapters.testing` is the conformance kit an
+adapter's author runs.
 
 >>> from conversation import Conversation
 >>> from adapters import ScriptedAdapter
@@ -34,6 +38,7 @@ from .errors import (
     StreamNotConsumedError,
     UnknownAdapterError,
 )
+from ._registry import GROUP, available, load
 from .scripted import FunctionAdapter, ScriptedAdapter
 
 __all__ = [
@@ -46,6 +51,7 @@ __all__ = [
     "CassetteFormatError",
     "CassetteMissError",
     "FunctionAdapter",
+    "GROUP",
     "InputJsonDelta",
     "MessageStart",
     "MessageStop",
@@ -59,4 +65,6 @@ __all__ = [
     "TextDelta",
     "ThinkingDelta",
     "UnknownAdapterError",
+    "available",
+    "load",
 ]
