@@ -28,6 +28,7 @@ from ._events import (
     TextDelta,
     ThinkingDelta,
 )
+from ._registry import available, load
 from .errors import (
     AdapterError,
     APIError,
@@ -38,7 +39,6 @@ from .errors import (
     StreamNotConsumedError,
     UnknownAdapterError,
 )
-from ._registry import GROUP, available, load
 from .scripted import FunctionAdapter, ScriptedAdapter
 
 __all__ = [
@@ -51,7 +51,6 @@ __all__ = [
     "CassetteFormatError",
     "CassetteMissError",
     "FunctionAdapter",
-    "GROUP",
     "InputJsonDelta",
     "MessageStart",
     "MessageStop",

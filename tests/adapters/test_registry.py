@@ -99,7 +99,9 @@ class TestBuiltIn:
 
     def test_loaded_adapter_works(self) -> None:
         loaded = load("scripted", replies=["Paris."])
-        assert loaded.send(Conversation().user("Capital of France?")).last.text == "Paris."
+        last = loaded.send(Conversation().user("Capital of France?")).last
+        assert last is not None
+        assert last.text == "Paris."
 
     def test_unknown_name_lists_what_is_installed(self) -> None:
         """An unknown name is a clear LookupError naming every installed adapter."""
@@ -128,8 +130,9 @@ class TestThirdParty:
         """The third party's adapter loads by name and sends, this library untouched."""
         adapter = load(acme, greeting="Bonjour")
         assert type(adapter).__name__ == "EchoAdapter"
-        result = adapter.send(Conversation().user("Hi"))
-        assert result.last.text == "Bonjour"
+        last = adapter.send(Conversation().user("Hi")).last
+        assert last is not None
+        assert last.text == "Bonjour"
 
     def test_unknown_name_lists_it(self, acme: str) -> None:
         with pytest.raises(UnknownAdapterError, match="'acme'"):
