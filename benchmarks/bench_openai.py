@@ -1,4 +1,4 @@
-"""Figures 9-10: our OpenAI adapter against the official ``openai`` SDK, over HTTP on loopback.
+"""Figures 16-17: our OpenAI adapter against the official ``openai`` SDK, over HTTP on loopback.
 
 Both clients talk to the same fake Chat Completions API (the fake of
 ``tests/adapters/fake_api.py`` answering with the Chat Completions bodies of
@@ -6,14 +6,14 @@ Both clients talk to the same fake Chat Completions API (the fake of
 each client's own cost per request: building the body, the HTTP round trip
 through httpx, reading the reply and putting it back into the history.
 
-9. 500 sequential sends of a 10-turn history plus a new question, the reply
+16. 500 sequential sends of a 10-turn history plus a new question, the reply
    being a ~2 KB chat completion (text + a tool call with nested arguments):
    - floor: ``httpx.Client.post`` of the same body bytes, response read;
    - ours: ``adapter.send(history.user(q), model=.., max_tokens=..)``;
    - SDK: ``client.chat.completions.create(..)``, then the reply's message
      appended to the history (``message.to_dict()``).
    Target: ours at most the SDK's time.
-10. One streamed reply of 10,000 text deltas (chunks), time per chunk:
+17. One streamed reply of 10,000 text deltas (chunks), time per chunk:
    - floor: ``httpx.Client.stream`` + ``iter_lines()``;
    - ours: ``with adapter.stream(..) as s: for e in s: ...`` then ``s.conversation``;
    - SDK: ``client.chat.completions.create(.., stream=True)``, each chunk's
@@ -50,7 +50,7 @@ if str(_data._REPO_ROOT) not in sys.path:  # for tests.adapters.openai.fake_chat
 
 from tests.adapters.openai.fake_chat import CHAT_PATH, completion, frames, reply, stream
 
-TITLE = "bench_openai (figures 9-10)"
+TITLE = "bench_openai (figures 16-17)"
 MODEL = "gpt-4o-mini"
 MAX_TOKENS = _data.MAX_TOKENS
 HISTORY_TURNS = 10
@@ -112,7 +112,7 @@ class Work:
 
 def fig_send(cfg: Config, where: str) -> tuple[list[Any], list[str]]:
     sizes = Sizes.make(cfg)
-    fig = Figure(f"9. {sizes.sends} sequential sends", "send", "/req")
+    fig = Figure(f"16. {sizes.sends} sequential sends", "send", "/req")
     work = Work()
     adapter_cls, why = load_adapter()
     with ExitStack() as stack:
@@ -155,7 +155,7 @@ def fig_stream(cfg: Config, where: str) -> tuple[list[Any], list[str]]:
     data = many_deltas(sizes.deltas)
     text = data["choices"][0]["message"]["content"]
     chunks = len(frames(data))  # SSE frames on the wire, [DONE] included
-    fig = Figure(f"10. stream {sizes.deltas:,} deltas", "stream", "/chunk", per=chunks)
+    fig = Figure(f"17. stream {sizes.deltas:,} deltas", "stream", "/chunk", per=chunks)
     work = Work()
     adapter_cls, why = load_adapter()
     with ExitStack() as stack:
