@@ -32,7 +32,6 @@ default (``--server thread``: in a thread of this process).
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -42,8 +41,8 @@ import _data
 import httpx
 import openai
 import orjson
-from _timing import Calls, Case, Config, Report, clock, header, settle
-from bench_http import QUESTION, Figure, FixedCalls, Sizes, serving
+from _timing import Calls, Case, Config, Row
+from bench_http import QUESTION, Figure, FixedCalls, Sizes, run, serving
 
 if str(_data._REPO_ROOT) not in sys.path:  # for tests.adapters.openai.fake_chat
     sys.path.insert(1, str(_data._REPO_ROOT))
@@ -110,7 +109,7 @@ class Work:
         return len(history) == HISTORY_TURNS + 2
 
 
-def fig_send(cfg: Config, where: str) -> tuple[list[Any], list[str]]:
+def fig_send(cfg: Config, where: str) -> tuple[list[Row], list[str]]:
     sizes = Sizes.make(cfg)
     fig = Figure(f"16. {sizes.sends} sequential sends", "send", "/req")
     work = Work()
@@ -150,7 +149,7 @@ def fig_send(cfg: Config, where: str) -> tuple[list[Any], list[str]]:
         return fig.run(cfg, SEND_TARGET)
 
 
-def fig_stream(cfg: Config, where: str) -> tuple[list[Any], list[str]]:
+def fig_stream(cfg: Config, where: str) -> tuple[list[Row], list[str]]:
     sizes = Sizes.make(cfg)
     data = many_deltas(sizes.deltas)
     text = data["choices"][0]["message"]["content"]
@@ -225,30 +224,7 @@ FIGURES = [fig_send, fig_stream]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=TITLE)
-    parser.add_argument("--quick", action="store_true", help="smoke run: small sizes, few repeats")
-    parser.add_argument(
-        "--server",
-        choices=("process", "thread"),
-        default="process",
-        help="run the fake API in a child process (default) or in a thread of this one",
-    )
-    args = parser.parse_args(argv)
-    cfg = Config.make(args.quick)
-    print(
-        header(cfg, TITLE)
-        + f"openai {openai.__version__}, httpx {httpx.__version__}, fake API in a {args.server}\n"
-    )
-    settle()
-    report = Report(cfg)
-    started = clock()
-    for figure in FIGURES:
-        rows, notes = figure(cfg, args.server)
-        report.add(rows)
-        report.notes.extend(notes)
-    report.print()
-    print(f"\n(ran in {clock() - started:.1f} s)")
-    return 0
+    return run(TITLE, FIGURES, argv, f"openai {openai.__version__}, httpx {httpx.__version__}")
 
 
 if __name__ == "__main__":

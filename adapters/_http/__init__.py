@@ -13,6 +13,7 @@ reply; :class:`HTTPStream` / :class:`AsyncHTTPStream` are the streams over it.
 
 from ._accumulate import Accumulator
 from ._client import (
+    DEFAULT_TIMEOUT,
     USER_AGENT,
     APIKey,
     Call,
@@ -23,12 +24,13 @@ from ._client import (
     missing_fields,
     retry_policy,
 )
-from ._errors import ErrorKinds, ProviderErrors, safe_headers, scrub_exception, scrub_request
+from ._errors import ErrorKinds, safe_headers, scrub_exception, scrub_request
 from ._retry import RetryPolicy, exponential_backoff, retry_after, should_retry
 from ._sse import DONE, aiter_sse, check_event_stream, iter_sse
 from ._stream import AsyncHTTPStream, HTTPStream
 
 __all__ = [
+    "DEFAULT_TIMEOUT",
     "DONE",
     "USER_AGENT",
     "APIKey",
@@ -38,7 +40,6 @@ __all__ = [
     "ErrorKinds",
     "HTTPAdapter",
     "HTTPStream",
-    "ProviderErrors",
     "RetryPolicy",
     "aiter_sse",
     "check_event_stream",

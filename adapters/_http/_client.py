@@ -30,12 +30,13 @@ from adapters._closing import AsyncClosing, Closing
 from adapters._secrets import redact
 from conversation import Conversation, MalformedInputError, RuleViolationError, Violation
 
-from ._errors import ProviderErrors, scrub_exception, scrub_request
+from ._errors import ErrorKinds, scrub_exception, scrub_request
 from ._pools import Pools
 from ._retry import RetryPolicy
 from ._stream import AsyncHTTPStream, HTTPStream
 
 __all__ = [
+    "DEFAULT_TIMEOUT",
     "USER_AGENT",
     "APIKey",
     "Call",
@@ -57,6 +58,9 @@ def _user_agent() -> str:
 
 
 USER_AGENT: Final = _user_agent()
+
+DEFAULT_TIMEOUT: Final = httpx.Timeout(600, connect=5)
+"""Each attempt's timeout unless told otherwise: 600 s, 5 s to connect (the SDKs' own)."""
 
 
 @attrs.frozen
@@ -164,7 +168,7 @@ class HTTPAdapter(Closing, AsyncClosing):
     key_env: ClassVar[str]
     base_url_env: ClassVar[str]
     default_base_url: ClassVar[str]
-    errors: ClassVar[ProviderErrors]
+    errors: ClassVar[ErrorKinds]
     logger: ClassVar[logging.Logger]
     stream_class: ClassVar[type[HTTPStream]]
     async_stream_class: ClassVar[type[AsyncHTTPStream]]
@@ -306,7 +310,7 @@ class HTTPAdapter(Closing, AsyncClosing):
         if call.stream:
             response.request = scrub_request(response.request, self._secrets)
         if not response.is_success:
-            raise self.errors.kinds.from_response(
+            raise self.errors.from_response(
                 response.status_code, response.headers, response.content, self._secrets
             )
         return response
@@ -401,7 +405,7 @@ class HTTPAdapter(Closing, AsyncClosing):
         return self.stream_class(
             conversation,
             partial(self._open_stream, call),
-            self.errors.kinds.id_header,
+            self.errors.id_header,
             secrets=self._secrets,
         )
 
@@ -411,7 +415,7 @@ class HTTPAdapter(Closing, AsyncClosing):
         return self.async_stream_class(
             conversation,
             partial(self._aopen_stream, call),
-            self.errors.kinds.id_header,
+            self.errors.id_header,
             secrets=self._secrets,
         )
 

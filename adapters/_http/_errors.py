@@ -31,7 +31,6 @@ from conversation.errors import clip
 __all__ = [
     "SENSITIVE_HEADERS",
     "ErrorKinds",
-    "ProviderErrors",
     "StatusErrorClass",
     "error_fields",
     "safe_headers",
@@ -159,8 +158,10 @@ def _describe(
 
 @attrs.frozen(kw_only=True)
 class ErrorKinds:
-    """One provider's error tables, and the errors built from them.
+    """One provider's error classes and tables, and the errors built from them.
 
+    ``missing_key``, ``connection`` and ``timeout`` are the classes the
+    shared code raises for no key, no answer, and no answer in time;
     ``base`` is its ``APIStatusError``; ``server`` the class of a 5xx that
     ``by_status`` does not name; ``by_type`` the class of an error with no
     status (a stream event, a batch result) by its error type;
@@ -170,6 +171,9 @@ class ErrorKinds:
     (Anthropic's prefill refusal); ``id_header`` holds the request id.
     """
 
+    missing_key: type[APIError]
+    connection: type[APIError]
+    timeout: type[APIError]
     base: type[APIError]
     server: type[APIError]
     by_status: Mapping[int, type[APIError]]
@@ -260,13 +264,3 @@ class ErrorKinds:
         if api_message is not None:
             api_message = redact(api_message, tuple(secrets))
         return self.build(None, error_type, api_message, request_id or body_request_id, hint=hint)
-
-
-@attrs.frozen(kw_only=True)
-class ProviderErrors:
-    """A provider's error classes and tables: what the shared code raises for it."""
-
-    kinds: ErrorKinds
-    missing_key: type[APIError]
-    connection: type[APIError]
-    timeout: type[APIError]

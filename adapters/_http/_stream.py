@@ -62,7 +62,7 @@ from .._base import StreamInterruptedError
 from .._events import MessageStop, StreamEvent
 from .._stream_base import AsyncStreamBase, StreamBase, StreamState
 from ._accumulate import Accumulator
-from ._errors import ProviderErrors
+from ._errors import ErrorKinds
 from ._sse import aiter_sse, iter_sse
 
 __all__ = ["AsyncHTTPStream", "Event", "HTTPStream"]
@@ -90,7 +90,7 @@ class _HTTPState(StreamState, Generic[_Context]):
     Messages API's before they are folded.
     """
 
-    errors: ClassVar[ProviderErrors]
+    errors: ClassVar[ErrorKinds]
 
     def __init__(
         self,
@@ -169,9 +169,7 @@ class _HTTPState(StreamState, Generic[_Context]):
 
     def _api_error(self, data: dict[str, Any]) -> Exception:
         """The API error an ``error`` event names (an OverloadedError...)."""
-        return self.errors.kinds.from_data(
-            data, self.request_id, self._secrets, hint=MID_STREAM_HINT
-        )
+        return self.errors.from_data(data, self.request_id, self._secrets, hint=MID_STREAM_HINT)
 
     def _connection_error(self, exc: httpx.RequestError) -> Exception:
         """The adapter's error for a connection that broke or timed out mid-stream."""

@@ -21,6 +21,7 @@ import orjson
 
 from adapters._base import check_defaults, merge_options
 from adapters._http import (
+    DEFAULT_TIMEOUT,
     USER_AGENT,
     Call,
     HTTPAdapter,
@@ -39,12 +40,12 @@ from conversation import (
 from conversation.computer import betas_for
 
 from ._batches import BatchMethods
-from ._stream import ERRORS, AnthropicStream, AsyncAnthropicStream
+from ._errors import KINDS
+from ._stream import AnthropicStream, AsyncAnthropicStream
 
 __all__ = ["DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "USER_AGENT", "AnthropicAdapter"]
 
 DEFAULT_BASE_URL: Final = "https://api.anthropic.com"
-DEFAULT_TIMEOUT: Final = httpx.Timeout(600, connect=5)
 API_VERSION: Final = "2023-06-01"
 MESSAGES_PATH: Final = "/v1/messages"
 COUNT_TOKENS_PATH: Final = "/v1/messages/count_tokens"
@@ -142,7 +143,7 @@ class AnthropicAdapter(HTTPAdapter, BatchMethods):
     key_env = "ANTHROPIC_API_KEY"
     base_url_env = "ANTHROPIC_BASE_URL"
     default_base_url = DEFAULT_BASE_URL
-    errors = ERRORS
+    errors = KINDS
     stream_class = AnthropicStream
     async_stream_class = AsyncAnthropicStream
     logger = logging.getLogger("adapters.anthropic")

@@ -208,6 +208,9 @@ def _refine(cls: type[APIError], api_message: str | None) -> type[APIError]:
 
 
 KINDS: Final = ErrorKinds(
+    missing_key=MissingAPIKeyError,
+    connection=APIConnectionError,
+    timeout=APITimeoutError,
     base=APIStatusError,
     server=InternalServerError,
     by_status=_BY_STATUS,

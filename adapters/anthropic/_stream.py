@@ -13,21 +13,11 @@ translation.
 
 from __future__ import annotations
 
-from typing import Final
+from adapters._http import AsyncHTTPStream, HTTPStream
 
-from adapters._http import AsyncHTTPStream, HTTPStream, ProviderErrors
-
-from ._errors import KINDS, APIConnectionError, APITimeoutError, MissingAPIKeyError
+from ._errors import KINDS
 
 __all__ = ["AnthropicStream", "AsyncAnthropicStream"]
-
-ERRORS: Final = ProviderErrors(
-    kinds=KINDS,
-    missing_key=MissingAPIKeyError,
-    connection=APIConnectionError,
-    timeout=APITimeoutError,
-)
-"""The Anthropic adapter's errors, as the shared HTTP code raises them."""
 
 
 class AnthropicStream(HTTPStream):
@@ -40,10 +30,10 @@ class AnthropicStream(HTTPStream):
     from API error messages.
     """
 
-    errors = ERRORS
+    errors = KINDS
 
 
 class AsyncAnthropicStream(AsyncHTTPStream):
     """The async twin of :class:`AnthropicStream` (an :class:`~adapters.AsyncMessageStream`)."""
 
-    errors = ERRORS
+    errors = KINDS

@@ -19,6 +19,7 @@ import orjson
 
 from adapters._base import build_payload, check_defaults, merge_options
 from adapters._http import (
+    DEFAULT_TIMEOUT,
     USER_AGENT,
     Call,
     HTTPAdapter,
@@ -29,13 +30,13 @@ from adapters._http import (
 )
 from conversation import Conversation, MalformedInputError
 
-from ._stream import ERRORS, AsyncOpenAIStream, OpenAIStream
+from ._errors import KINDS
+from ._stream import AsyncOpenAIStream, OpenAIStream
 from ._translate import CHAT_FIELDS, chat_body, reply_from_completion
 
 __all__ = ["CHAT_PATH", "DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "OpenAIAdapter"]
 
 DEFAULT_BASE_URL: Final = "https://api.openai.com/v1"
-DEFAULT_TIMEOUT: Final = httpx.Timeout(600, connect=5)
 CHAT_PATH: Final = "/chat/completions"
 _EXAMPLES: Final = {"model": '"gpt-4o-mini"'}
 
@@ -78,7 +79,7 @@ class OpenAIAdapter(HTTPAdapter):
     key_env = "OPENAI_API_KEY"
     base_url_env = "OPENAI_BASE_URL"
     default_base_url = DEFAULT_BASE_URL
-    errors = ERRORS
+    errors = KINDS
     logger = logging.getLogger("adapters.openai")
     stream_class = OpenAIStream
     async_stream_class = AsyncOpenAIStream

@@ -131,6 +131,9 @@ _HINTS: Final[Mapping[type[APIError], str]] = {
 }
 
 KINDS: Final = ErrorKinds(
+    missing_key=MissingAPIKeyError,
+    connection=APIConnectionError,
+    timeout=APITimeoutError,
     base=APIStatusError,
     server=InternalServerError,
     by_status=_BY_STATUS,

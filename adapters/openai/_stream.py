@@ -11,29 +11,20 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Generator
 from contextlib import aclosing, closing
-from typing import Final
 
-from adapters._http import AsyncHTTPStream, HTTPStream, ProviderErrors
+from adapters._http import AsyncHTTPStream, HTTPStream
 from adapters._http._stream import Event
 
 from ._chunks import ChunkReader
-from ._errors import KINDS, APIConnectionError, APITimeoutError, MissingAPIKeyError
+from ._errors import KINDS
 
-__all__ = ["ERRORS", "AsyncOpenAIStream", "OpenAIStream"]
-
-ERRORS: Final = ProviderErrors(
-    kinds=KINDS,
-    missing_key=MissingAPIKeyError,
-    connection=APIConnectionError,
-    timeout=APITimeoutError,
-)
-"""The OpenAI adapter's errors, as the shared HTTP code raises them."""
+__all__ = ["AsyncOpenAIStream", "OpenAIStream"]
 
 
 class OpenAIStream(HTTPStream):
     """One streamed Chat Completions reply (a :class:`~adapters.MessageStream`)."""
 
-    errors = ERRORS
+    errors = KINDS
 
     def translate(self, events: Generator[Event, None, None]) -> Generator[Event, None, None]:
         """The chunks of the answer as Messages API events."""
@@ -46,7 +37,7 @@ class OpenAIStream(HTTPStream):
 class AsyncOpenAIStream(AsyncHTTPStream):
     """The async twin of :class:`OpenAIStream` (an :class:`~adapters.AsyncMessageStream`)."""
 
-    errors = ERRORS
+    errors = KINDS
 
     async def atranslate(self, events: AsyncGenerator[Event, None]) -> AsyncGenerator[Event, None]:
         """The chunks of the answer as Messages API events."""
