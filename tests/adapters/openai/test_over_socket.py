@@ -202,6 +202,18 @@ class TestFaults:
             assert KEY not in shown
         assert "OPENAI_API_KEY" in str(info.value)
 
+    def test_any_openai_shaped_key_is_redacted(
+        self, adapter: OpenAIAdapter, fake_chat: FakeMessagesAPI
+    ) -> None:
+        """A key that is not the adapter's, but shaped like an OpenAI key, is scrubbed too."""
+        other = "sk-proj-SOMEONE-ELSES-KEY-abcdefghijklmnop"
+        fake_chat.queue(error(400, "invalid_request_error", f"key {other} is revoked"))
+        with pytest.raises(OpenAIError) as info:
+            adapter.send(CHAT)
+        assert other not in str(info.value)
+        assert other not in info.value.body
+        assert "[redacted]" in str(info.value)
+
     def test_malformed_json_not_retried(
         self, adapter: OpenAIAdapter, fake_chat: FakeMessagesAPI
     ) -> None:
