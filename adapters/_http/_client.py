@@ -20,7 +20,7 @@ import os
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from functools import partial
-from typing import Any, ClassVar, Final
+from typing import Any, ClassVar, Final, Generic, TypeVar
 
 import attrs
 import httpx
@@ -152,7 +152,11 @@ def messages_body(conversation: Conversation, merged: dict[str, Any]) -> Callabl
     return partial(build_body, conversation, merged)
 
 
-class HTTPAdapter(Closing, AsyncClosing):
+_Stream = TypeVar("_Stream", bound=HTTPStream)
+_AsyncStream = TypeVar("_AsyncStream", bound=AsyncHTTPStream)
+
+
+class HTTPAdapter(Closing, AsyncClosing, Generic[_Stream, _AsyncStream]):
     """The shared half of an HTTP API adapter; a subclass sets the class attributes below.
 
     ``key_env`` / ``base_url_env`` name the environment variables read when
@@ -170,8 +174,8 @@ class HTTPAdapter(Closing, AsyncClosing):
     default_base_url: ClassVar[str]
     errors: ClassVar[ErrorKinds]
     logger: ClassVar[logging.Logger]
-    stream_class: ClassVar[type[HTTPStream]]
-    async_stream_class: ClassVar[type[AsyncHTTPStream]]
+    stream_class: type[_Stream]  # set on the class, as the others
+    async_stream_class: type[_AsyncStream]
 
     def __init__(
         self,
@@ -393,7 +397,7 @@ class HTTPAdapter(Closing, AsyncClosing):
         response = await self._aperform(call)
         return conversation.fold(self._reply(response.content))
 
-    def stream(self, conversation: Conversation, /, **options: Any) -> HTTPStream:
+    def stream(self, conversation: Conversation, /, **options: Any) -> _Stream:
         """The reply to ``conversation`` as a stream of events.
 
         The body is built (and the rules checked) now; the request is sent
@@ -409,7 +413,7 @@ class HTTPAdapter(Closing, AsyncClosing):
             secrets=self._secrets,
         )
 
-    def astream(self, conversation: Conversation, /, **options: Any) -> AsyncHTTPStream:
+    def astream(self, conversation: Conversation, /, **options: Any) -> _AsyncStream:
         """Like :meth:`stream`, for ``async with`` / ``async for`` (not awaited itself)."""
         call = self._message_call(conversation, options, stream=True)
         return self.async_stream_class(

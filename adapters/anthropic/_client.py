@@ -99,7 +99,7 @@ def _input_tokens(content: bytes) -> int:
     return count
 
 
-class AnthropicAdapter(HTTPAdapter, BatchMethods):
+class AnthropicAdapter(HTTPAdapter[AnthropicStream, AsyncAnthropicStream], BatchMethods):
     """An adapter for the Anthropic Messages API (:class:`~adapters.StreamingAdapter`).
 
     It also sends many conversations as Message Batches (``send_batch`` and the

@@ -47,7 +47,7 @@ def _optional_header(value: object, name: str) -> str | None:
     return value
 
 
-class OpenAIAdapter(HTTPAdapter):
+class OpenAIAdapter(HTTPAdapter[OpenAIStream, AsyncOpenAIStream]):
     """An adapter for the OpenAI Chat Completions API and the servers that speak it.
 
     vLLM, llama.cpp's server, Ollama, LM Studio and most hosted open models

@@ -5,9 +5,11 @@ Each failure case also checks that the caller's conversation is as it was.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import anyio
 import pytest
@@ -24,6 +26,8 @@ from adapters.openai import (
     RetryPolicy,
 )
 from conversation import Conversation, MalformedReplyError, RuleViolationError, ToolUse
+from conversation.store import SQLiteStore
+from conversation.structured import extract
 from tests.adapters.anthropic.mocks import Sleeps
 from tests.adapters.fake_api import FakeMessagesAPI, Malformed, Reset, Stream
 from tests.adapters.openai.fake_chat import completion, error, reply, stream
@@ -353,3 +357,35 @@ class TestStream:
             adapter.stream(CHAT) as s,
         ):
             list(s)
+
+
+class TestUnchangedAbove:
+    """What is built on adapters works with this one as with any: the turn is an ordinary one."""
+
+    def test_structured_output_through_a_forced_tool(
+        self, adapter: OpenAIAdapter, fake_chat: FakeMessagesAPI
+    ) -> None:
+        @dataclasses.dataclass
+        class City:
+            name: str
+            population: int
+
+        answer = {"name": "Paris", "population": 2_100_000}
+        fake_chat.queue(reply(completion(None, tool_calls=[("call_1", "record_City", answer)])))
+        extraction = extract(Conversation().user("The capital of France?"), adapter, City)
+        assert extraction.value == City("Paris", 2_100_000)
+        sent = fake_chat.requests[0].json
+        assert sent["tool_choice"] == {"type": "function", "function": {"name": "record_City"}}
+        assert sent["tools"][0]["function"]["name"] == "record_City"
+
+    def test_saved_and_loaded_with_its_provenance(
+        self, adapter: OpenAIAdapter, fake_chat: FakeMessagesAPI, tmp_path: Path
+    ) -> None:
+        result = adapter.send(CHAT)
+        with SQLiteStore(str(tmp_path / "chats.db")) as store:
+            store.save(result)
+            loaded = store.load(result.id)
+        assert loaded == result
+        assert loaded.last is not None
+        assert loaded.last.provenance == (result.last.provenance if result.last else None)
+        assert Conversation.loads(result.dumps()).last == result.last
