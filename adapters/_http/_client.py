@@ -2,7 +2,7 @@
 
 A provider adapter subclasses :class:`HTTPAdapter` and says only what is its
 own: the names (environment variables, default URL, logger), its error
-classes and tables (:class:`ProviderErrors`), its authentication headers, and
+classes and tables (an :class:`~._errors.ErrorKinds`), its authentication headers, and
 how a Conversation becomes a request body and an answer a reply. The rest is
 here, written once: resolving the key (never shown) and the base URL, the
 pooled clients (:mod:`._pools`), sending one attempt sync or async (the same

@@ -9,7 +9,8 @@ naming the turn and block (rule names start ``openai_``), never dropped. The
 rules (README, "OpenAI and compatible servers", says the same):
 
 - ``system`` is the first message, ``{"role": "system"}`` (its text blocks
-  as text parts); each turn a message of its role.
+  as text parts); each turn a message of its role (an assistant turn's text
+  blocks joined into its ``content``).
 - text is text; an image is an ``image_url`` part (base64 as a ``data:`` URL,
   a URL as it is); an image by Files API id is refused.
 - a ``tool_use`` block is one of the assistant message's ``tool_calls`` (its
