@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
+import httpx
 import pytest
 
 from adapters import InputJsonDelta, MessageStart, StreamInterruptedError, TextDelta
@@ -100,6 +101,15 @@ class TestSend:
             adapter.send(CHAT, model="m")
             anyio.run(lambda: adapter.asend(CHAT, model="m"))
         assert fake_chat.wait_open(0) == 0
+
+    def test_your_own_clients_stay_open(self, fake_chat: FakeMessagesAPI) -> None:
+        """Clients passed in are used as they are and never closed by the adapter."""
+        base = fake_chat.base_url + "/v1"
+        with httpx.Client() as client:
+            with OpenAIAdapter(api_key=KEY, base_url=base, http_client=client) as made:
+                made.send(CHAT, model="m")
+            assert not client.is_closed
+            assert client.post(base + "/chat/completions", json={"model": "m"}).status_code == 200
 
     def test_organization_and_project_headers(self, fake_chat: FakeMessagesAPI) -> None:
         base = fake_chat.base_url + "/v1"
