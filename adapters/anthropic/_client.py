@@ -5,9 +5,9 @@ one attempt sync or async, retries by the :class:`~adapters.anthropic.RetryPolic
 the mapping of failures to errors) is :class:`adapters._http.HTTPAdapter`;
 this module adds what is the Messages API's own: its headers (``x-api-key``,
 ``anthropic-version``, ``anthropic-beta``), building each request from
-``Conversation.to_json`` (so the rules are checked before anything is sent),
-and ``send`` and ``asend``, ``stream`` and ``astream``, ``count_tokens`` and
-``acount_tokens`` over the shared I/O.
+``Conversation.to_json`` (so the rules are checked before anything is sent)
+for the shared ``send`` and ``asend``, ``stream`` and ``astream``, and
+``count_tokens`` and ``acount_tokens`` over the shared I/O.
 """
 
 from __future__ import annotations
@@ -49,7 +49,6 @@ DEFAULT_BASE_URL: Final = "https://api.anthropic.com"
 API_VERSION: Final = "2023-06-01"
 MESSAGES_PATH: Final = "/v1/messages"
 COUNT_TOKENS_PATH: Final = "/v1/messages/count_tokens"
-REQUEST_ID_HEADER: Final = "request-id"
 
 GENERATION_ONLY: Final = frozenset(
     {
