@@ -42,7 +42,7 @@ import httpx
 import openai
 import orjson
 from _timing import Calls, Case, Config, Row
-from bench_http import QUESTION, Figure, FixedCalls, Sizes, run, serving
+from bench_http import QUESTION, Figure, FixedCalls, Sizes, Workload, run, serving
 
 if str(_data._REPO_ROOT) not in sys.path:  # for tests.adapters.openai.fake_chat
     sys.path.insert(1, str(_data._REPO_ROOT))
@@ -52,7 +52,6 @@ from tests.adapters.openai.fake_chat import CHAT_PATH, completion, frames, reply
 TITLE = "bench_openai (figures 16-17)"
 MODEL = "gpt-4o-mini"
 MAX_TOKENS = _data.MAX_TOKENS
-HISTORY_TURNS = 10
 SEND_TARGET = 1.0  # ours / SDK time
 STREAM_TARGET = 1 / 1.5  # ours at least 1.5x the SDK's chunks/s
 HEADERS = {"content-type": "application/json", "authorization": "Bearer test"}
@@ -86,33 +85,18 @@ def many_deltas(n: int) -> dict[str, Any]:
     return completion("abcdefg " * n, model=MODEL)
 
 
-class Work:
-    """The history, the question and the request bodies: the same for every contender."""
-
-    def __init__(self) -> None:
-        messages = _data.message_dicts(_data.text_pairs(HISTORY_TURNS))  # string contents
-        self.asked: list[Any] = [*messages, {"role": "user", "content": QUESTION}]
-        body = {"model": MODEL, "messages": self.asked, "max_tokens": MAX_TOKENS}
-        self.body = orjson.dumps(body)
-        self.stream_body = orjson.dumps(
-            {**body, "stream": True, "stream_options": {"include_usage": True}}
-        )
-
-    @staticmethod
-    def conversation() -> Any:
-        conversation_cls, _ = _data.load_conversation()
-        assert conversation_cls is not None
-        return _data.build_conversation(conversation_cls, _data.text_pairs(HISTORY_TURNS))
-
-    @staticmethod
-    def answered(history: Any) -> bool:
-        return len(history) == HISTORY_TURNS + 2
+def chat_workload() -> Workload:
+    """``bench_http``'s workload (history, question) with Chat Completions request bodies."""
+    work = Workload.make()
+    body = {"model": MODEL, "messages": work.asked, "max_tokens": MAX_TOKENS}
+    stream_body = {**body, "stream": True, "stream_options": {"include_usage": True}}
+    return Workload(work.messages, work.asked, orjson.dumps(body), orjson.dumps(stream_body))
 
 
 def fig_send(cfg: Config, where: str) -> tuple[list[Row], list[str]]:
     sizes = Sizes.make(cfg)
     fig = Figure(f"16. {sizes.sends} sequential sends", "send", "/req")
-    work = Work()
+    work = chat_workload()
     adapter_cls, why = load_adapter()
     with ExitStack() as stack:
         url = stack.enter_context(serving(reply(reply_completion()), where))
@@ -155,7 +139,7 @@ def fig_stream(cfg: Config, where: str) -> tuple[list[Row], list[str]]:
     text = data["choices"][0]["message"]["content"]
     chunks = len(frames(data))  # SSE frames on the wire, [DONE] included
     fig = Figure(f"17. stream {sizes.deltas:,} deltas", "stream", "/chunk", per=chunks)
-    work = Work()
+    work = chat_workload()
     adapter_cls, why = load_adapter()
     with ExitStack() as stack:
         url = stack.enter_context(serving(stream(data), where))
