@@ -5,7 +5,11 @@ ones also ``stream`` and ``astream``, which yield the events of
 ``adapters._events``. :mod:`adapters.scripted` answers without a network, for
 tests; ``adapters.anthropic`` speaks to the Anthropic Messages API;
 :mod:`adapters.record` records any adapter's exchanges to a cassette and
-replays them offline.
+replays them offline; ``adapters.openai`` speaks Chat Completions (OpenAI and
+the servers that copy its wire). :func:`load` makes any installed adapter by
+name (the entry points of the ``conversation.adapters`` group, listed by
+:func:`available`); :mod:`adapters.testing` is the conformance kit an
+adapter's author runs.
 
 >>> from conversation import Conversation
 >>> from adapters import ScriptedAdapter
@@ -24,17 +28,21 @@ from ._events import (
     TextDelta,
     ThinkingDelta,
 )
+from ._registry import available, load
 from .errors import (
     AdapterError,
+    APIError,
     CassetteFormatError,
     CassetteMissError,
     ScriptExhaustedError,
     StreamInterruptedError,
     StreamNotConsumedError,
+    UnknownAdapterError,
 )
 from .scripted import FunctionAdapter, ScriptedAdapter
 
 __all__ = [
+    "APIError",
     "Adapter",
     "AdapterError",
     "AsyncMessageStream",
@@ -55,4 +63,7 @@ __all__ = [
     "StreamingAdapter",
     "TextDelta",
     "ThinkingDelta",
+    "UnknownAdapterError",
+    "available",
+    "load",
 ]

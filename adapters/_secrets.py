@@ -2,7 +2,8 @@
 
 An API key must never reach an error message, a log line or a recorded
 cassette. :func:`redact` replaces the secrets an adapter knows (its own key)
-and anything shaped like an Anthropic key (``sk-ant-...``) in a text;
+and anything shaped like an Anthropic key (``sk-ant-...``) or an OpenAI key
+(``sk-proj-...``, ``sk-svcacct-...``, a legacy ``sk-`` and 48 characters) in a text;
 :func:`scrub_fields` replaces the values of fields whose names say they hold
 a secret (``api_key``, ``authorization``...) in a JSON value.
 """
@@ -16,7 +17,11 @@ from typing import Any, Final
 __all__ = ["REDACTED", "SECRET_FIELDS", "redact", "scrub_fields"]
 
 REDACTED: Final = "[redacted]"
-_KEY_SHAPE: Final = re.compile(r"sk-ant-[A-Za-z0-9_\-]{6,}")
+_KEY_SHAPE: Final = re.compile(
+    r"sk-ant-[A-Za-z0-9_\-]{6,}"
+    r"|sk-(?:proj|svcacct|admin)-[A-Za-z0-9_\-]{16,}"
+    r"|\bsk-[A-Za-z0-9]{32,}"
+)
 _MIN_SECRET: Final = 4  # shorter "secrets" would scrub ordinary words
 
 SECRET_FIELDS: Final = frozenset(
@@ -38,10 +43,12 @@ SECRET_FIELDS: Final = frozenset(
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """``text`` with each of ``secrets`` and anything shaped like an Anthropic key replaced.
+    """``text`` with each of ``secrets`` and anything shaped like a provider's key replaced.
 
     >>> redact("key sk-ant-api03-abcdefgh, token hunter22", ["hunter22"])
     'key [redacted], token [redacted]'
+    >>> redact("Incorrect API key provided: sk-proj-AbCdEfGh0123456789xyz.")
+    'Incorrect API key provided: [redacted].'
     """
     for secret in secrets:
         if len(secret) >= _MIN_SECRET:

@@ -2,24 +2,94 @@
 
 :class:`~conversation.AdapterError` (defined with the rest of the core's tree,
 so the core can name it without importing a transport) is the base of each;
-the Anthropic adapter's own are in ``adapters.anthropic``. The whole tree, both
-packages, is drawn once, in :mod:`conversation.errors`.
+:class:`APIError` is the base of what an HTTP API's adapter raises (the
+Anthropic adapter's own are in ``adapters.anthropic``, the OpenAI adapter's
+in ``adapters.openai``). The whole tree, every package, is drawn once, in
+:mod:`conversation.errors`.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar
 
 from conversation import AdapterError, Conversation
 
 __all__ = [
+    "APIError",
     "AdapterError",
     "CassetteFormatError",
     "CassetteMissError",
     "ScriptExhaustedError",
     "StreamInterruptedError",
     "StreamNotConsumedError",
+    "UnknownAdapterError",
 ]
+
+
+class APIError(AdapterError):
+    """Base of what an HTTP API's adapter raises: a status, a refused request, no answer.
+
+    ``status`` is the HTTP status of the answer (``None`` when there was no
+    answer, or when the error arrived as an event inside a streamed 200);
+    ``error_type`` and ``api_message`` are the API's error type and message;
+    ``request_id`` identifies the request to the provider. ``headers`` are
+    the answer's (lower-cased, sensitive ones masked; empty without one).
+    ``body`` is the answer's text (scrubbed of keys), empty without one. The
+    retry policy reads these, whichever provider raised the error.
+    """
+
+    no_answer: ClassVar[bool] = False
+    """True for the classes of a failure with no answer at all (a reset, a timeout)."""
+
+    status: int | None
+    error_type: str | None
+    api_message: str | None
+    request_id: str | None
+    headers: Mapping[str, str]
+    body: str
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        error_type: str | None = None,
+        api_message: str | None = None,
+        request_id: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error_type = error_type
+        self.api_message = api_message
+        self.request_id = request_id
+        self.headers = dict(headers or {})
+        self.body = body
+
+    @property
+    def status_code(self) -> int | None:
+        """``status``, under the name the official SDKs give it."""
+        return self.status
+
+
+class UnknownAdapterError(AdapterError, LookupError):
+    """``adapters.load(name)`` found no adapter of that name.
+
+    ``name`` is the name asked for, ``available`` the names installed (the
+    entry points of the ``conversation.adapters`` group).
+    """
+
+    def __init__(self, name: str, available: Iterable[str]) -> None:
+        self.name = name
+        self.available = tuple(available)
+        listed = ", ".join(repr(n) for n in self.available) or "none"
+        super().__init__(
+            f"no adapter named {name!r} is installed (installed: {listed}); install the "
+            "package that provides it, or register one under the entry-point group "
+            "'conversation.adapters'"
+        )
 
 
 class StreamNotConsumedError(AdapterError):

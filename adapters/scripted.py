@@ -266,6 +266,18 @@ class _OfflineAdapter:
         raise NotImplementedError
 
 
+_Entry: TypeAlias = "_Template | BaseException | type[BaseException]"
+
+
+def _script_item(item: object, what: str) -> _Entry:
+    """A script entry: an exception as it is, a reply as its template."""
+    if isinstance(item, BaseException) or (
+        isinstance(item, type) and issubclass(item, BaseException)
+    ):
+        return item
+    return _template(item, what)
+
+
 class ScriptedAdapter(_OfflineAdapter):
     """Serves scripted replies in order, and records every request.
 
@@ -313,16 +325,32 @@ class ScriptedAdapter(_OfflineAdapter):
                 f"replies must be a list of replies, got a {type(replies).__name__}; "
                 "for one reply write ScriptedAdapter([reply])"
             )
-        script: deque[_Template | BaseException | type[BaseException]] = deque()
-        for index, item in enumerate(replies):
-            if isinstance(item, BaseException) or (
-                isinstance(item, type) and issubclass(item, BaseException)
-            ):
-                script.append(item)
-            else:
-                script.append(_template(item, f"scripted reply {index}"))
-        self._script = script
+        self._script: deque[_Entry] = deque(
+            _script_item(item, f"scripted reply {index}") for index, item in enumerate(replies)
+        )
+        script = self._script
         self._scripted = len(script)
+
+    def extend(self, replies: Iterable[ScriptItem]) -> None:
+        """Script more entries (replies or exceptions), after those not reached yet.
+
+        >>> from conversation import Conversation
+        >>> adapter = ScriptedAdapter([])
+        >>> adapter.extend(["Later."])
+        >>> adapter.send(Conversation().user("Hi")).last.text
+        'Later.'
+        """
+        if isinstance(replies, str | bytes | Mapping | Reply) or not isinstance(replies, Iterable):
+            raise MalformedInputError(
+                f"extend takes a list of replies, got a {type(replies).__name__}; "
+                "for one reply write adapter.extend([reply])"
+            )
+        items = [
+            _script_item(item, f"scripted reply {index}") for index, item in enumerate(replies)
+        ]
+        with self._lock:
+            self._script.extend(items)
+            self._scripted += len(items)
 
     @property
     def remaining(self) -> int:

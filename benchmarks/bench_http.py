@@ -410,8 +410,17 @@ def versus(fig: str, ours: float | None, sdk: float | None, target: float, event
 FIGURES = [fig_send, fig_batch, fig_stream]
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=TITLE)
+def run(
+    title: str,
+    figures: list[Callable[[Config, str], tuple[list[Row], list[str]]]],
+    argv: list[str] | None,
+    versions: str,
+) -> int:
+    """Parse ``--quick`` / ``--server``, run ``figures`` and print one table.
+
+    ``versions`` says which clients were measured (added to the header).
+    """
+    parser = argparse.ArgumentParser(description=title)
     parser.add_argument("--quick", action="store_true", help="smoke run: small sizes, few repeats")
     parser.add_argument(
         "--server",
@@ -421,17 +430,21 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     cfg = Config.make(args.quick)
-    print(header(cfg, TITLE) + f"fake API in a {args.server}, httpx {httpx.__version__}\n")
+    print(header(cfg, title) + f"fake API in a {args.server}, {versions}\n")
     settle()
     report = Report(cfg)
     started = clock()
-    for figure in FIGURES:
+    for figure in figures:
         rows, notes = figure(cfg, args.server)
         report.add(rows)
         report.notes.extend(notes)
     report.print()
     print(f"\n(ran in {clock() - started:.1f} s)")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run(TITLE, FIGURES, argv, f"httpx {httpx.__version__}")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
 """The library's errors: one tree, rooted in :class:`ConversationError`.
 
 Every exception class of the ``conversation`` package is defined here; those
-of ``adapters`` are in :mod:`adapters.errors` (generic) and
-``adapters/anthropic/_errors.py`` (the Anthropic adapter's). The whole tree, both
+of ``adapters`` are in :mod:`adapters.errors` (generic),
+``adapters/anthropic/_errors.py`` (the Anthropic adapter's) and
+``adapters/openai/_errors.py`` (the OpenAI adapter's: the same names, as the
+two official SDKs have them, each under its own base). The whole tree, both
 packages, is drawn here once (README.md shows the same tree; a test holds them
 to the classes)::
 
@@ -38,24 +40,39 @@ to the classes)::
         ├── CassetteMissError (LookupError)   a request the cassette has no answer for
         │                                      (adapters.record); .differences
         ├── CassetteFormatError (ValueError)  a cassette line that cannot be read; .line
-        └── AnthropicError                    adapters.anthropic; .status_code, .request_id
-            ├── MissingAPIKeyError            no api_key and ANTHROPIC_API_KEY unset
-            ├── APIStatusError                the API answered with an error status
-            │   ├── BadRequestError           400 invalid_request_error
-            │   │   └── PrefillNotSupportedError  400: the model refuses a prefill
-            │   ├── AuthenticationError       401 authentication_error
-            │   ├── PermissionDeniedError     403 permission_error
-            │   ├── NotFoundError             404 not_found_error
-            │   ├── ConflictError             409 (retried)
-            │   ├── RequestTooLargeError      413 request_too_large
-            │   ├── UnprocessableEntityError  422
-            │   ├── RateLimitError            429 rate_limit_error (retried)
-            │   └── InternalServerError       >= 500 api_error (retried)
-            │       ├── ServiceUnavailableError  503
-            │       ├── DeadlineExceededError    504
-            │       └── OverloadedError          529 overloaded_error
-            └── APIConnectionError            no answer: refused, reset, DNS...
-                └── APITimeoutError           no answer in time
+        ├── UnknownAdapterError (LookupError) adapters.load(name): no such adapter; .available
+        └── APIError                          an HTTP API failed; .status_code, .request_id
+            ├── AnthropicError                adapters.anthropic
+            │   ├── MissingAPIKeyError        no api_key and ANTHROPIC_API_KEY unset
+            │   ├── APIStatusError            the API answered with an error status
+            │   │   ├── BadRequestError       400 invalid_request_error
+            │   │   │   └── PrefillNotSupportedError  400: the model refuses a prefill
+            │   │   ├── AuthenticationError   401 authentication_error
+            │   │   ├── PermissionDeniedError 403 permission_error
+            │   │   ├── NotFoundError         404 not_found_error
+            │   │   ├── ConflictError         409 (retried)
+            │   │   ├── RequestTooLargeError  413 request_too_large
+            │   │   ├── UnprocessableEntityError  422
+            │   │   ├── RateLimitError        429 rate_limit_error (retried)
+            │   │   └── InternalServerError   >= 500 api_error (retried)
+            │   │       ├── ServiceUnavailableError  503
+            │   │       ├── DeadlineExceededError    504
+            │   │       └── OverloadedError          529 overloaded_error
+            │   └── APIConnectionError        no answer: refused, reset, DNS...
+            │       └── APITimeoutError       no answer in time
+            └── OpenAIError                   adapters.openai (Chat Completions)
+                ├── MissingAPIKeyError        no api_key for api.openai.com, OPENAI_API_KEY unset
+                ├── APIStatusError            the server answered with an error status
+                │   ├── BadRequestError       400
+                │   ├── AuthenticationError   401
+                │   ├── PermissionDeniedError 403
+                │   ├── NotFoundError         404
+                │   ├── ConflictError         409 (retried)
+                │   ├── UnprocessableEntityError  422
+                │   ├── RateLimitError        429 (retried)
+                │   └── InternalServerError   >= 500 (retried)
+                └── APIConnectionError        no answer: refused, reset, DNS...
+                    └── APITimeoutError       no answer in time
 
 A name in parentheses is a second base class. Every message names what was
 wrong, where (a ``$.messages[3].content[0]``-style path, or turn and block

@@ -29,11 +29,14 @@ ERRORS_MODULE = {
     "conversation": "conversation.errors",
     "adapters": "adapters.errors",
     "adapters.anthropic": "adapters.anthropic._errors",
+    "adapters.openai": "adapters.openai._errors",
 }
 """Each package's errors module: where every exception class of that package is defined."""
 
 Tree = dict[str, tuple[str | None, tuple[str, ...]]]
-"""A drawn tree: each class name to its parent's name and the second bases in parentheses."""
+"""A drawn tree: each class's path (its name after its ancestors', dotted) to its parent's
+name and the second bases in parentheses. Paths, not names: two providers' adapters
+name their errors alike (``RateLimitError``), each under its own base."""
 
 _NODE = re.compile(r"(?P<name>[A-Za-z_]\w*)(?: \((?P<also>\w+(?:, \w+)*)\))?")
 
@@ -63,7 +66,9 @@ def parse_tree(text: str) -> Tree:
         assert depth <= len(parents), f"{match['name']} is drawn deeper than its parent"
         del parents[depth:]
         also = tuple(match["also"].split(", ")) if match["also"] else ()
-        tree[match["name"]] = (parents[-1] if parents else None, also)
+        path = ".".join([*parents, match["name"]])
+        assert path not in tree, f"{path} is drawn twice"
+        tree[path] = (parents[-1] if parents else None, also)
         parents.append(match["name"])
     return tree
 
@@ -95,13 +100,22 @@ def public_exceptions() -> list[type[BaseException]]:
     found: set[type[BaseException]] = set()
     for module in public_modules():
         found |= exported_exceptions(module)
-    return sorted(found, key=lambda cls: cls.__name__)
+    return sorted(found, key=lambda cls: (cls.__name__, cls.__module__))
 
 
 def package_of(cls: type) -> str:
     """The package a class's defining module belongs to (``adapters.anthropic`` for its modules)."""
     module = importlib.import_module(cls.__module__)
     return module.__name__ if hasattr(module, "__path__") else cls.__module__.rpartition(".")[0]
+
+
+def path_of(cls: type) -> str:
+    """``cls``'s place in the tree: its first bases' names from ConversationError down, dotted."""
+    names = [cls.__name__]
+    while cls is not ConversationError and cls.__bases__[0] is not Exception:
+        cls = cls.__bases__[0]
+        names.append(cls.__name__)
+    return ".".join(reversed(names))
 
 
 def readme_tree() -> Tree:
@@ -123,7 +137,7 @@ def test_walk_finds_both_packages() -> None:
     assert {"ActionError", "ToolCallError", "ScriptExhaustedError", "ConflictError"} <= names
 
 
-@pytest.mark.parametrize("cls", EXCEPTIONS, ids=lambda cls: cls.__name__)
+@pytest.mark.parametrize("cls", EXCEPTIONS, ids=lambda cls: f"{cls.__module__}.{cls.__name__}")
 class TestEachPublicException:
     def test_is_a_conversation_error(self, cls: type[BaseException]) -> None:
         """One ``except ConversationError`` catches everything the library raises on purpose."""
@@ -135,8 +149,9 @@ class TestEachPublicException:
 
     def test_drawn_under_its_base(self, cls: type[BaseException]) -> None:
         """The drawn tree puts it under its real base, naming any second base in parentheses."""
-        assert cls.__name__ in DRAWN, f"{cls.__name__} is not drawn in conversation.errors"
-        parent, also = DRAWN[cls.__name__]
+        path = path_of(cls)
+        assert path in DRAWN, f"{path} is not drawn in conversation.errors"
+        parent, also = DRAWN[path]
         bases = tuple(base.__name__ for base in cls.__bases__)
         if cls is ConversationError:
             assert parent is None
@@ -145,12 +160,12 @@ class TestEachPublicException:
 
     def test_listed_in_readme(self, cls: type[BaseException]) -> None:
         """README.md's Errors tree lists it too."""
-        assert cls.__name__ in readme_tree()
+        assert path_of(cls) in readme_tree()
 
 
 def test_tree_draws_only_real_classes() -> None:
     """No drawn name is stale: each is a public exception found by the walk."""
-    assert set(DRAWN) == {cls.__name__ for cls in EXCEPTIONS}
+    assert set(DRAWN) == {path_of(cls) for cls in EXCEPTIONS}
 
 
 def test_readme_tree_is_the_drawn_tree() -> None:

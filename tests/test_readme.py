@@ -14,6 +14,7 @@ from conversation.__main__ import run
 from tests.adapters.fake_api import FakeMessagesAPI
 from tests.adapters.fake_batches import FakeBatches
 from tests.postgres import PostgresServer
+from tests.adapters.openai.fake_chat import install
 from tests.readme import EXAMPLES, FENCES, README, ROOT, Fence
 
 
@@ -103,17 +104,20 @@ def test_python_example_runs_as_written(
 
     It runs in an empty directory (a file it needs, it writes), with a fake
     Messages API on 127.0.0.1 standing in for the real one through the
-    variables the adapter and the official SDK both read, and the tests'
-    PostgreSQL server as ``DATABASE_URL``.
+    variables the adapter and the official SDK both read (the same server
+    answers Chat Completions, for the OpenAI adapter's examples), and the
+    tests' PostgreSQL server as ``DATABASE_URL``.
     """
     monkeypatch.chdir(tmp_path)
     if "DATABASE_URL" in example.code:  # a PostgreSQL example: the tests' server
         server: PostgresServer = request.getfixturevalue("postgres_server")
         monkeypatch.setenv("DATABASE_URL", server.url)
-    with FakeMessagesAPI() as api:
+    with install(FakeMessagesAPI()) as api:
         FakeBatches(api).polls_to_end = -1  # a batch ends at once: nothing waits
         monkeypatch.setenv("ANTHROPIC_BASE_URL", api.base_url)
         monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-readme-example")
+        monkeypatch.setenv("OPENAI_BASE_URL", api.base_url + "/v1")
+        monkeypatch.delenv("OPENAI_API_KEY", raising=False)
         # Padded so that a traceback names the README's own line numbers.
         source = "\n" * (example.line - 1) + example.code
         exec(compile(source, str(ROOT / "README.md"), "exec"), {"__name__": "__main__"})

@@ -22,6 +22,7 @@ moved to :mod:`conversation.continuation` (they work with any adapter); the
 names here are kept for old code, and ``continue_reply`` warns.
 """
 
+from adapters._http import RetryPolicy
 from conversation import ContinuationError
 
 from ._batches import Batch, BatchLimits, BatchPart, BatchResult
@@ -50,7 +51,6 @@ from ._errors import (
     error_from_response,
     error_from_result,
 )
-from ._retry import RetryPolicy
 
 __all__ = [
     "APIConnectionError",

@@ -30,7 +30,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
-from functools import partial
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 import attrs
@@ -49,8 +48,8 @@ from ._errors import APIStatusError, error_from_result
 if TYPE_CHECKING:
     import httpx
 
-    from ._client import _APIKey, _Call
-    from ._retry import RetryPolicy
+    from adapters._http import Call as _Call
+    from adapters._http import RetryPolicy
 
 __all__ = ["Batch", "BatchLimits", "BatchMethods", "BatchPart", "BatchResult"]
 
@@ -322,7 +321,10 @@ class BatchMethods:
     """The Message Batches methods of :class:`~adapters.anthropic.AnthropicAdapter`."""
 
     if TYPE_CHECKING:
-        _key: _APIKey
+
+        @property
+        def _secrets(self) -> tuple[str, ...]: ...
+
         _retry: RetryPolicy
 
         def _message_call(
@@ -336,8 +338,8 @@ class BatchMethods:
             *,
             headers: Mapping[str, str] | None = None,
         ) -> _Call: ...
-        def _attempt(self, call: _Call) -> httpx.Response: ...
-        async def _aattempt(self, call: _Call) -> httpx.Response: ...
+        def _perform(self, call: _Call) -> httpx.Response: ...
+        async def _aperform(self, call: _Call) -> httpx.Response: ...
         def _open_stream(self, call: _Call) -> AbstractContextManager[httpx.Response]: ...
         def _aopen_stream(self, call: _Call) -> AbstractAsyncContextManager[httpx.Response]: ...
         def _transport_errors(self, call: _Call) -> AbstractContextManager[None]: ...
@@ -362,14 +364,11 @@ class BatchMethods:
             creates.append((call, tuple(ids[run.start : run.stop])))
         return by_id, creates
 
-    def _secrets(self) -> tuple[str, ...]:
-        return (self._key.value,)
-
     def _send(self, call: _Call) -> bytes:
-        return self._retry.call(partial(self._attempt, call), call.what).content
+        return self._perform(call).content
 
     async def _asend(self, call: _Call) -> bytes:
-        response = await self._retry.acall(partial(self._aattempt, call), call.what)
+        response = await self._aperform(call)
         return response.content
 
     def submit_batch(
@@ -457,7 +456,7 @@ class BatchMethods:
 
         Each part's results file is streamed and read a line at a time.
         """
-        results = _Results(batch, self._secrets())
+        results = _Results(batch, self._secrets)
         for part in batch.parts:
             call = self._batch_call("GET", _results_path(part))
             with self._open_stream(call) as response, self._transport_errors(call):
@@ -467,7 +466,7 @@ class BatchMethods:
 
     async def abatch_results(self, batch: Batch, /) -> list[BatchResult]:
         """Like :meth:`batch_results`, for ``await``."""
-        results = _Results(batch, self._secrets())
+        results = _Results(batch, self._secrets)
         for part in batch.parts:
             call = self._batch_call("GET", _results_path(part))
             async with self._aopen_stream(call) as response:

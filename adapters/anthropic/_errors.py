@@ -20,15 +20,12 @@ prints) can hold it, as they can for any client.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
-import httpx
-
+from adapters._http._errors import ErrorKinds, scrub_exception, scrub_request
 from adapters._secrets import redact
-from conversation import AdapterError
-from conversation.errors import clip
+from adapters.errors import APIError
 
 __all__ = [
     "APIConnectionError",
@@ -57,70 +54,8 @@ __all__ = [
     "scrub_request",
 ]
 
-_SENSITIVE_HEADERS: Final = frozenset(
-    {"x-api-key", "authorization", "proxy-authorization", "cookie", "set-cookie"}
-)
-_CLIP: Final = 500
 
-
-def scrub_request(request: httpx.Request, secrets: Iterable[str] = ()) -> httpx.Request:
-    """A copy of ``request`` with sensitive headers masked and ``secrets`` scrubbed.
-
-    Method, URL, the other headers and the body (when it is in memory) are
-    kept, so that an error's request still says what was sent.
-    """
-    hidden = tuple(secrets)
-    headers = [
-        (name, "[secure]" if name.lower() in _SENSITIVE_HEADERS else redact(value, hidden))
-        for name, value in request.headers.items()
-    ]
-    try:
-        content: bytes | None = request.content
-    except httpx.RequestNotRead:
-        content = None
-    return httpx.Request(
-        request.method, redact(str(request.url), hidden), headers=headers, content=content
-    )
-
-
-def scrub_exception(exc: BaseException, secrets: Iterable[str] = ()) -> None:
-    """Mask the key in every ``httpx`` request reachable from ``exc`` and its chain.
-
-    Each ``httpx.RequestError`` / ``HTTPStatusError`` in the ``__cause__`` /
-    ``__context__`` chain gets a scrubbed copy of its request (and its
-    response's request), and its message is scrubbed. The exceptions are
-    changed in place, since the adapter chains them as they are.
-    """
-    hidden = tuple(secrets)
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    pending: list[BaseException] = []
-    while current is not None or pending:
-        if current is None:
-            current = pending.pop()
-        if id(current) not in seen:
-            seen.add(id(current))
-            _scrub_one(current, hidden)
-            for linked in (current.__cause__, current.__context__):
-                if linked is not None:
-                    pending.append(linked)
-        current = None
-
-
-def _scrub_one(exc: BaseException, secrets: tuple[str, ...]) -> None:
-    if isinstance(exc, httpx.RequestError | httpx.HTTPStatusError):
-        try:
-            request = exc.request
-        except RuntimeError:  # a RequestError raised without a request
-            request = None
-        if request is not None:
-            exc.request = scrub_request(request, secrets)
-        if isinstance(exc, httpx.HTTPStatusError):
-            exc.response.request = exc.request
-        exc.args = tuple(redact(a, secrets) if isinstance(a, str) else a for a in exc.args)
-
-
-class AnthropicError(AdapterError):
+class AnthropicError(APIError):
     """Base of every error raised by the Anthropic adapter.
 
     ``status`` is the HTTP status of the answer (``None`` when there was no
@@ -128,31 +63,6 @@ class AnthropicError(AdapterError):
     ``error_type`` and ``api_message`` are the API's ``error.type`` and
     ``error.message``; ``request_id`` identifies the request to Anthropic.
     """
-
-    status: int | None
-    error_type: str | None
-    api_message: str | None
-    request_id: str | None
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int | None = None,
-        error_type: str | None = None,
-        api_message: str | None = None,
-        request_id: str | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.error_type = error_type
-        self.api_message = api_message
-        self.request_id = request_id
-
-    @property
-    def status_code(self) -> int | None:
-        """``status``, under the name the official SDK gives it."""
-        return self.status
 
 
 class MissingAPIKeyError(AnthropicError):
@@ -165,31 +75,6 @@ class APIStatusError(AnthropicError):
     ``headers`` are the answer's headers, lower-cased, sensitive ones masked;
     ``body`` is its text (scrubbed of keys). Both are empty for a stream event.
     """
-
-    status: int | None
-    headers: Mapping[str, str]
-    body: str
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int | None,
-        error_type: str | None,
-        api_message: str | None,
-        request_id: str | None,
-        headers: Mapping[str, str] | None = None,
-        body: str = "",
-    ) -> None:
-        super().__init__(
-            message,
-            status=status,
-            error_type=error_type,
-            api_message=api_message,
-            request_id=request_id,
-        )
-        self.headers = dict(headers or {})
-        self.body = body
 
 
 class BadRequestError(APIStatusError):
@@ -247,6 +132,8 @@ class OverloadedError(InternalServerError):
 class APIConnectionError(AnthropicError):
     """No answer arrived: the connection failed, was reset, or broke mid-answer."""
 
+    no_answer = True
+
 
 class APITimeoutError(APIConnectionError):
     """No answer arrived within the timeout."""
@@ -289,7 +176,7 @@ _TYPE_OF_STATUS: Final[Mapping[int, str]] = {
     529: "overloaded_error",
 }
 
-_HINTS: Final[Mapping[type[AnthropicError], str]] = {
+_HINTS: Final[Mapping[type[APIError], str]] = {
     PrefillNotSupportedError: (
         "This model refuses a conversation that ends with an assistant turn (a prefill). "
         "Steer the reply with a system prompt, or use structured output (a forced tool "
@@ -313,73 +200,27 @@ _MID_STREAM_HINT: Final = (
 )
 
 
-def _class_for(status: int | None, error_type: str | None) -> type[APIStatusError]:
-    if status is not None and status in _BY_STATUS:
-        return _BY_STATUS[status]
-    if status is not None and status >= 500:
-        return InternalServerError
-    if status is None and error_type is not None:
-        return _BY_TYPE.get(error_type, APIStatusError)
-    return APIStatusError
-
-
-def _str_or_none(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _describe(
-    status: int | None, error_type: str | None, api_message: str | None, request_id: str | None
-) -> str:
-    head = f"{status} {error_type or 'error'}" if status is not None else error_type or "error"
-    text = f"{head}: {api_message}" if api_message else head
-    return f"{text} (request-id: {request_id or 'none'})"
-
-
-def _build(
-    status: int | None,
-    error_type: str | None,
-    api_message: str | None,
-    request_id: str | None,
-    *,
-    headers: Mapping[str, str] | None = None,
-    body: str = "",
-    hint: str | None = None,
-) -> APIStatusError:
-    cls = _class_for(status, error_type)
+def _refine(cls: type[APIError], api_message: str | None) -> type[APIError]:
+    """A 400 that says the model refuses a prefill is a PrefillNotSupportedError."""
     if cls is BadRequestError and api_message and "prefill" in api_message.lower():
-        cls = PrefillNotSupportedError
-    message = _describe(status, error_type, api_message, request_id)
-    if hint is None:
-        hint = next((text for kind, text in _HINTS.items() if issubclass(cls, kind)), None)
-    if hint:
-        message = f"{message}. {hint}"
-    return cls(
-        message,
-        status=status,
-        error_type=error_type,
-        api_message=api_message,
-        request_id=request_id,
-        headers=headers,
-        body=body,
-    )
+        return PrefillNotSupportedError
+    return cls
 
 
-def _safe_headers(headers: Mapping[str, str], secrets: tuple[str, ...]) -> dict[str, str]:
-    return {
-        name.lower(): "[secure]" if name.lower() in _SENSITIVE_HEADERS else redact(value, secrets)
-        for name, value in headers.items()
-    }
-
-
-def _error_fields(parsed: Any) -> tuple[str | None, str | None, str | None]:
-    """``(type, message, request_id)`` from an error body, as far as it has them."""
-    if not isinstance(parsed, Mapping):
-        return None, None, None
-    error = parsed.get("error")
-    request_id = _str_or_none(parsed.get("request_id"))
-    if not isinstance(error, Mapping):
-        return None, None, request_id
-    return _str_or_none(error.get("type")), _str_or_none(error.get("message")), request_id
+KINDS: Final = ErrorKinds(
+    missing_key=MissingAPIKeyError,
+    connection=APIConnectionError,
+    timeout=APITimeoutError,
+    base=APIStatusError,
+    server=InternalServerError,
+    by_status=_BY_STATUS,
+    by_type=_BY_TYPE,
+    type_of_status=_TYPE_OF_STATUS,
+    hints=_HINTS,
+    refine=_refine,
+    id_header="request-id",
+)
+"""The Anthropic API's error tables (see :class:`adapters._http.ErrorKinds`)."""
 
 
 def error_from_response(
@@ -393,19 +234,7 @@ def error_from_response(
     else the body. ``secrets`` (the adapter's key) are scrubbed from every
     kept string, as is anything shaped like an Anthropic key.
     """
-    hidden = tuple(secrets)
-    text = redact(body.decode("utf-8", errors="replace"), hidden)
-    try:
-        parsed: Any = json.loads(text) if text.strip() else None
-    except ValueError:
-        parsed = None
-    error_type, api_message, body_request_id = _error_fields(parsed)
-    if error_type is None and api_message is None:
-        error_type = _TYPE_OF_STATUS.get(status, _TYPE_OF_STATUS[500] if status >= 500 else None)
-        api_message = clip(" ".join(text.split()), _CLIP) or None
-    safe = _safe_headers(headers, hidden)
-    request_id = _str_or_none(safe.get("request-id")) or body_request_id
-    return _build(status, error_type, api_message, request_id, headers=safe, body=text)
+    return _status_error(KINDS.from_response(status, headers, body, secrets))
 
 
 def error_from_event(
@@ -418,13 +247,7 @@ def error_from_event(
     error type (``overloaded_error`` is an :class:`OverloadedError`) and
     ``status`` is ``None``, since no HTTP status was given for it.
     """
-    hidden = tuple(secrets)
-    error_type, api_message, body_request_id = _error_fields(data)
-    if api_message is not None:
-        api_message = redact(api_message, hidden)
-    return _build(
-        None, error_type, api_message, request_id or body_request_id, hint=_MID_STREAM_HINT
-    )
+    return _status_error(KINDS.from_data(data, request_id, secrets, hint=_MID_STREAM_HINT))
 
 
 def error_from_result(
@@ -436,12 +259,13 @@ def error_from_result(
     "invalid_request_error", "message": ...}}``); the class follows the error
     type, as for :func:`error_from_event`, and ``status`` is ``None``.
     """
-    hidden = tuple(secrets)
-    error_type, api_message, request_id = _error_fields(data)
-    if api_message is not None:
-        api_message = redact(api_message, hidden)
     hint = (
         f"It is the batch result of custom_id {custom_id!r}, so it was not retried: fix the "
         "request if it was refused, then submit its conversation (BatchResult.original) again"
     )
-    return _build(None, error_type, api_message, request_id, hint=hint)
+    return _status_error(KINDS.from_data(data, None, secrets, hint=hint))
+
+
+def _status_error(error: APIError) -> APIStatusError:
+    assert isinstance(error, APIStatusError)  # KINDS builds only these
+    return error

@@ -6,6 +6,7 @@ import pytest
 
 from tests.adapters.fake_api import FakeMessagesAPI
 from tests.adapters.fake_batches import FakeBatches
+from tests.adapters.openai.fake_chat import install
 
 
 @pytest.fixture
@@ -32,3 +33,12 @@ def fake_api() -> Iterator[FakeMessagesAPI]:
 def fake_batches(fake_api: FakeMessagesAPI) -> FakeBatches:
     """The Message Batches endpoints of ``fake_api`` (see ``tests/adapters/fake_batches.py``)."""
     return FakeBatches(fake_api)
+
+
+@pytest.fixture
+def fake_chat() -> Iterator[FakeMessagesAPI]:
+    """A fake Chat Completions API on 127.0.0.1 (see ``tests/adapters/openai/fake_chat.py``)."""
+    with install(FakeMessagesAPI()) as server:
+        yield server
+    if server.errors:
+        raise AssertionError(f"the fake API raised: {server.errors!r}")

@@ -212,11 +212,15 @@ class Stream:
     seconds pass between events (``UNTIL_STOPPED``: the first event is sent,
     the rest only once the server stops, that is never). ``chunked=False`` sends the body without
     ``Transfer-Encoding: chunked``, delimited by closing the connection.
+    ``frames`` replaces the events by SSE frames sent as they are (another
+    provider's stream: ``tests/adapters/openai/fake_chat.py``); ``cut_after``
+    counts frames then.
     """
 
     message: dict[str, Any] | None = None
     text: str = "ok"
     events: list[tuple[str, dict[str, Any]]] | None = None
+    frames: list[bytes] | None = None
     cut_after: int | None = None
     error_event: dict[str, Any] | None = None
     pause: float = 0.0
@@ -884,7 +888,7 @@ class FakeMessagesAPI(Closing):
             body = response._cache.get(key)
             if body is None:
                 body = b"".join(frame(f) for f in self._frames(request, response))
-                if response.message is not None or response.events is not None:
+                if response.message is not None or response.events is not None or response.frames:
                     response._cache[key] = body  # it does not depend on the request
             writer.write(head + body + end)
             await writer.drain()
@@ -909,6 +913,8 @@ class FakeMessagesAPI(Closing):
     @staticmethod
     def _frames(request: _Request, response: Stream) -> list[bytes]:
         """The SSE frames of a stream answer: its events, cut, then the error event."""
+        if response.frames is not None:
+            return response.frames[: response.cut_after]
         events = response.events
         if events is None:
             message = response.message

@@ -1,4 +1,4 @@
-"""Tests for adapters.anthropic._accumulate: stream events folded into the reply they spell."""
+"""Tests for adapters._http._accumulate: stream events folded into the reply they spell."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from adapters import (
     TextDelta,
     ThinkingDelta,
 )
-from adapters.anthropic._accumulate import Accumulator
+from adapters._http._accumulate import Accumulator
 from conversation import (
     Block,
     Conversation,

@@ -1,4 +1,4 @@
-"""Tests for adapters.anthropic._retry: which failures are retried, how long the waits are."""
+"""Tests for adapters._http._retry: which failures are retried, how long the waits are."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import httpx
 import pytest
 import tenacity
 
+from adapters._http._retry import RetryPolicy, exponential_backoff, retry_after, should_retry
 from adapters.anthropic import (
     AnthropicAdapter,
     APIConnectionError,
@@ -25,7 +26,6 @@ from adapters.anthropic import (
     error_from_event,
     error_from_response,
 )
-from adapters.anthropic._retry import RetryPolicy, exponential_backoff, retry_after, should_retry
 from conversation import MalformedInputError
 from tests.adapters.anthropic.mocks import HELLO, OPTIONS, MakeAdapter, fail, ok, raising
 

@@ -1,4 +1,4 @@
-"""Tests for adapters.anthropic._sse: SSE framing read right however the bytes are chunked."""
+"""Tests for adapters._http._sse: SSE framing read right however the bytes are chunked."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adapters import StreamInterruptedError
+from adapters._http._sse import aiter_sse, iter_sse
 from adapters.anthropic import APIConnectionError
-from adapters.anthropic._sse import aiter_sse, iter_sse
 from adapters.anthropic._stream import AsyncAnthropicStream
 from conversation import Conversation, MalformedReplyError
 from tests.adapters.anthropic.streams import CHAT, Body, aover_socket, frames, over_socket

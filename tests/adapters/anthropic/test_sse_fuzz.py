@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adapters import StreamInterruptedError
-from adapters.anthropic._sse import aiter_sse, iter_sse
+from adapters._http._sse import aiter_sse, iter_sse
 from conversation import ConversationError
 from tests.adapters.anthropic.streams import CHAT, Mock, frames, over_socket
 from tests.adapters.fake_api import FakeMessagesAPI, Malformed, make_message, stream_events

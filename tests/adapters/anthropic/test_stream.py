@@ -31,7 +31,7 @@ from adapters import (
     TextDelta,
     ThinkingDelta,
 )
-from adapters.anthropic._accumulate import Accumulator
+from adapters._http._accumulate import Accumulator
 from adapters.anthropic._errors import APIConnectionError, APITimeoutError, OverloadedError
 from adapters.anthropic._stream import AnthropicStream, AsyncAnthropicStream
 from conversation import MalformedReplyError, Text, Thinking, ToolUse

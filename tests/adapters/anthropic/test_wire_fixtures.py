@@ -32,8 +32,8 @@ from anthropic.types import Message
 from anthropic.types.beta import BetaMessage
 
 from adapters import StreamInterruptedError
+from adapters._http._accumulate import Accumulator
 from adapters.anthropic import AnthropicAdapter
-from adapters.anthropic._accumulate import Accumulator
 from conversation import Conversation, converter
 from tests.adapters.anthropic.streams import Events, block_events
 from tests.adapters.fake_api import FakeMessagesAPI, Malformed, Reply, Stream, stream_events

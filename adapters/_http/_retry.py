@@ -2,19 +2,21 @@
 
 The official SDK's policy, as tenacity strategies:
 
-- retry a failure with no answer (:class:`APIConnectionError`, timeouts
-  included) and an :class:`APIStatusError` whose status is 408, 409, 429 or
-  >= 500 (529 too); the answer's ``x-should-retry: true``/``false`` header
-  overrides the status either way; never any other 4xx, nor an error that
-  arrived as a stream event;
+- retry a failure with no answer (an :class:`~adapters.errors.APIError`
+  whose class says ``no_answer``: a connection error, timeouts included) and
+  an error status of 408, 409, 429 or >= 500 (529 too); the answer's
+  ``x-should-retry: true``/``false`` header overrides the status either
+  way; never any other 4xx, nor an error that arrived as a stream event;
 - wait what the answer asks (``retry-after-ms``, else ``retry-after`` in
   seconds or as an HTTP date) when that is more than 0 and at most 60 s, else
   back off exponentially with jitter: ``min(0.5 * 2**n, 8.0) * (1 - 0.25 *
   random())`` for the ``n``-th retry (from 0);
 - stop after ``max_retries + 1`` attempts and raise the last error as it was.
 
-Each retry is logged on the ``adapters.anthropic`` logger (INFO), with the
-error's message, which never holds a key.
+The Anthropic and the OpenAI SDKs share this policy, and so do the two
+adapters: :class:`RetryPolicy` is one value for both. Each retry is logged
+(INFO) on the logger the adapter names (``adapters.anthropic``,
+``adapters.openai``), with the error's message, which never holds a key.
 """
 
 from __future__ import annotations
@@ -30,13 +32,12 @@ import anyio
 import attrs
 import tenacity
 
+from adapters.errors import APIError
 from conversation import MalformedInputError
-
-from ._errors import APIConnectionError, APIStatusError
 
 __all__ = ["RetryPolicy", "exponential_backoff", "retry_after", "should_retry"]
 
-logger = logging.getLogger("adapters.anthropic")
+_LOGGER: Final = logging.getLogger("adapters")
 
 T = TypeVar("T")
 
@@ -49,9 +50,11 @@ _RETRYABLE_STATUSES: Final = frozenset({408, 409, 429})
 
 def should_retry(exc: BaseException) -> bool:
     """True when ``exc`` is a failure worth sending the same request again for."""
-    if isinstance(exc, APIConnectionError):
+    if not isinstance(exc, APIError):
+        return False
+    if exc.no_answer:
         return True
-    if not isinstance(exc, APIStatusError) or exc.status is None:
+    if exc.status is None:
         return False
     override = exc.headers.get("x-should-retry", "").strip().lower()
     if override in ("true", "false"):
@@ -106,8 +109,8 @@ def _check_retries(instance: object, attribute: attrs.Attribute[int], value: int
 class RetryPolicy:
     """How an adapter retries: a value; a fresh tenacity controller is built per request.
 
-    ``AnthropicAdapter(retry=RetryPolicy(...))`` takes one (``max_retries=``
-    is the shortcut for the common case). ``max_retries`` bounds the
+    ``AnthropicAdapter(retry=RetryPolicy(...))`` and ``OpenAIAdapter(retry=...)``
+    take one (``max_retries=`` is the shortcut for the common case). ``max_retries`` bounds the
     attempts (``max_retries + 1``); ``backoff(retry, random)`` is the wait
     when the answer asks for none (the SDK's by default); ``sleep`` and
     ``async_sleep`` do the waiting, ``random`` draws the jitter and
@@ -130,13 +133,13 @@ class RetryPolicy:
     def wait(self, state: tenacity.RetryCallState) -> float:
         """Seconds to wait after the failed attempt of ``state`` (a tenacity wait)."""
         exc = state.outcome.exception() if state.outcome is not None else None
-        if isinstance(exc, APIStatusError):
+        if isinstance(exc, APIError) and exc.status is not None:
             asked = retry_after(exc.headers, self.clock())
             if asked is not None:
                 return asked
         return self.backoff(state.attempt_number - 1, self.random())
 
-    def _options(self, what: str) -> dict[str, Any]:
+    def _options(self, what: str, logger: logging.Logger) -> dict[str, Any]:
         def log(state: tenacity.RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome is not None else None
             delay = state.next_action.sleep if state.next_action is not None else 0.0
@@ -157,12 +160,14 @@ class RetryPolicy:
             "reraise": True,
         }
 
-    def call(self, fn: Callable[[], T], what: str) -> T:
-        """``fn()``, retried by this policy; ``what`` names the request in log lines."""
-        retrying = tenacity.Retrying(sleep=self.sleep, **self._options(what))
+    def call(self, fn: Callable[[], T], what: str, logger: logging.Logger = _LOGGER) -> T:
+        """``fn()``, retried by this policy; ``what`` names the request in ``logger``'s lines."""
+        retrying = tenacity.Retrying(sleep=self.sleep, **self._options(what, logger))
         return retrying(fn)
 
-    async def acall(self, fn: Callable[[], Awaitable[T]], what: str) -> T:
+    async def acall(
+        self, fn: Callable[[], Awaitable[T]], what: str, logger: logging.Logger = _LOGGER
+    ) -> T:
         """``await fn()``, retried by this policy, waiting with ``async_sleep``."""
-        retrying = tenacity.AsyncRetrying(sleep=self.async_sleep, **self._options(what))
+        retrying = tenacity.AsyncRetrying(sleep=self.async_sleep, **self._options(what, logger))
         return await retrying(fn)

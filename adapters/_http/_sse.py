@@ -1,4 +1,4 @@
-"""Server-sent events of a streamed Messages API reply, as ``(event name, data dict)`` pairs.
+"""Server-sent events of a streamed reply, as ``(event name, data dict)`` pairs.
 
 A small SSE reader of our own: the body's bytes decoded as UTF-8 (always, as
 the SSE standard says, whatever a ``charset`` claims), split in lines at
@@ -8,7 +8,9 @@ fields ignored: the Messages API does not resume streams), a blank line
 dispatching the event. The JSON of each event's data is parsed by ``orjson``
 (the stream's hot path: a reply of 10,000 text deltas is 10,000 parses), and
 anything that is not an event stream of JSON objects is a
-:class:`~conversation.MalformedReplyError`.
+:class:`~conversation.MalformedReplyError`, but for the data ``[DONE]`` with
+which Chat Completions streams end: that is the event ``("[DONE]", {})``.
+Both adapters read their streams with it.
 
 Why our own: where a body ends cleanly (the HTTP response completed, no
 transport error) with an event still pending, that event is dispatched, as the
@@ -30,7 +32,10 @@ import orjson
 from conversation import MalformedReplyError
 from conversation.errors import quote
 
-__all__ = ["aiter_sse", "check_event_stream", "iter_sse"]
+__all__ = ["DONE", "aiter_sse", "check_event_stream", "iter_sse"]
+
+DONE = "[DONE]"
+"""The name of the event whose data is ``[DONE]``: the end of a Chat Completions stream."""
 
 _loads = orjson.loads
 _JSONDecodeError = orjson.JSONDecodeError
@@ -53,6 +58,8 @@ def check_event_stream(response: httpx.Response) -> None:
 
 def _parse(name: str, raw: str) -> _Event:
     """One dispatched event's name and parsed data (``name`` empty: the SSE default)."""
+    if raw == DONE:
+        return DONE, {}
     try:
         data = _loads(raw)
     except _JSONDecodeError as exc:
