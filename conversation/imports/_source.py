@@ -118,17 +118,21 @@ def _open_path(path: Path, app: str) -> Export:
     with path.open("rb") as handle:
         head = handle.read(4)
     if head == _ZIP_MAGIC:
-        return _open_zip(zipfile.ZipFile(path), app)
+        return _open_zip(lambda: zipfile.ZipFile(path), app)
     return Export(_parse(path.read_bytes(), app), None)
 
 
 def _open_bytes(data: bytes, app: str) -> Export:
     if data[:4] == _ZIP_MAGIC:
-        return _open_zip(zipfile.ZipFile(io.BytesIO(data)), app)
+        return _open_zip(lambda: zipfile.ZipFile(io.BytesIO(data)), app)
     return Export(_parse(data, app), None)
 
 
-def _open_zip(archive: zipfile.ZipFile, app: str) -> Export:
+def _open_zip(opener: Callable[[], zipfile.ZipFile], app: str) -> Export:
+    try:
+        archive = opener()
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise ImportFormatError(f"the .zip cannot be read ({exc})", app=app) from exc
     try:
         names = [info.filename for info in archive.infolist() if not info.is_dir()]
         mains = sorted(
