@@ -1,8 +1,8 @@
 """Importing dialogues into a store: each branch saved once, the active one named.
 
-A branch is saved under its content id, so a branch already in the store
-(from an earlier import of an older export) is skipped, and a branch that
-grew since is saved as its new turns only. The active branch gets the name
+A branch is saved under its content id, so a branch of a dialogue imported
+before (from an older export) that is already in the store is skipped, and a
+branch that grew since is saved as its new turns only. The active branch gets the name
 ``"<app>/<source_id>"`` (moved when the app's active branch changed). Every
 dialogue is saved before the next is read, so an error in the export leaves
 every dialogue before it imported.
@@ -57,20 +57,22 @@ def import_into(
     count = 0
     try:
         for dialogue in dialogues:
+            name = dialogue.name
+            # A dialogue never imported before is saved whole, without asking first.
+            seen = name in names
             for c in dialogue.conversations:
                 if c is dialogue.active:
                     continue
                 ident = c.id
-                if ident in store:
+                if seen and ident in store:
                     skipped.append(ident)
                 else:
                     added.append(store.save(c))
             ident = dialogue.active.id
-            name = dialogue.name
             if names.get(name) == ident:
                 skipped.append(ident)
             else:
-                (skipped if ident in store else added).append(ident)
+                (skipped if seen and ident in store else added).append(ident)
                 store.save(dialogue.active, name=name)
                 names[name] = ident
                 moved.append(name)
