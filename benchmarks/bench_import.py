@@ -35,6 +35,27 @@ TURNS = 10
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "exports"
 
 
+def add(
+    nodes: dict[str, dict[str, Any]], key: str, parent: str | None, role: str | None, text: str
+) -> None:
+    """Add a mapping node (a text message, or the empty root) under ``parent``."""
+    message = None
+    if role is not None:
+        hidden = {"is_visually_hidden_from_conversation": True} if role == "system" else {}
+        message = {
+            "id": key,
+            "author": {"role": role, "name": None, "metadata": {}},
+            "create_time": 1.76e9 + len(nodes),
+            "content": {"content_type": "text", "parts": [text]},
+            "status": "finished_successfully",
+            "metadata": {"model_slug": "gpt-4o", **hidden},
+            "recipient": "all",
+        }
+    nodes[key] = {"id": key, "message": message, "parent": parent, "children": []}
+    if parent is not None:
+        nodes[parent]["children"].append(key)
+
+
 def chatgpt_export(n: int) -> list[dict[str, Any]]:
     """``n`` ChatGPT conversation objects, each a preamble and two branches of TURNS turns."""
     texts = _data.turn_texts(TURNS + 1, seed=16)
@@ -43,30 +64,16 @@ def chatgpt_export(n: int) -> list[dict[str, Any]]:
         ident = f"c{i:05d}"
         nodes: dict[str, dict[str, Any]] = {}
 
-        def add(key: str, parent: str | None, role: str | None, text: str, **meta: Any) -> None:
-            message = None
-            if role is not None:
-                message = {
-                    "id": key,
-                    "author": {"role": role, "name": None, "metadata": {}},
-                    "create_time": 1.76e9 + len(nodes),
-                    "content": {"content_type": "text", "parts": [text]},
-                    "status": "finished_successfully",
-                    "metadata": meta,
-                    "recipient": "all",
-                }
-            nodes[key] = {"id": key, "message": message, "parent": parent, "children": []}
-            if parent is not None:
-                nodes[parent]["children"].append(key)
-
-        add(f"{ident}-root", None, None, "")
-        add(f"{ident}-sys", f"{ident}-root", "system", "", is_visually_hidden_from_conversation=True)
+        add(nodes, f"{ident}-root", None, None, "")
+        add(
+            f"{ident}-sys", f"{ident}-root", "system", "", is_visually_hidden_from_conversation=True
+        )
         parent = f"{ident}-sys"
         for t in range(TURNS):
             role = "user" if t % 2 == 0 else "assistant"
-            add(f"{ident}-{t}", parent, role, f"{i} {texts[t]}", model_slug="gpt-4o")
+            add(nodes, f"{ident}-{t}", parent, role, f"{i} {texts[t]}")
             parent = f"{ident}-{t}"
-        add(f"{ident}-again", f"{ident}-{TURNS - 2}", "assistant", texts[TURNS])
+        add(nodes, f"{ident}-again", f"{ident}-{TURNS - 2}", "assistant", texts[TURNS])
         found.append(
             {
                 "title": f"Conversation {i}",
@@ -163,7 +170,7 @@ def samples() -> list[Row]:
     if not SHARED.is_dir():
         return [Row("16c. import the public samples", "ours", "(../shared/exports absent)", "")]
     chatgpt = sorted((SHARED / "chatgpt").glob("*.json"))
-    claude = [p for p in sorted((SHARED / "claude").iterdir())]
+    claude = sorted((SHARED / "claude").iterdir())
     with tempfile.TemporaryDirectory() as tmp, SQLiteStore(Path(tmp) / "samples.db") as store:
         started = clock()
         count = sum(import_into(store, read_chatgpt(p)).dialogues for p in chatgpt)

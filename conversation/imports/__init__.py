@@ -8,9 +8,9 @@ so that importing a newer export later adds only what is new.
 
 >>> dialogues = read_claude([{"uuid": "c1", "name": "Hi", "chat_messages": [
 ...     {"uuid": "m1", "sender": "human", "text": "Hello"},
-...     {"uuid": "m2", "sender": "assistant", "text": " Hello! How can I help?"}]}])
->>> [d.active.to_payload()["messages"] for d in dialogues]
-[[{'role': 'user', 'content': 'Hello'}, {'role': 'assistant', 'content': ' Hello! How can I help?'}]]
+...     {"uuid": "m2", "sender": "assistant", "text": " Hello! How can I help? "}]}])
+>>> [(d.name, d.active.to_payload()["messages"][1]) for d in dialogues]
+[('claude/c1', {'role': 'assistant', 'content': ' Hello! How can I help?'})]
 """
 
 from __future__ import annotations

@@ -227,7 +227,9 @@ class _Reader:
         role: str = author["role"]
         content = raw.get("content")
         if not isinstance(content, Mapping) or not isinstance(content.get("content_type"), str):
-            raise where.error(f"content must be an object with a content_type, got {quote(content)}")
+            raise where.error(
+                f"content must be an object with a content_type, got {quote(content)}"
+            )
         meta = raw.get("metadata") or {}
         if not isinstance(meta, Mapping):
             raise where.error(f"metadata must be an object, got {type_name(meta)}")
@@ -276,9 +278,7 @@ class _Reader:
             )
         return Message(side, tuple(blocks), record, reply)
 
-    def _parts(
-        self, parts: Any, side: Side, tool: bool, above: int
-    ) -> tuple[list[Block], bool]:
+    def _parts(self, parts: Any, side: Side, tool: bool, above: int) -> tuple[list[Block], bool]:
         """The blocks of ``parts``, and whether they say all the parts did."""
         if not isinstance(parts, list):
             raise self.where.error(f"content.parts must be a list, got {type_name(parts)}")

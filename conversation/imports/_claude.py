@@ -87,6 +87,7 @@ def convert(raw: Any, index: int, export: Export, where: Where) -> Dialogue:
         stamp = item.get("created_at")
         times[key] = stamp if isinstance(stamp, str) else ""
     where.node = None
+    active_leaf: str | None
     if ids and all(parents[k] is not None for k in ids):
         paths, active_leaf = _tree(ids, parents, times, raw.get("current_leaf_message_uuid"))
     else:
@@ -101,7 +102,9 @@ def convert(raw: Any, index: int, export: Export, where: Where) -> Dialogue:
         if is_active:
             active = c
     assert active is not None
-    return Dialogue("claude", source_id, title or "", created, updated, tuple(conversations), active)
+    return Dialogue(
+        "claude", source_id, title or "", created, updated, tuple(conversations), active
+    )
 
 
 def _tree(
@@ -159,9 +162,9 @@ def _message(key: str, raw: Mapping[str, Any], where: Where) -> Message:
             blocks.append(placeholder("file", name))
         shown_attachments.append({k: v for k, v in item.items() if k != "extracted_content"})
     for item in files:
-        name = item.get("file_name") if isinstance(item, Mapping) else None
-        if isinstance(name, str) and name not in named:
-            blocks.append(placeholder("file", name))
+        file_name = item.get("file_name") if isinstance(item, Mapping) else None
+        if isinstance(file_name, str) and file_name not in named:
+            blocks.append(placeholder("file", file_name))
     if shown_attachments:
         record["attachments"] = shown_attachments
     if files:

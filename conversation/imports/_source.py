@@ -55,7 +55,7 @@ class _Files:
         self._by_key: dict[str, str] = {}
         for name in names:
             base = PurePosixPath(name).name
-            if base == _MAIN or base.endswith(".json") or base.endswith(".html"):
+            if base.endswith((".json", ".html")):
                 continue
             self._by_key.setdefault(_file_key(base), name)
 

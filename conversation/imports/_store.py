@@ -10,7 +10,7 @@ every dialogue before it imported.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sized
 
 import attrs
 
@@ -48,7 +48,7 @@ def import_into(
         raise MalformedInputError(
             f"progress must be True or False, got {type_name(progress)}", "progress"
         )
-    total = len(dialogues) if hasattr(dialogues, "__len__") else 0
+    total = len(dialogues) if isinstance(dialogues, Sized) else 0
     bar = Progress(total, progress)
     names = store.names()
     added: list[str] = []

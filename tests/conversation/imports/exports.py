@@ -40,7 +40,7 @@ def chatgpt_node(
     """One mapping node (children filled in by :func:`chatgpt_conversation`)."""
     if role is None:
         return {"id": ident, "message": None, "parent": parent, "children": []}
-    message = {
+    message: dict[str, Any] = {
         "id": ident,
         "author": {"role": role, "name": name, "metadata": {}},
         "create_time": at,

@@ -36,7 +36,7 @@ def raw(path: Path) -> list[Any]:
 
 def records(dialogue: Dialogue) -> set[str]:
     """The app's ids of every message kept in the metadata of any branch."""
-    found = set()
+    found: set[str] = set()
     for c in dialogue.conversations:
         info = c.metadata["import"]
         for turn in [*info["turns"], info.get("after", [])]:

@@ -91,9 +91,9 @@ def test_a_zip_or_folder_without_conversations_json_says_so(tmp_path: Path) -> N
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("users.json", b"[]")
-    with pytest.raises(ImportFormatError, match="no conversations.json"):
+    with pytest.raises(ImportFormatError, match=r"no conversations\.json"):
         read_claude(buffer.getvalue())
-    with pytest.raises(ImportFormatError, match="no conversations.json"):
+    with pytest.raises(ImportFormatError, match=r"no conversations\.json"):
         read_claude(tmp_path)
 
 

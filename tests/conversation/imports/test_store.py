@@ -49,7 +49,8 @@ def test_every_branch_is_saved_and_the_active_one_named(store: SQLiteStore, path
     export = [chatgpt_conversation([LISBON, PORTO], "t1", active=0)]
     dialogues = list(read_chatgpt(export))
     report = import_into(store, dialogues)
-    assert report.dialogues == 1 and report.names == ("chatgpt/t1",)
+    assert report.dialogues == 1
+    assert report.names == ("chatgpt/t1",)
     assert sorted(report.added) == sorted(c.id for c in dialogues[0].conversations)
     assert store.load("chatgpt/t1") == dialogues[0].active
     for c in dialogues[0].conversations:
@@ -103,7 +104,7 @@ def test_an_error_leaves_the_dialogues_before_it_imported(store: SQLiteStore) ->
 
 
 def test_a_progress_bar_needs_a_terminal(store: SQLiteStore) -> None:
-    """progress=True without a terminal (as here) imports quietly; anything but a bool is refused."""
+    """progress=True without a terminal (as here) imports quietly; a non-bool is refused."""
     report = import_into(store, read_claude([claude_conversation(LISBON)]), progress=True)
     assert report.dialogues == 1
     with pytest.raises(MalformedInputError, match="progress must be True or False"):
