@@ -310,18 +310,26 @@ class _Reader:
         if not isinstance(pointer, str):
             raise self.where.error(f"an image part has no asset_pointer, got {quote(pointer)}")
         if side == "user" and above < MANY_IMAGES:
-            found = self.export.find(_file_id(pointer))
-            if found is not None:
-                data = found[1]()
-                if len(data) <= MAX_IMAGE_BYTES:
-                    try:
-                        image = Image.from_bytes(data)
-                    except MalformedInputError:
-                        image = None
-                    size = None if image is None else image.size
-                    if image is not None and size and max(size) <= MANY_IMAGES_MAX_SIDE:
-                        return image
+            image = _inline(self.export.find(_file_id(pointer)))
+            if image is not None:
+                return image
         return placeholder("image", pointer)
+
+
+def _inline(data: bytes | None) -> Image | None:
+    """An image block of ``data`` when the API takes it in any request, else None.
+
+    At most 5 MB and 2000 px a side: with at most 20 of them a branch, neither
+    the size rules nor the many-images rule can refuse it.
+    """
+    if data is None or len(data) > MAX_IMAGE_BYTES:
+        return None
+    try:
+        image = Image.from_bytes(data)
+    except MalformedInputError:
+        return None
+    size = image.size
+    return image if size is not None and max(size) <= MANY_IMAGES_MAX_SIDE else None
 
 
 def _count_images(blocks: Sequence[Block]) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import os
 import zipfile
+import zlib
 from collections.abc import Callable, Mapping
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
@@ -36,8 +37,11 @@ class Export:
         self.items = items
         self._files = files
 
-    def find(self, key: str) -> tuple[str, Callable[[], bytes]] | None:
-        """The file whose name starts with ``key`` (a ChatGPT file id): its name and a reader."""
+    def find(self, key: str) -> bytes | None:
+        """The bytes of the file whose name starts with ``key`` (a ChatGPT file id), if any.
+
+        A file that cannot be read (a damaged member of the .zip) counts as absent.
+        """
         return None if self._files is None else self._files.find(key)
 
     def close(self) -> None:
@@ -59,11 +63,14 @@ class _Files:
                 continue
             self._by_key.setdefault(_file_key(base), name)
 
-    def find(self, key: str) -> tuple[str, Callable[[], bytes]] | None:
+    def find(self, key: str) -> bytes | None:
         name = self._by_key.get(key)
         if name is None:
             return None
-        return name, lambda: self._read(name)
+        try:
+            return self._read(name)
+        except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
+            return None
 
     def close(self) -> None:
         self._close()
@@ -142,12 +149,29 @@ def _open_zip(opener: Callable[[], zipfile.ZipFile], app: str) -> Export:
             raise ImportFormatError(f"the .zip holds no {_MAIN}", app=app)
         items = _parse(archive.read(mains[0]), app)
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        archive.close()
         raise ImportFormatError(f"the .zip cannot be read ({exc})", app=app) from exc
-    except BaseException:
+    finally:
         archive.close()
-        raise
-    return Export(items, _Files(names, archive.read, archive.close))
+    reader = _ZipReader(opener)
+    return Export(items, _Files(names, reader.read, reader.close))
+
+
+class _ZipReader:
+    """Reads members of a .zip, opening it at the first read (again after a close)."""
+
+    def __init__(self, opener: Callable[[], zipfile.ZipFile]) -> None:
+        self._opener = opener
+        self._archive: zipfile.ZipFile | None = None
+
+    def read(self, name: str) -> bytes:
+        if self._archive is None:
+            self._archive = self._opener()
+        return self._archive.read(name)
+
+    def close(self) -> None:
+        if self._archive is not None:
+            self._archive.close()
+            self._archive = None
 
 
 def _parse(data: bytes, app: str) -> list[Any]:

@@ -349,3 +349,18 @@ def test_round_trip_through_an_export(branches: list[Conversation], data: st.Dat
     assert got == sorted(tuple(text_turns(c)) for c in unique)
     assert text_turns(dialogue.active) == text_turns(unique[active])
     assert all(sendable(c) for c in dialogue.conversations)
+
+
+def test_a_zip_can_be_read_twice_and_a_damaged_image_stays_a_reference(tmp_path: Path) -> None:
+    """Iterating again reopens the .zip; a member that cannot be read counts as absent."""
+    path = tmp_path / "export.zip"
+    path.write_bytes(zipped([image_export()], {"file-Cat1-cat.png": png(4, 3)}))
+    dialogues = read_chatgpt(path)
+    first = [d.active for d in dialogues]
+    assert [d.active for d in dialogues] == first
+    data = bytearray(path.read_bytes())
+    at = data.index(png(4, 3))
+    data[at : at + 8] = b"XXXXXXXX"  # the member's bytes no longer match its CRC
+    path.write_bytes(bytes(data))
+    c = next(iter(read_chatgpt(path))).active
+    assert c[0].blocks[0] == Text("[image: file-service://file-Cat1]")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import sqlite3
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -109,3 +111,25 @@ def test_a_progress_bar_needs_a_terminal(store: SQLiteStore) -> None:
     assert report.dialogues == 1
     with pytest.raises(MalformedInputError, match="progress must be True or False"):
         import_into(store, [], progress="yes")  # type: ignore[arg-type]
+
+
+class Tty(io.StringIO):
+    """A stderr that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_progress_bar_counts_dialogues_on_a_terminal(
+    store: SQLiteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a terminal, a tqdm bar over the dialogues of the export (its length known ahead)."""
+    terminal = Tty()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    export = [claude_conversation(LISBON, f"k{i}") for i in range(3)]
+    import_into(store, read_claude(export), progress=True)
+    assert "3/3" in terminal.getvalue()
+    quiet = Tty()
+    monkeypatch.setattr(sys, "stderr", quiet)
+    import_into(store, read_claude(export))
+    assert quiet.getvalue() == ""
