@@ -344,7 +344,9 @@ def test_round_trip_through_an_export(branches: list[Conversation], data: st.Dat
     ]
     unique = list({tuple(text_turns(c)): c for c in leaves}.values())
     active = data.draw(st.integers(0, len(unique) - 1))
-    dialogue = only(chatgpt_conversation(unique, active=active))
+    export = chatgpt_conversation(unique, active=active)
+    dialogue = only(export)
+    assert only(export) == dialogue  # the same export reads the same, metadata and all
     got = sorted(tuple(text_turns(c)) for c in dialogue.conversations)
     assert got == sorted(tuple(text_turns(c)) for c in unique)
     assert text_turns(dialogue.active) == text_turns(unique[active])
