@@ -293,9 +293,11 @@ class _Reader:
                 else:
                     whole = False
                 continue
+            whole = False
+            if part is None:  # nothing to show; kept with the content
+                continue
             if not isinstance(part, Mapping):
                 raise self.where.error(f"a content part is {type_name(part)}, not text or object")
-            whole = False
             kind = part.get("content_type")
             if kind == "image_asset_pointer":
                 blocks.append(self._image(part, side, above + _count_images(blocks)))

@@ -190,7 +190,7 @@ def _message(key: str, raw: Mapping[str, Any], where: Where) -> Message:
     elif content is not None and not isinstance(content, list):
         raise where.error(f"content must be a list of blocks, got {type_name(content)}")
     else:
-        text = raw.get("text", "")
+        text = raw.get("text") or ""
         if not isinstance(text, str):
             raise where.error(f"text must be a string, got {type_name(text)}")
         found = clean_text(text)

@@ -366,3 +366,12 @@ def test_a_zip_can_be_read_twice_and_a_damaged_image_stays_a_reference(tmp_path:
     path.write_bytes(bytes(data))
     c = next(iter(read_chatgpt(path))).active
     assert c[0].blocks[0] == Text("[image: file-service://file-Cat1]")
+
+
+def test_a_null_part_shows_nothing_and_is_kept() -> None:
+    """A ``null`` among the parts is not an error: the rest shows, the content is kept."""
+    export = chatgpt_conversation([BASE])
+    export["mapping"]["conv-1-n1"]["message"]["content"]["parts"] = [None, "Where to?"]
+    c = only(export).active
+    assert c[1].content == "Where to?"
+    assert c.metadata["import"]["turns"][1][-1]["content"]["parts"] == [None, "Where to?"]
