@@ -63,11 +63,8 @@ def chatgpt_export(n: int) -> list[dict[str, Any]]:
     for i in range(n):
         ident = f"c{i:05d}"
         nodes: dict[str, dict[str, Any]] = {}
-
         add(nodes, f"{ident}-root", None, None, "")
-        add(
-            f"{ident}-sys", f"{ident}-root", "system", "", is_visually_hidden_from_conversation=True
-        )
+        add(nodes, f"{ident}-sys", f"{ident}-root", "system", "")
         parent = f"{ident}-sys"
         for t in range(TURNS):
             role = "user" if t % 2 == 0 else "assistant"
