@@ -1,4 +1,4 @@
-"""The progress bar of ``replay_many``: tqdm when it is installed and stderr is a terminal.
+"""The progress bar of ``replay_many`` and ``import_into``: tqdm, when installed, on a terminal.
 
 tqdm is an optional extra (``pip install 'conversation-state[progress]'``),
 imported only when a bar is wanted; without it, or when stderr is not a

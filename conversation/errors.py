@@ -13,8 +13,10 @@ to the classes)::
     │   ├── MalformedReplyError               a Messages API response fold() cannot read
     │   ├── SaveFormatError                   text Conversation.loads() cannot read
     │   │   └── UnsupportedVersionError       a save format from a newer library
-    │   └── ArgumentError                     tool arguments that do not fit; .problems
-    │       └── ActionError                   a computer-use call this environment refuses
+    │   ├── ArgumentError                     tool arguments that do not fit; .problems
+    │   │   └── ActionError                   a computer-use call this environment refuses
+    │   └── ImportFormatError                 a chat-app export that cannot be read
+    │                                          (conversation.imports); .app, .conversation, .node
     ├── SchemaError (TypeError)               a type hint with no JSON Schema; .where, .hint
     ├── RuleViolationError                    a payload the API would reject (400), caught
     │                                          before sending; .violations, .rules (the
@@ -100,6 +102,7 @@ __all__ = [
     "ConversationError",
     "CorruptStoreError",
     "ExtractionError",
+    "ImportFormatError",
     "MalformedInputError",
     "MalformedReplyError",
     "NotAStoreError",
@@ -274,6 +277,35 @@ class ActionError(ArgumentError):
         found = [(path, problems)] if isinstance(problems, str) else list(problems)
         super().__init__(found)
         self.args = ("; ".join(m if p == "$" else f"{p}: {m}" for p, m in self.problems),)
+
+
+class ImportFormatError(MalformedInputError):
+    """A ChatGPT or Claude.ai export that cannot be read, found while importing it.
+
+    ``app`` is ``"chatgpt"`` or ``"claude"``; ``conversation`` names the
+    conversation (its id, else its place in the file) and ``node`` the message
+    in it (``None`` when the problem is the conversation or the file itself).
+    Every conversation before it was read (and imported) already.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        app: str,
+        conversation: str | None = None,
+        node: str | None = None,
+        path: str = "$",
+    ) -> None:
+        self.app = app
+        self.conversation = conversation
+        self.node = node
+        where = [f"{'ChatGPT' if app == 'chatgpt' else 'Claude.ai'} export"]
+        if conversation is not None:
+            where.append(f"conversation {conversation}")
+        if node is not None:
+            where.append(f"message {quote(node)}")
+        super().__init__(f"{', '.join(where)}: {reason}", path)
 
 
 @attrs.frozen
