@@ -13,8 +13,8 @@ from conversation import Conversation
 from conversation.__main__ import run
 from tests.adapters.fake_api import FakeMessagesAPI
 from tests.adapters.fake_batches import FakeBatches
-from tests.postgres import PostgresServer
 from tests.adapters.openai.fake_chat import install
+from tests.postgres import PostgresServer
 from tests.readme import EXAMPLES, FENCES, README, ROOT, Fence
 
 
