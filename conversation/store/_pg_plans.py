@@ -27,7 +27,7 @@ from ..errors import (
     CorruptStoreError,
     MalformedInputError,
     NotAStoreError,
-    StoreError,
+    StoreNotFoundError,
     StoreVersionError,
     type_name,
 )
@@ -186,11 +186,12 @@ def names(q: Statements) -> Plan:
 
 
 def contains(q: Statements, id_or_name: object) -> Plan:
+    """Whether ``load`` finds one conversation: an unknown or ambiguous id is not in the store."""
     if not isinstance(id_or_name, str):
         return False
     try:
         digest = yield from _resolve(q, id_or_name)
-    except StoreError:
+    except (StoreNotFoundError, MalformedInputError):
         return False
     return bool((yield Query(q["exists"], (digest,))))
 

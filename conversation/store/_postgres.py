@@ -330,6 +330,11 @@ class PostgresStore(_Base):
         )
 
     def __contains__(self, id_or_name: object) -> bool:
+        """Whether :meth:`load` finds one conversation by this id, id prefix or name.
+
+        An id prefix that several stored conversations share is not in the
+        store (``load`` refuses it); neither is anything but a str.
+        """
         found: bool = self._transaction(
             "look up a conversation", "read", lambda: plans.contains(self._q, id_or_name)
         )
