@@ -15,7 +15,8 @@ from ._diff import Diff, common_node, turns_after
 from ._ids import conversation_id
 from ._json import EMPTY, FrozenDict, freeze
 from ._options import NOT_OPTIONS, REQUEST_FIELDS, encode_front
-from ._reply import SYNTHETIC, Provenance, Reply, ReplyModel, Usage, make_provenance, unfinished
+from ._prefill import continue_prefill, signed_only
+from ._reply import SYNTHETIC, Provenance, Reply, ReplyModel, Usage, make_provenance
 from ._rules import INITIAL, finish, in_payload_order
 from ._trim import trim
 from ._turn import Turn, canonical, stored_content
@@ -456,14 +457,14 @@ class Conversation:
             provenance = before.provenance or SYNTHETIC
             earlier = before.blocks
             if provenance.interrupted:
-                earlier = _signed_only(earlier)
+                earlier = signed_only(earlier)
             if provenance.replies:
                 merged = make_provenance(
                     (*provenance.replies, info), provenance.prefill, interrupted
                 )
             else:
                 merged = make_provenance((info,), earlier, interrupted)
-            content = canonical(_continue(earlier, blocks))
+            content = canonical(continue_prefill(earlier, blocks))
             return self._with_head(
                 make_node("assistant", content, merged, head.parent, head.header)
             )
@@ -485,7 +486,7 @@ class Conversation:
         if head is None or head.provenance is None or not head.provenance.interrupted:
             return self
         turn = head.turn
-        blocks = _signed_only(turn.blocks)
+        blocks = signed_only(turn.blocks)
         if blocks and type(blocks[-1]) is Text:
             last = blocks[-1]
             stripped = last.text.rstrip()
@@ -567,28 +568,6 @@ def _metadata_arg(metadata: Mapping[str, Any] | None) -> FrozenDict:
             f"metadata must be a mapping, got {type_name(metadata)}", "$.metadata"
         )
     return freeze(dict(metadata), "$.metadata")  # type: ignore[no-any-return]
-
-
-def _continue(prefill: tuple[Block, ...], reply: tuple[Block, ...]) -> tuple[Block, ...]:
-    """The prefill continued by the reply: the reply's first text joins the prefill's last."""
-    if not prefill or not reply:
-        return prefill + reply
-    tail, head = prefill[-1], reply[0]
-    if type(tail) is not Text or type(head) is not Text:
-        return prefill + reply
-    citations = (tail.citations or []) + (head.citations or [])
-    joined = Text(
-        tail.text + head.text,
-        citations=citations or None,
-        cache_control=tail.cache_control,
-        extra=FrozenDict({**tail.extra, **head.extra}),
-    )
-    return (*prefill[:-1], joined, *reply[1:])
-
-
-def _signed_only(blocks: tuple[Block, ...]) -> tuple[Block, ...]:
-    """``blocks`` without what a cut reply left unfinished (see :func:`._reply.unfinished`)."""
-    return tuple(b for b in blocks if not unfinished(b))
 
 
 def _summary(turn: Turn) -> str:
