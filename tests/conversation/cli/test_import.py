@@ -1,0 +1,84 @@
+"""``import``: exports written in the apps' formats go into a real store file, once."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conversation import Conversation
+from conversation.store import SQLiteStore
+from tests.conversation.cli.running import cli
+from tests.conversation.imports.exports import chatgpt_conversation, claude_conversation
+
+HELLO = Conversation().user("Hello").assistant("Hi! How can I help?")
+
+
+def _write(path: Path, conversations: list[dict[str, object]]) -> Path:
+    path.write_text(json.dumps(conversations), encoding="utf-8")
+    return path
+
+
+def test_import_chatgpt_adds_every_branch_and_names_the_active_one(tmp_path: Path) -> None:
+    edited = Conversation().user("Hello there").assistant("Hello! What's up?")
+    export = _write(
+        tmp_path / "conversations.json",
+        [chatgpt_conversation([HELLO, edited], "conv-1", "Greetings")],
+    )
+    db = tmp_path / "new.db"
+    done = cli("--db", str(db), "import", "chatgpt", str(export))
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].split()[0] == "chatgpt/conv-1"
+    assert lines[-1] == "1 dialogues read: 2 branches added, 0 already stored, 1 names set"
+    assert done.stderr == ""  # no progress bar off a terminal
+    with SQLiteStore(db) as store:
+        active = store.load("chatgpt/conv-1")
+        assert [t.text for t in active] == [t.text for t in edited]
+        assert lines[0].split()[1] == active.id[:12]
+        assert len(store.leaves()) == 2
+    rows = json.loads(cli("--db", str(db), "ls", "--json").stdout)
+    assert [row["title"] for row in rows if row["names"]] == ["Greetings"]
+
+
+def test_a_second_import_adds_only_what_is_new(tmp_path: Path) -> None:
+    db, first = tmp_path / "c.db", tmp_path / "first.json"
+    _write(first, [claude_conversation(HELLO, "c-1", "Hi")])
+    assert cli("--db", str(db), "import", "claude", str(first)).returncode == 0
+    again = cli("--db", str(db), "import", "claude", str(first))
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == "1 dialogues read: 0 branches added, 1 already stored, 0 names set\n"
+    longer = HELLO.user("Tell me a joke").assistant("Why did the turn fork? It was edited.")
+    later = _write(
+        tmp_path / "later.json",
+        [claude_conversation(longer, "c-1", "Hi"), claude_conversation(HELLO, "c-2", "Two")],
+    )
+    done = cli("--db", str(db), "import", "claude", str(later))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == (
+        "2 dialogues read: 2 branches added, 0 already stored, 2 names set"
+    )
+
+
+def test_a_malformed_export_keeps_what_came_before_and_says_where(tmp_path: Path) -> None:
+    broken = claude_conversation(HELLO, "c-2", "Broken")
+    broken["chat_messages"] = "not a list"
+    export = _write(tmp_path / "x.json", [claude_conversation(HELLO, "c-1", "Fine"), broken])
+    db = tmp_path / "c.db"
+    done = cli("--db", str(db), "import", "claude", str(export))
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert "c-2" in done.stderr
+    with SQLiteStore(db) as store:
+        assert "claude/c-1" in store.names()  # imported before the error
+
+
+def test_a_file_that_is_not_there_or_not_an_export(tmp_path: Path) -> None:
+    db = tmp_path / "c.db"
+    missing = cli("--db", str(db), "import", "chatgpt", str(tmp_path / "gone.json"))
+    assert missing.returncode == 1
+    assert "gone.json" in missing.stderr and "Traceback" not in missing.stderr
+    text = tmp_path / "notes.txt"
+    text.write_text("not json at all")
+    wrong = cli("--db", str(db), "import", "chatgpt", str(text))
+    assert wrong.returncode == 1
+    assert "Traceback" not in wrong.stderr and wrong.stderr.count("\n") == 1
