@@ -73,7 +73,8 @@ def test_a_missing_store_is_an_error_that_says_what_to_do(tmp_path: Path) -> Non
     assert done.stdout == ""
     assert "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
-    assert str(missing) in done.stderr and "--db" in done.stderr
+    assert str(missing) in done.stderr
+    assert "--db" in done.stderr
     assert not missing.exists()
 
 
@@ -114,7 +115,8 @@ def test_the_store_comes_from_db_the_environment_or_chats_db(
 def test_a_url_open_store_cannot_read_is_refused(tmp_path: Path) -> None:
     done = cli("--db", "mysql://localhost/chats", "ls")
     assert done.returncode == 1
-    assert "sqlite:///" in done.stderr and "Traceback" not in done.stderr
+    assert "sqlite:///" in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_no_colour_when_stdout_is_not_a_terminal(tree: Tree) -> None:

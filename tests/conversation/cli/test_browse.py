@@ -86,7 +86,8 @@ def test_show_of_an_unknown_id_says_how_to_find_one(tree: Tree) -> None:
     done = cli("--db", str(tree.path), "show", "lisbon")
     assert done.returncode == 1
     assert done.stdout == ""
-    assert "'lisbon'" in done.stderr and "conversation ls" in done.stderr
+    assert "'lisbon'" in done.stderr
+    assert "conversation ls" in done.stderr
     assert "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
 

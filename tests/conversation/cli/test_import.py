@@ -76,9 +76,11 @@ def test_a_file_that_is_not_there_or_not_an_export(tmp_path: Path) -> None:
     db = tmp_path / "c.db"
     missing = cli("--db", str(db), "import", "chatgpt", str(tmp_path / "gone.json"))
     assert missing.returncode == 1
-    assert "gone.json" in missing.stderr and "Traceback" not in missing.stderr
+    assert "gone.json" in missing.stderr
+    assert "Traceback" not in missing.stderr
     text = tmp_path / "notes.txt"
     text.write_text("not json at all")
     wrong = cli("--db", str(db), "import", "chatgpt", str(text))
     assert wrong.returncode == 1
-    assert "Traceback" not in wrong.stderr and wrong.stderr.count("\n") == 1
+    assert "Traceback" not in wrong.stderr
+    assert wrong.stderr.count("\n") == 1
