@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping
 from typing import Any
 
 import orjson
 
-from .._conversation import Conversation
 from ..store import Store
 from ._context import Context, add_db
-from ._render import short, summary, transcript
+from ._render import imported_title, short, summary, transcript
 from ._tree import draw_tree
 
 __all__ = ["add"]
@@ -44,12 +42,6 @@ def add(commands: Any) -> None:
     show.set_defaults(handler=_show)
 
 
-def _title(c: Conversation) -> str | None:
-    info = c.metadata.get("import")
-    title = info.get("title") if isinstance(info, Mapping) else None
-    return title if isinstance(title, str) and title else None
-
-
 def _rows(store: Store) -> list[dict[str, Any]]:
     """One row per named id and per leaf: named first (by name), then leaves oldest first."""
     named: dict[str, list[str]] = {}
@@ -66,7 +58,7 @@ def _rows(store: Store) -> list[dict[str, Any]]:
             {
                 "id": ident,
                 "names": named.get(ident, []),
-                "title": _title(c),
+                "title": imported_title(c),
                 "turns": len(c),
                 "leaf": ident in leaf,
                 "last": None if last is None else {"role": last.role, "text": summary(last)},
@@ -102,7 +94,7 @@ def _show(args: argparse.Namespace, context: Context) -> int:
             return 0
         tree = draw_tree(store, c, context.style)
     style = context.style
-    title = _title(c)
+    title = imported_title(c)
     context.print(style("bold", f"{title or 'conversation'} {c.id}"))
     context.print()
     for line in transcript(c, style):

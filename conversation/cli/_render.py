@@ -19,7 +19,7 @@ from .._json import thaw
 from .._turn import Turn
 from ._style import Style
 
-__all__ = ["block_text", "heading", "markdown", "short", "summary", "transcript"]
+__all__ = ["block_text", "heading", "imported_title", "markdown", "short", "summary", "transcript"]
 
 SHORT = 12  # hex digits of an id shown to people; any 6+ digit prefix loads
 
@@ -54,6 +54,13 @@ def block_text(block: Block) -> str:
     if isinstance(block, RedactedThinking):
         return "[redacted thinking]"
     return f"[{block.type}]"  # images, documents, server tools: named, not drawn
+
+
+def imported_title(c: Conversation) -> str | None:
+    """The chat app's title of an imported conversation (metadata ``import.title``)."""
+    info = c.metadata.get("import")
+    title = info.get("title") if isinstance(info, Mapping) else None
+    return title if isinstance(title, str) and title else None
 
 
 def heading(turn: Turn, number: int) -> str:
@@ -92,8 +99,7 @@ def transcript(c: Conversation, style: Style) -> list[str]:
 def markdown(c: Conversation) -> str:
     """The conversation as Markdown: a heading per turn, text as it is, other blocks quoted."""
     parts: list[str] = []
-    info = c.metadata.get("import")
-    title = info.get("title") if isinstance(info, Mapping) else None
+    title = imported_title(c)
     if title:
         parts.append(f"# {title}")
     system = _system(c)
