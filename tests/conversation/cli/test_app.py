@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
+from conversation import Conversation
 from conversation.cli import run
+from conversation.store import SQLiteStore, open_store
 from tests.conversation.cli.running import Tree, cli
+from tests.postgres import PostgresServer
 
 COMMANDS = ["demo", "ls", "show", "export", "import"]
 
@@ -125,3 +130,25 @@ def test_no_colour_when_stdout_is_not_a_terminal(tree: Tree) -> None:
         done = cli("--db", str(tree.path), *command)
         assert done.returncode == 0
         assert "\x1b" not in done.stdout
+
+
+def test_a_postgresql_url_opens_a_postgres_store(
+    postgres_server: PostgresServer, tree: Tree
+) -> None:
+    """``--db postgresql://...``: import, ls and show over a real server (a database of
+    this test's own, dropped after)."""
+    database = postgres_server.schema(900)
+    url = urlsplit(postgres_server.url)._replace(path=f"/{database}").geturl()
+    with postgres_server.connect() as admin:
+        admin.execute(f'CREATE DATABASE "{database}"')
+    try:
+        with open_store(url) as store, SQLiteStore(tree.path) as local:
+            store.save(local.load("trip"), name="trip")
+        listed = cli("--db", url, "ls", "--json")
+        assert listed.returncode == 0, listed.stderr
+        assert [row["id"] for row in json.loads(listed.stdout)] == [tree.trip.id]
+        shown = cli("--db", url, "show", "trip", "--json")
+        assert Conversation.loads(shown.stdout) == tree.trip
+    finally:
+        with postgres_server.connect() as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
