@@ -25,8 +25,10 @@ from ._dialogue import (
     Where,
     branch,
     clean_text,
+    dialogue_header,
     end_clean,
     from_seconds,
+    identify,
     iso,
     placeholder,
 )
@@ -65,15 +67,7 @@ _STOP_REASONS = {"stop": "end_turn", "max_tokens": "max_tokens"}
 
 def convert(raw: Any, index: int, export: Export, where: Where) -> Dialogue:
     """The dialogue of one conversation object of the export."""
-    if not isinstance(raw, Mapping):
-        raise where.error(f"expected a conversation object, got {type_name(raw)} {quote(raw)}")
-    source_id = raw.get("id", raw.get("conversation_id"))
-    if not isinstance(source_id, str) or not source_id:
-        raise where.error(f"has no id (a non-empty string), got {quote(source_id)}")
-    where.conversation = quote(source_id)
-    title = raw.get("title")
-    if title is not None and not isinstance(title, str):
-        raise where.error(f"title must be a string, got {type_name(title)}")
+    raw, source_id, title = identify(raw, where, "id", "title", or_key="conversation_id")
     created = from_seconds(raw.get("create_time"), "create_time", where)
     updated = from_seconds(raw.get("update_time"), "update_time", where)
     tree = _Tree(raw.get("mapping"), where)
@@ -84,14 +78,7 @@ def convert(raw: Any, index: int, export: Export, where: Where) -> Dialogue:
     active_leaf = current if current is not None else (leaves[-1] if leaves else None)
     if active_leaf is not None and active_leaf not in leaves:
         leaves.append(active_leaf)  # the app showed a branch that stops at an inner message
-    header = {
-        "app": "chatgpt",
-        "source_id": source_id,
-        "title": title or "",
-        "created": iso(created),
-        "updated": iso(updated),
-        "conversation": {k: v for k, v in raw.items() if k not in _OWN},
-    }
+    header = dialogue_header("chatgpt", raw, source_id, title, (created, updated), _OWN)
     reader = _Reader(tree, export, where)
     conversations = []
     active = None

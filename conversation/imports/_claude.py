@@ -30,8 +30,10 @@ from ._dialogue import (
     Where,
     branch,
     clean_text,
+    dialogue_header,
     end_clean,
     from_text,
+    identify,
     iso,
     placeholder,
 )
@@ -45,28 +47,13 @@ _SIDES: dict[str, Side] = {"human": "user", "assistant": "assistant"}
 
 def convert(raw: Any, index: int, export: Export, where: Where) -> Dialogue:
     """The dialogue of one conversation object of the export."""
-    if not isinstance(raw, Mapping):
-        raise where.error(f"expected a conversation object, got {type_name(raw)} {quote(raw)}")
-    source_id = raw.get("uuid")
-    if not isinstance(source_id, str) or not source_id:
-        raise where.error(f"has no uuid (a non-empty string), got {quote(source_id)}")
-    where.conversation = quote(source_id)
-    title = raw.get("name")
-    if title is not None and not isinstance(title, str):
-        raise where.error(f"name must be a string, got {type_name(title)}")
+    raw, source_id, title = identify(raw, where, "uuid", "name")
     created = from_text(raw.get("created_at"), "created_at", where)
     updated = from_text(raw.get("updated_at"), "updated_at", where)
     listed = raw.get("chat_messages", [])
     if not isinstance(listed, list):
         raise where.error(f"chat_messages must be a list, got {type_name(listed)}")
-    header = {
-        "app": "claude",
-        "source_id": source_id,
-        "title": title or "",
-        "created": iso(created),
-        "updated": iso(updated),
-        "conversation": {k: v for k, v in raw.items() if k not in _OWN},
-    }
+    header = dialogue_header("claude", raw, source_id, title, (created, updated), _OWN)
     ids: list[str] = []
     messages: dict[str, Message] = {}
     parents: dict[str, str | None] = {}

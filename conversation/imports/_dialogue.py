@@ -17,7 +17,7 @@ builds a Conversation by the rule the README documents:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Literal
@@ -38,6 +38,8 @@ __all__ = [
     "Where",
     "branch",
     "clean_text",
+    "dialogue_header",
+    "identify",
     "iso",
     "placeholder",
 ]
@@ -192,6 +194,46 @@ def branch(messages: Sequence[Message], header: dict[str, Any]) -> Conversation:
     if pending:
         info["after"] = pending
     return Conversation(metadata={"import": info}).extend(turns)
+
+
+def identify(
+    raw: Any, where: Where, id_key: str, title_key: str, *, or_key: str | None = None
+) -> tuple[Mapping[str, Any], str, str | None]:
+    """A conversation object, its app id (``id_key``, else ``or_key``) and title, checked.
+
+    From here on ``where`` names the conversation in every error.
+    """
+    if not isinstance(raw, Mapping):
+        raise where.error(f"expected a conversation object, got {type_name(raw)} {quote(raw)}")
+    source_id = raw.get(id_key) if or_key is None else raw.get(id_key, raw.get(or_key))
+    if not isinstance(source_id, str) or not source_id:
+        raise where.error(f"has no {id_key} (a non-empty string), got {quote(source_id)}")
+    where.conversation = quote(source_id)
+    title = raw.get(title_key)
+    if title is not None and not isinstance(title, str):
+        raise where.error(f"{title_key} must be a string, got {type_name(title)}")
+    return raw, source_id, title
+
+
+def dialogue_header(
+    app: str,
+    raw: Mapping[str, Any],
+    source_id: str,
+    title: str | None,
+    times: tuple[datetime | None, datetime | None],
+    own: frozenset[str],
+) -> dict[str, Any]:
+    """What every branch of a dialogue keeps in its import metadata: the app's own fields
+    of the conversation object, besides those read into turns (``own``)."""
+    created, updated = times
+    return {
+        "app": app,
+        "source_id": source_id,
+        "title": title or "",
+        "created": iso(created),
+        "updated": iso(updated),
+        "conversation": {k: v for k, v in raw.items() if k not in own},
+    }
 
 
 def iso(moment: datetime | None) -> str | None:
