@@ -32,6 +32,7 @@ from ..errors import (
     StoreVersionError,
 )
 from ..errors import StoreNotFoundError as NotFoundError
+from ._outline import Outline
 from ._postgres import AsyncPostgresStore, PostgresStore
 from ._protocol import Store
 from ._sqlite import SQLiteStore
@@ -42,6 +43,7 @@ __all__ = [
     "CorruptStoreError",
     "NotAStoreError",
     "NotFoundError",
+    "Outline",
     "PostgresStore",
     "SQLiteStore",
     "Store",
