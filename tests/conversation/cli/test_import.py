@@ -60,16 +60,36 @@ def test_a_second_import_adds_only_what_is_new(tmp_path: Path) -> None:
 
 
 def test_a_malformed_export_keeps_what_came_before_and_says_where(tmp_path: Path) -> None:
-    broken = claude_conversation(HELLO, "c-2", "Broken")
-    broken["chat_messages"] = "not a list"
-    export = _write(tmp_path / "x.json", [claude_conversation(HELLO, "c-1", "Fine"), broken])
+    """The dialogues before the bad one are imported and reported on stdout; stderr names
+    the conversation (id and title) and the message in one sentence; exit status 1. The
+    file fixed, the same import adds only what is new."""
+    broken = chatgpt_conversation([HELLO], "c-2", "Broken")
+    broken["mapping"]["c-2-n1"]["message"]["content"] = "not an object"
+    fine = [chatgpt_conversation([HELLO], "c-1", "Fine"), chatgpt_conversation([HELLO], "c-3")]
+    export = _write(tmp_path / "x.json", [fine[0], broken, fine[1]])
     db = tmp_path / "c.db"
-    done = cli("--db", str(db), "import", "claude", str(export))
+    done = cli("--db", str(db), "import", "chatgpt", str(export))
     assert done.returncode == 1
-    assert "Traceback" not in done.stderr
-    assert "c-2" in done.stderr
+    assert done.stdout.splitlines()[0].split()[0] == "chatgpt/c-1"
+    assert done.stdout.splitlines()[-1] == (
+        "1 dialogues before the error: 1 branches added, 0 already stored, 1 names set"
+    )
+    assert done.stderr.count("\n") == 1
+    assert done.stderr.startswith(
+        "python -m conversation: error: ChatGPT export, conversation 'c-2' ('Broken'), "
+        "message 'c-2-n1': content must be an object"
+    )
+    assert done.stderr.rstrip().endswith(
+        "fix the export and import it again (what came before it is kept)"
+    )
     with SQLiteStore(db) as store:
-        assert "claude/c-1" in store.names()  # imported before the error
+        assert set(store.names()) == {"chatgpt/c-1"}
+    _write(export, [fine[0], chatgpt_conversation([HELLO.user("Bye")], "c-2", "Broken"), fine[1]])
+    again = cli("--db", str(db), "import", "chatgpt", str(export))
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.splitlines()[-1] == (
+        "3 dialogues read: 2 branches added, 1 already stored, 2 names set"
+    )
 
 
 def test_a_file_that_is_not_there_or_not_an_export(tmp_path: Path) -> None:
