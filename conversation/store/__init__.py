@@ -10,7 +10,9 @@ like git branches.
 :class:`PostgresStore` (and its asyncio twin :class:`AsyncPostgresStore`) keeps
 the same trees on a PostgreSQL server shared by many machines (the
 ``postgres`` extra); :func:`open_store` opens either by URL. Any class with
-the methods of :class:`Store` is a store too.
+the methods of :class:`Store` is a store too. The stores here also give
+``outlines(ids)``: an :class:`Outline` of each, what a listing shows of
+a conversation, read without loading it.
 
 >>> from conversation import Conversation
 >>> from conversation.store import SQLiteStore
