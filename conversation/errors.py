@@ -16,7 +16,8 @@ to the classes)::
     │   ├── ArgumentError                     tool arguments that do not fit; .problems
     │   │   └── ActionError                   a computer-use call this environment refuses
     │   └── ImportFormatError                 a chat-app export that cannot be read
-    │                                          (conversation.imports); .app, .conversation, .node
+    │                                          (conversation.imports); .app, .conversation,
+    │                                          .title, .node, .report (what import_into saved)
     ├── SchemaError (TypeError)               a type hint with no JSON Schema; .where, .hint
     ├── RuleViolationError                    a payload the API would reject (400), caught
     │                                          before sending; .violations, .rules (the
@@ -92,6 +93,7 @@ import attrs
 if TYPE_CHECKING:
     from ._blocks import ToolUse
     from ._conversation import Conversation
+    from .imports import ImportReport
 
 __all__ = [
     "ActionError",
@@ -283,10 +285,14 @@ class ImportFormatError(MalformedInputError):
     """A ChatGPT or Claude.ai export that cannot be read, found while importing it.
 
     ``app`` is ``"chatgpt"`` or ``"claude"``; ``conversation`` names the
-    conversation (its id, else its place in the file) and ``node`` the message
-    in it (``None`` when the problem is the conversation or the file itself).
-    Every conversation before it was read (and imported) already.
+    conversation (its id, else its place in the file), ``title`` is its title
+    when it was read, and ``node`` names the message in it (``None`` when the
+    problem is the conversation or the file itself). Every conversation before
+    it was read (and imported) already: when raised by ``import_into``,
+    ``report`` is the :class:`~conversation.imports.ImportReport` of those.
     """
+
+    report: ImportReport | None = None
 
     def __init__(
         self,
@@ -295,14 +301,17 @@ class ImportFormatError(MalformedInputError):
         app: str,
         conversation: str | None = None,
         node: str | None = None,
+        title: str | None = None,
         path: str = "$",
     ) -> None:
         self.app = app
         self.conversation = conversation
+        self.title = title
         self.node = node
         where = [f"{'ChatGPT' if app == 'chatgpt' else 'Claude.ai'} export"]
         if conversation is not None:
-            where.append(f"conversation {conversation}")
+            titled = f" ({quote(title)})" if title else ""
+            where.append(f"conversation {conversation}{titled}")
         if node is not None:
             where.append(f"message {quote(node)}")
         super().__init__(f"{', '.join(where)}: {reason}", path)

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from .. import __version__
-from ..errors import ConversationError, StoreNotFoundError
+from ..errors import ConversationError, ImportFormatError, StoreNotFoundError
 from . import _browse, _export, _import
 from ._context import Context, add_db
 
@@ -54,6 +54,8 @@ def _message(error: ConversationError) -> str:
             f"{str(error).split(';')[0]}; 'conversation ls' lists the names and ids in this "
             "store (pick another with --db)"
         )
+    if isinstance(error, ImportFormatError) and error.report is not None:
+        return f"{error}; fix the export and import it again (what came before it is kept)"
     return str(error)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from ..store import Store
+from ..store import PostgresStore, SQLiteStore
 from ._context import Context, add_db
 from ._render import imported_title, short, summary, transcript
 from ._tree import draw_tree
@@ -42,8 +42,11 @@ def add(commands: Any) -> None:
     show.set_defaults(handler=_show)
 
 
-def _rows(store: Store) -> list[dict[str, Any]]:
-    """One row per named id and per leaf: named first (by name), then leaves oldest first."""
+def _rows(store: SQLiteStore | PostgresStore) -> list[dict[str, Any]]:
+    """One row per named id and per leaf: named first (by name), then leaves oldest first.
+
+    Read from outlines (a few rows each), not by loading every conversation.
+    """
     named: dict[str, list[str]] = {}
     for name, ident in sorted(store.names().items()):
         named.setdefault(ident, []).append(name)
@@ -51,16 +54,15 @@ def _rows(store: Store) -> list[dict[str, Any]]:
     order = list(named) + [ident for ident in leaves if ident not in named]
     leaf = set(leaves)
     rows = []
-    for ident in order:
-        c = store.load(ident)
-        last = c.last
+    for outline in store.outlines(order):
+        last = outline.last
         rows.append(
             {
-                "id": ident,
-                "names": named.get(ident, []),
-                "title": imported_title(c),
-                "turns": len(c),
-                "leaf": ident in leaf,
+                "id": outline.id,
+                "names": named.get(outline.id, []),
+                "title": imported_title(outline),
+                "turns": outline.turns,
+                "leaf": outline.id in leaf,
                 "last": None if last is None else {"role": last.role, "text": summary(last)},
             }
         )

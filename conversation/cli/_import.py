@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..imports import import_into, read_chatgpt, read_claude
+from ..errors import ImportFormatError
+from ..imports import ImportReport, import_into, read_chatgpt, read_claude
 from ._context import Context, add_db
 from ._render import short
 
@@ -23,7 +24,9 @@ def add(commands: Any) -> None:
             "Save every branch of every dialogue of an export (its .zip, folder or "
             "conversations.json) in the store, the app's active branch named APP/ID. "
             "Importing a newer export later adds only what is new. A progress bar shows "
-            "on a terminal when tqdm is installed (the progress extra)."
+            "on a terminal when tqdm is installed (the progress extra). A malformed "
+            "conversation stops the import with exit status 1, naming it and the message; "
+            "the dialogues before it stay imported: fix the file and import it again."
         ),
     )
     add_db(parser)
@@ -33,15 +36,29 @@ def add(commands: Any) -> None:
 
 
 def _import(args: argparse.Namespace, context: Context) -> int:
+    """Import, then print the names set and the counts.
+
+    At a malformed conversation, what was saved before it is printed the same
+    way (marked as cut short) before the error goes on to the program's
+    handler (its sentence on stderr, exit status 1).
+    """
     dialogues = _READERS[args.app](args.file)
     with dialogues, context.open(create=True) as store:
-        report = import_into(store, dialogues, progress=True)
-        names = store.names()
+        try:
+            report = import_into(store, dialogues, progress=True)
+        except ImportFormatError as error:
+            if error.report is not None:
+                _print(context, error.report, store.names(), "before the error")
+            raise
+        _print(context, report, store.names(), "read")
+    return 0
+
+
+def _print(context: Context, report: ImportReport, names: dict[str, str], read: str) -> None:
     style = context.style
     for name in report.names:
         context.print(f"{style('name', name)}  {style('id', short(names[name]))}")
     context.print(
-        f"{report.dialogues} dialogues read: {len(report.added)} branches added, "
+        f"{report.dialogues} dialogues {read}: {len(report.added)} branches added, "
         f"{len(report.skipped)} already stored, {len(report.names)} names set"
     )
-    return 0

@@ -17,6 +17,7 @@ from .._blocks import (
 from .._conversation import Conversation
 from .._json import thaw
 from .._turn import Turn
+from ..store import Outline
 from ._style import Style
 
 __all__ = ["block_text", "heading", "imported_title", "markdown", "short", "summary", "transcript"]
@@ -56,7 +57,7 @@ def block_text(block: Block) -> str:
     return f"[{block.type}]"  # images, documents, server tools: named, not drawn
 
 
-def imported_title(c: Conversation) -> str | None:
+def imported_title(c: Conversation | Outline) -> str | None:
     """The chat app's title of an imported conversation (metadata ``import.title``)."""
     info = c.metadata.get("import")
     title = info.get("title") if isinstance(info, Mapping) else None

@@ -72,8 +72,10 @@ def convert(raw: Any, index: int, export: Export, where: Where) -> Dialogue:
     updated = from_seconds(raw.get("update_time"), "update_time", where)
     tree = _Tree(raw.get("mapping"), where)
     current = raw.get("current_node")
-    if current is not None and (not isinstance(current, str) or current not in tree.parent):
-        raise where.error(f"current_node {quote(current)} is not a message of the mapping")
+    if current is not None and not isinstance(current, str):
+        raise where.error(f"current_node must be a node id or null, got {quote(current)}")
+    if current is not None and current not in tree.parent:
+        raise where.error("current_node names this message, but the mapping has none", current)
     leaves = tree.leaves()
     active_leaf = current if current is not None else (leaves[-1] if leaves else None)
     if active_leaf is not None and active_leaf not in leaves:

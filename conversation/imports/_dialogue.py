@@ -75,11 +75,13 @@ class Dialogue:
 
 @attrs.define
 class Where:
-    """Where a reader is, for an error's message: the conversation and the message."""
+    """Where a reader is, for an error's message: the conversation (and its title) and
+    the message."""
 
     app: str
     conversation: str | None = None
     node: str | None = None
+    title: str | None = None
 
     def error(self, reason: str, node: str | None = None) -> ImportFormatError:
         """An :class:`ImportFormatError` at this place (or at ``node`` in it)."""
@@ -88,6 +90,7 @@ class Where:
             app=self.app,
             conversation=self.conversation,
             node=self.node if node is None else node,
+            title=self.title,
         )
 
 
@@ -201,7 +204,7 @@ def identify(
 ) -> tuple[Mapping[str, Any], str, str | None]:
     """A conversation object, its app id (``id_key``, else ``or_key``) and title, checked.
 
-    From here on ``where`` names the conversation in every error.
+    From here on ``where`` names the conversation (and its title) in every error.
     """
     if not isinstance(raw, Mapping):
         raise where.error(f"expected a conversation object, got {type_name(raw)} {quote(raw)}")
@@ -212,6 +215,7 @@ def identify(
     title = raw.get(title_key)
     if title is not None and not isinstance(title, str):
         raise where.error(f"{title_key} must be a string, got {type_name(title)}")
+    where.title = title
     return raw, source_id, title
 
 

@@ -4,8 +4,9 @@ A branch is saved under its content id, so a branch of a dialogue imported
 before (from an older export) that is already in the store is skipped, and a
 branch that grew since is saved as its new turns only. The active branch gets the name
 ``"<app>/<source_id>"`` (moved when the app's active branch changed). Every
-dialogue is saved before the next is read, so an error in the export leaves
-every dialogue before it imported.
+dialogue is saved (committed) before the next is read, so an error in the
+export leaves every dialogue before it imported, and the error's ``report``
+says what was.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Iterable, Sized
 import attrs
 
 from .._replay_progress import Progress
-from ..errors import MalformedInputError, type_name
+from ..errors import ImportFormatError, MalformedInputError, type_name
 from ..store import Store
 from ._dialogue import Dialogue
 
@@ -42,7 +43,9 @@ def import_into(
     """Save every branch of ``dialogues`` in ``store``; see the module for the rules.
 
     ``progress``: a tqdm bar on stderr when tqdm is installed (the
-    ``progress`` extra) and stderr is a terminal.
+    ``progress`` extra) and stderr is a terminal. A malformed dialogue raises
+    :class:`ImportFormatError` whose ``report`` is the report of the dialogues
+    saved before it.
     """
     if not isinstance(progress, bool):
         raise MalformedInputError(
@@ -78,6 +81,9 @@ def import_into(
                 moved.append(name)
             count += 1
             bar.advance()
+    except ImportFormatError as error:  # raised reading the next dialogue: say what was saved
+        error.report = ImportReport(count, tuple(added), tuple(skipped), tuple(moved))
+        raise
     finally:
         bar.close()
     return ImportReport(count, tuple(added), tuple(skipped), tuple(moved))

@@ -10,7 +10,9 @@ like git branches.
 :class:`PostgresStore` (and its asyncio twin :class:`AsyncPostgresStore`) keeps
 the same trees on a PostgreSQL server shared by many machines (the
 ``postgres`` extra); :func:`open_store` opens either by URL. Any class with
-the methods of :class:`Store` is a store too.
+the methods of :class:`Store` is a store too. The stores here also give
+``outlines(ids)``: an :class:`Outline` of each, what a listing shows of
+a conversation, read without loading it.
 
 >>> from conversation import Conversation
 >>> from conversation.store import SQLiteStore
@@ -32,6 +34,7 @@ from ..errors import (
     StoreVersionError,
 )
 from ..errors import StoreNotFoundError as NotFoundError
+from ._outline import Outline
 from ._postgres import AsyncPostgresStore, PostgresStore
 from ._protocol import Store
 from ._sqlite import SQLiteStore
@@ -42,6 +45,7 @@ __all__ = [
     "CorruptStoreError",
     "NotAStoreError",
     "NotFoundError",
+    "Outline",
     "PostgresStore",
     "SQLiteStore",
     "Store",

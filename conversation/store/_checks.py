@@ -7,12 +7,13 @@ with the same messages.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from ..errors import CorruptStoreError, MalformedInputError
+from ..errors import CorruptStoreError, MalformedInputError, type_name
 from ._rows import digest_of
 
-__all__ = ["check_name", "is_unicode", "schema_version", "stored_id", "stored_name"]
+__all__ = ["check_name", "id_list", "is_unicode", "schema_version", "stored_id", "stored_name"]
 
 
 def stored_id(value: object) -> bytes:
@@ -45,6 +46,22 @@ def check_name(name: Any) -> None:
             f"the name {name!r} would read as a conversation id (64 hex digits); choose another",
             "name",
         )
+
+
+def id_list(ids: Iterable[str]) -> list[str]:
+    """The ids (or names) of an ``outlines`` call as a list, each checked to be a str."""
+    if isinstance(ids, str | bytes) or not isinstance(ids, Iterable):
+        raise MalformedInputError(
+            f"outlines takes a list of ids or names, got {type_name(ids)}; for one, give [id]",
+            "ids",
+        )
+    found = list(ids)
+    for index, item in enumerate(found):
+        if not isinstance(item, str):
+            raise MalformedInputError(
+                f"ids must be ids or names (str), got {type_name(item)}", f"ids[{index}]"
+            )
+    return found
 
 
 def is_unicode(text: str) -> bool:

@@ -32,6 +32,7 @@ from ..errors import (
     type_name,
 )
 from ._checks import check_name, is_unicode, schema_version, stored_id, stored_name
+from ._outline import outline
 from ._pg_sql import MIN_SERVER, Statements
 from ._rows import (
     digest_of,
@@ -55,6 +56,7 @@ __all__ = [
     "leaves",
     "load",
     "names",
+    "outlines",
     "save",
     "version",
 ]
@@ -164,6 +166,28 @@ def load(q: Statements, id_or_name: str) -> Plan:
     rows.sort()  # by (-level, pos): unique, so the ids and rows are never compared
     pairs = [(row[2], row[3]) for row in rows]  # bytes (rebuild refuses anything else)
     return rebuild(digest, pairs[0], pairs[1:], None if meta is None else meta_data)
+
+
+def outlines(q: Statements, wanted: list[str]) -> Plan:
+    """The outline of each id or name (see ``SQLiteStore.outlines``), read in one query."""
+    digests = []
+    for id_or_name in wanted:
+        digests.append((yield from _resolve(q, id_or_name)))
+    rows = yield Query(q["outline_nodes"], (list(set(digests)),))
+    found = {bytes(row[0]): row for row in rows}
+    result = []
+    for id_or_name, digest in zip(wanted, digests, strict=True):
+        row = found.get(digest)
+        if row is None:
+            raise not_found(id_or_name)
+        _, depth, data, meta, meta_digest, meta_data = row
+        if type(depth) is not int or not (meta is None or type(meta) is int):
+            raise CorruptStoreError(
+                f"the row of conversation {digest.hex()} is damaged (its depth is "
+                f"{depth!r:.40}); restore the store from a backup"
+            )
+        result.append(outline(digest, depth, data, meta_digest, meta_data, meta))
+    return result
 
 
 def children(q: Statements, id: str) -> Plan:

@@ -65,6 +65,12 @@ _STATEMENTS: Final = {
     " LEFT JOIN {s}.heads AS h ON h.id = n.id"
     " CROSS JOIN LATERAL (SELECT CASE WHEN h.id IS NULL THEN n.meta ELSE h.meta END AS meta) AS x"
     " LEFT JOIN {s}.metadata AS m ON m.meta = x.meta WHERE n.id = %s",
+    # What outlines read of many nodes at once: each one's row, depth and the metadata
+    # row its load carries (as load_node).
+    "outline_nodes": "SELECT n.id, n.depth, n.data, x.meta, m.digest, m.data FROM {s}.nodes AS n"
+    " LEFT JOIN {s}.heads AS h ON h.id = n.id"
+    " CROSS JOIN LATERAL (SELECT CASE WHEN h.id IS NULL THEN n.meta ELSE h.meta END AS meta) AS x"
+    " LEFT JOIN {s}.metadata AS m ON m.meta = x.meta WHERE n.id = ANY(%s::bytea[])",
     # Every row from the root to the node at (seg, pos), in one query: the segments of
     # its path (a parent is older: a smaller seg, so a damaged table ends, never loops),
     # each read as one range of the primary key (a lateral subquery, kept apart by its

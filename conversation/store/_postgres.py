@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from types import ModuleType, TracebackType
 from typing import TYPE_CHECKING, Any, Final, Self
@@ -33,6 +33,8 @@ from ..errors import (
     type_name,
 )
 from . import _pg_plans as plans
+from ._checks import id_list
+from ._outline import Outline
 from ._pg_sql import Statements
 from ._rows import metadata_row
 from ._schema import SCHEMA_VERSION
@@ -323,6 +325,14 @@ class PostgresStore(_Base):
         )
         return found
 
+    def outlines(self, ids: Iterable[str]) -> list[Outline]:
+        """The :class:`Outline` of each id (or name), without loading them (one query)."""
+        wanted = id_list(ids)
+        found: list[Outline] = self._transaction(
+            "outline conversations", "read", lambda: plans.outlines(self._q, wanted)
+        )
+        return found
+
     def delete(self, id_or_name: str) -> None:
         """Remove a stored conversation, and the turns only it holds (shared turns stay)."""
         self._transaction(
@@ -495,6 +505,14 @@ class AsyncPostgresStore(_Base):
         """Every name and the id it points at, by name."""
         found: dict[str, str] = await self._transaction(
             "list names", "read", lambda: plans.names(self._q)
+        )
+        return found
+
+    async def outlines(self, ids: Iterable[str]) -> list[Outline]:
+        """The :class:`Outline` of each id (or name), without loading them (one query)."""
+        wanted = id_list(ids)
+        found: list[Outline] = await self._transaction(
+            "outline conversations", "read", lambda: plans.outlines(self._q, wanted)
         )
         return found
 

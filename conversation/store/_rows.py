@@ -43,9 +43,11 @@ __all__ = [
     "metadata_row",
     "not_found",
     "prefix_search",
+    "read_metadata",
     "rebuild",
     "rows_to_save",
     "stored_prefix",
+    "turn_record",
 ]
 
 Rows = list[tuple[bytes, bytes]]
@@ -162,7 +164,7 @@ def rebuild(
         system = system_from_wire(orjson.loads(root_data))
         items = orjson.loads(b"[" + b",".join([data for _, data in rows]) + b"]")
         head = _nodes(items)
-        metadata = EMPTY if metadata_data is None else _metadata(metadata_data)
+        metadata = EMPTY if metadata_data is None else read_metadata(metadata_data)
     except (ConversationError, orjson.JSONDecodeError) as exc:
         raise CorruptStoreError(
             f"conversation {want.hex()} is stored, but a row of it cannot be read ({exc}); "
@@ -204,7 +206,7 @@ def _nodes(items: list[Any]) -> Node | None:
                 parent = make_node(role, item[1], SYNTHETIC, parent)
                 nodes.append(parent)
                 continue
-        turn = read_turn(_record(item, index), f"turn {index}")
+        turn = read_turn(turn_record(item, index), f"turn {index}")
         parent = make_node(turn.role, turn.content, turn.provenance, parent)
         nodes.append(parent)
     if parent is not None:
@@ -212,7 +214,8 @@ def _nodes(items: list[Any]) -> Node | None:
     return parent
 
 
-def _record(item: Any, index: int) -> dict[str, Any]:
+def turn_record(item: Any, index: int) -> dict[str, Any]:
+    """A stored turn's items ``[role, content, provenance?]`` as the record ``read_turn`` takes."""
     if type(item) is not list or len(item) not in (2, 3):
         raise CorruptStoreError(f"turn {index} is not [role, content, provenance?]")
     record = {"role": item[0], "content": item[1]}
@@ -221,7 +224,8 @@ def _record(item: Any, index: int) -> dict[str, Any]:
     return record
 
 
-def _metadata(data: bytes) -> FrozenDict:
+def read_metadata(data: bytes) -> FrozenDict:
+    """A stored metadata row's JSON as the frozen object a Conversation carries."""
     value = orjson.loads(data)
     if not isinstance(value, dict):
         raise CorruptStoreError("stored metadata is not a JSON object")

@@ -14,7 +14,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from types import TracebackType
 from typing import Self
@@ -29,7 +29,8 @@ from ..errors import (
     StoreVersionError,
     type_name,
 )
-from ._checks import check_name, schema_version, stored_id, stored_name
+from ._checks import check_name, id_list, schema_version, stored_id, stored_name
+from ._outline import Outline, outline
 from ._rows import (
     metadata_matches,
     metadata_row,
@@ -43,11 +44,13 @@ from ._sqlite_tree import (
     _CHILDREN,
     _LEAVES,
     _LEAVES_UNDER,
+    _OUTLINE,
     _PATH,
     _SEGMENT_ROWS,
     _after,
     _drop_unused_metadata,
     _insert,
+    _is_place,
     _is_stored,
     _key,
     _metadata_id,
@@ -211,6 +214,34 @@ class SQLiteStore:
         with self._read("list names") as db:
             found = db.execute("SELECT name, id FROM names ORDER BY name").fetchall()
         return {stored_name(name): stored_id(digest).hex() for name, digest in found}
+
+    def outlines(self, ids: Iterable[str]) -> list[Outline]:
+        """The :class:`Outline` of each id (or name): length, last turn and metadata.
+
+        Reads a few rows per conversation, whatever its length, in one read
+        transaction; what a listing needs without loading every conversation.
+        """
+        found = []
+        with self._read("outline conversations") as db:
+            for id_or_name in id_list(ids):
+                digest = _resolve(db, id_or_name)
+                row = db.execute(_OUTLINE, (digest,)).fetchone()
+                if row is None:
+                    raise not_found(id_or_name)
+                key, depth, data, meta = row
+                if not _is_place((key, depth, meta)):
+                    raise CorruptStoreError(
+                        f"the row of conversation {digest.hex()} is damaged (its place in the "
+                        f"tree is {row[:2]!r:.80}); restore the store from a backup"
+                    )
+                got = (None, None)
+                if meta is not None:
+                    got = db.execute(
+                        "SELECT digest, data FROM metadata WHERE meta = ?", (meta,)
+                    ).fetchone() or (None, None)
+                depth += key & 0xFFFFFFFF
+                found.append(outline(digest, depth, data, *got, meta))
+        return found
 
     def delete(self, id_or_name: str) -> None:
         """Remove a stored conversation, and the turns only it holds.

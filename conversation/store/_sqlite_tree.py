@@ -47,6 +47,15 @@ SELECT n.key, s.depth, n.meta FROM nodes AS n LEFT JOIN segments AS s ON s.seg =
 WHERE substr(n.data, 1, 32) = ?
 """
 
+_OUTLINE = """
+SELECT n.key, s.depth, substr(n.data, 33), CASE WHEN h.id IS NULL THEN n.meta ELSE h.meta END
+FROM nodes AS n LEFT JOIN segments AS s ON s.seg = n.key >> 32
+LEFT JOIN heads AS h ON h.id = substr(n.data, 1, 32)
+WHERE substr(n.data, 1, 32) = ?
+"""
+"""What an outline reads of a node: its place, its JSON, and the metadata row its load
+carries (its own save's, else the first save that stored it)."""
+
 _LEAVES = """
 SELECT substr(n.data, 1, 32) FROM segments AS s JOIN nodes AS n ON n.key = (s.seg << 32) + s.last
 WHERE NOT EXISTS (SELECT 1 FROM segments AS c WHERE c.parent_seg = s.seg AND c.parent_pos = s.last)

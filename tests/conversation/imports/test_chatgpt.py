@@ -282,7 +282,7 @@ def test_voice_transcripts_are_text() -> None:
     [
         (lambda e: e.update(mapping=[]), "mapping must be an object", None),
         (lambda e: e["mapping"]["bad-n1"].update(parent="ghost"), "'ghost' is not in", "bad-n1"),
-        (lambda e: e.update(current_node="ghost"), "current_node 'ghost'", None),
+        (lambda e: e.update(current_node="ghost"), "current_node names this", "ghost"),
         (lambda e: e["mapping"]["bad-n1"]["message"].update(author=None), "author must", "bad-n1"),
         (lambda e: e["mapping"]["bad-n1"]["message"]["content"].update(parts=3), "parts", "bad-n1"),
         (lambda e: e["mapping"]["bad-n1"]["message"].update(create_time="x"), "Unix sec", "bad-n1"),

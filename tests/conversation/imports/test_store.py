@@ -5,14 +5,14 @@ from __future__ import annotations
 import io
 import sqlite3
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from conversation import Conversation, ImportFormatError, MalformedInputError
-from conversation.imports import import_into, read_chatgpt, read_claude
+from conversation.imports import Dialogues, import_into, read_chatgpt, read_claude
 from conversation.store import SQLiteStore
 from tests.conversation.imports.exports import (
     chatgpt_conversation,
@@ -95,14 +95,68 @@ def test_a_newer_export_adds_only_what_is_new(store: SQLiteStore, path: Path) ->
     assert len(report.skipped) == 1  # LISBON, again
 
 
-def test_an_error_leaves_the_dialogues_before_it_imported(store: SQLiteStore) -> None:
-    """Each dialogue is saved before the next is read: the malformed one stops the rest."""
-    bad: dict[str, Any] = chatgpt_conversation([PORTO], "bad")
-    bad["mapping"]["bad-n1"]["message"]["author"] = {}
-    export = [chatgpt_conversation([LISBON], "good"), bad, chatgpt_conversation([BASE], "late")]
-    with pytest.raises(ImportFormatError, match="conversation 'bad', message 'bad-n1'"):
-        import_into(store, read_chatgpt(export))
-    assert set(store.names()) == {"chatgpt/good"}
+def chatgpt_broken(c: Conversation, ident: str) -> tuple[dict[str, Any], str]:
+    """A ChatGPT conversation whose first prompt has no author role, and that node's id."""
+    bad = chatgpt_conversation([c], ident, f"Title {ident}")
+    bad["mapping"][f"{ident}-n0"]["message"]["author"] = {}
+    return bad, f"{ident}-n0"
+
+
+def claude_broken(c: Conversation, ident: str) -> tuple[dict[str, Any], str]:
+    """A Claude.ai conversation whose second message has a sender of neither side."""
+    bad = claude_conversation(c, ident, f"Title {ident}")
+    bad["chat_messages"][1]["sender"] = "robot"
+    return bad, f"{ident}-m1"
+
+
+def claude_branches(branches: list[Conversation], ident: str, title: str) -> dict[str, Any]:
+    """A Claude.ai conversation of the last of ``branches`` (its format keeps one)."""
+    return claude_conversation(branches[-1], ident, title)
+
+
+Write = Callable[[list[Conversation], str, str], dict[str, Any]]
+Broken = Callable[[Conversation, str], tuple[dict[str, Any], str]]
+EXPORTS: dict[str, tuple[Callable[[Any], Dialogues], Write, Broken]] = {
+    "chatgpt": (read_chatgpt, chatgpt_conversation, chatgpt_broken),
+    "claude": (read_claude, claude_branches, claude_broken),
+}
+
+
+@pytest.mark.parametrize("app", EXPORTS)
+def test_an_error_keeps_the_dialogues_before_it_and_says_what_was_saved(
+    store: SQLiteStore, path: Path, app: str
+) -> None:
+    """Each dialogue is saved (committed) before the next is read: the malformed one stops
+    the rest, names the conversation (id and title) and the message, and reports what was
+    saved; the export fixed, a second import adds only what is new."""
+    read, write, broken = EXPORTS[app]
+    bad, node = broken(PORTO, "bad")
+    first, second = write([LISBON], "one", "Title one"), write([LISBON, PORTO], "two", "Title two")
+    export = [first, second, bad, write([BASE], "late", "Title late")]
+    with pytest.raises(ImportFormatError) as caught:
+        import_into(store, read(export))
+    error = caught.value
+    assert (error.app, error.conversation, error.title, error.node) == (
+        app,
+        "'bad'",
+        "Title bad",
+        node,
+    )
+    assert f"conversation 'bad' ('Title bad'), message '{node}'" in str(error)
+    assert error.report is not None
+    assert error.report.dialogues == 2
+    assert error.report.names == (f"{app}/one", f"{app}/two")
+    with SQLiteStore(path) as other:  # another connection sees it: committed
+        assert set(other.names()) == {f"{app}/one", f"{app}/two"}
+        assert set(other.leaves()) == set(error.report.added) & set(other.leaves())
+    rows = turn_rows(path)
+    export[2] = write([PORTO], "bad", "Title bad")
+    again = import_into(store, read(export))
+    assert again.names == (f"{app}/bad", f"{app}/late")
+    assert set(again.skipped) == set(error.report.added)
+    assert set(store.names()) == {f"{app}/{i}" for i in ("one", "two", "bad", "late")}
+    assert turn_rows(path) > rows
+    assert import_into(store, read(export)).added == ()
 
 
 def test_a_progress_bar_needs_a_terminal(store: SQLiteStore) -> None:
