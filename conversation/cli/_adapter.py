@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final
 
 import attrs
@@ -31,7 +32,7 @@ __all__ = ["DEFAULT_MAX_TOKENS", "OFFLINE", "Model", "add_model_args", "close", 
 OFFLINE: Final = "scripted"
 """The adapter name of the offline model."""
 
-DEFAULT_MODELS: Final[Mapping[str, str]] = {"anthropic": "claude-sonnet-4-5", OFFLINE: OFFLINE}
+DEFAULT_MODELS: Final[Mapping[str, str]] = MappingProxyType({"anthropic": "claude-sonnet-4-5"})
 """The model asked for when ``--model`` is not given; other adapters need ``--model``."""
 
 DEFAULT_MAX_TOKENS: Final = 1024
@@ -105,16 +106,10 @@ def pick(args: argparse.Namespace) -> Model:
     chosen = name is not None
     if name is None:
         name = "anthropic" if os.environ.get("ANTHROPIC_API_KEY") else OFFLINE
-    model = args.model or DEFAULT_MODELS.get(name)
-    if model is None:
-        raise MalformedInputError(
-            f"the {name} adapter has no default model: name one with --model M", "--model"
-        )
     if args.max_tokens < 1:
         raise MalformedInputError(
             f"--max-tokens must be at least 1, got {args.max_tokens}", "--max-tokens"
         )
-    options = {"model": model, "max_tokens": args.max_tokens}
     if name == OFFLINE:
         from adapters.scripted import FunctionAdapter
 
@@ -123,14 +118,27 @@ def pick(args: argparse.Namespace) -> Model:
             f"offline: {why}a scripted model echoes you; set ANTHROPIC_API_KEY "
             "(or use --adapter NAME --model M) for a real model"
         )
+        options = {"model": args.model or OFFLINE, "max_tokens": args.max_tokens}
         return Model(FunctionAdapter(_echo, model=OFFLINE), name, options, notice, _PACE)
     from adapters import load
 
-    return Model(load(name), name, options)
+    adapter = load(name)
+    model = args.model or DEFAULT_MODELS.get(name)
+    if model is None:
+        close_adapter(adapter)
+        raise MalformedInputError(
+            f"the {name} adapter has no default model: name one with --model M", "--model"
+        )
+    return Model(adapter, name, {"model": model, "max_tokens": args.max_tokens})
 
 
 def close(model: Model) -> None:
-    """Close the adapter's connections, for adapters that hold some."""
-    closer = getattr(model.adapter, "close", None)
+    """Close the model's adapter."""
+    close_adapter(model.adapter)
+
+
+def close_adapter(adapter: object) -> None:
+    """Close an adapter's connections, for adapters that hold some."""
+    closer = getattr(adapter, "close", None)
     if callable(closer):
         closer()

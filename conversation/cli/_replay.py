@@ -39,6 +39,11 @@ def add(commands: Any) -> None:
     add_db(parser)
     parser.add_argument("id", metavar="ID", help="a name, an id, or a unique id prefix")
     add_model_args(parser)
+    parser.add_argument(
+        "--regenerate-synthetic",
+        action="store_true",
+        help="have the model write the assistant turns a program wrote too (kept otherwise)",
+    )
     parser.add_argument("--json", action="store_true", help="print a JSON object, for scripts")
     parser.set_defaults(handler=_replay)
 
@@ -57,7 +62,12 @@ def _replay(args: argparse.Namespace, context: Context) -> int:
     try:
         with context.open() as store:
             original = store.load(args.id)
-            result = replay(original, model.adapter, **model.options)
+            result = replay(
+                original,
+                model.adapter,
+                regenerate_synthetic=args.regenerate_synthetic,
+                **model.options,
+            )
             names = store.names()
             base = args.id if args.id in names else short(original.id)
             name = _free_name(names, base)
@@ -91,4 +101,9 @@ def _replay(args: argparse.Namespace, context: Context) -> int:
     )
     if result.reason is not None:
         context.print(f"stopped early: {result.reason}")
+    if not written and not args.regenerate_synthetic:
+        context.print(
+            "its assistant turns were written by a program (synthetic), so they were kept: "
+            "--regenerate-synthetic has the model write them"
+        )
     return 0

@@ -21,7 +21,14 @@ from conversation.store import SQLiteStore
 
 __all__ = ["Terminal", "Tree", "cli", "make_tree", "need_tmux"]
 
-UNSET = ("NO_COLOR", "CONVERSATION_DB", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL")
+UNSET = (
+    "NO_COLOR",
+    "CONVERSATION_DB",
+    "ANTHROPIC_API_KEY",
+    "ANTHROPIC_BASE_URL",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+)
 """What the program's children never inherit from the test's environment: each test gives
 what it means to."""
 

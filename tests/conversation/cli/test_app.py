@@ -17,7 +17,7 @@ from conversation.store import SQLiteStore, open_store
 from tests.conversation.cli.running import Tree, cli
 from tests.postgres import PostgresServer
 
-COMMANDS = ["demo", "ls", "show", "export", "import"]
+COMMANDS = ["demo", "ls", "show", "export", "import", "chat", "replay"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -59,6 +59,9 @@ def test_the_console_script_runs_the_same_program(tree: Tree) -> None:
         ["export", "trip", "--format", "yaml"],
         ["import", "gemini", "x.json"],
         ["ls", "--colour"],
+        ["chat", "--system", "Be brief", "--resume", "trip"],  # a resumed chat has its own
+        ["replay"],  # no ID
+        ["replay", "trip", "--max-tokens", "many"],
     ],
     ids=repr,
 )
@@ -152,3 +155,11 @@ def test_a_postgresql_url_opens_a_postgres_store(
     finally:
         with postgres_server.connect() as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+def test_importing_the_command_line_imports_no_adapter() -> None:
+    """``conversation`` never imports ``adapters``: the command line loads one only when
+    chat or replay runs."""
+    code = "import sys, conversation.cli; print('adapters' in sys.modules, 'httpx' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.split() == ["False", "False"], done.stderr
