@@ -10,12 +10,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
 import attrs
 import pytest
 
+from adapters._closing import Closing
 from conversation import Conversation
 from conversation.store import SQLiteStore
 
@@ -63,7 +62,7 @@ def need_tmux() -> None:
         pytest.skip(missing)
 
 
-class Terminal:
+class Terminal(Closing):
     """``python -m conversation ARGS`` in a real terminal: a tmux server of its own.
 
     ``type`` sends keys as a person types them, ``wait`` reads the screen
@@ -96,10 +95,11 @@ class Terminal:
         )
         return done.stdout
 
-    def enter(self, text: str) -> None:
-        """Type ``text`` and press Enter."""
+    def enter(self, text: str, until: str | None = None) -> str:
+        """Type ``text`` and press Enter; then, with ``until``, :meth:`wait` for it."""
         self._tmux("send-keys", "-t", "main", "-l", text)
         self._tmux("send-keys", "-t", "main", "Enter")
+        return "" if until is None else self.wait(until)
 
     def keys(self, *keys: str) -> None:
         """Press keys by tmux's names for them: ``C-c``, ``C-d``."""
@@ -135,18 +135,8 @@ class Terminal:
         return int(self._status.read_text())
 
     def close(self) -> None:
+        """Stop the tmux server, and the program with it if it still runs."""
         subprocess.run(["tmux", "-L", self._socket, "kill-server"], capture_output=True)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 @attrs.frozen

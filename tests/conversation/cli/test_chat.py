@@ -52,15 +52,13 @@ def test_offline_it_says_so_streams_replies_and_saves_each_turn(tmp_path: Path) 
         assert "offline: no ANTHROPIC_API_KEY" in opening
         assert "--adapter NAME" in opening
         assert "as chat/1" in opening
-        chat.enter("Hello there")
-        chat.wait("[2] scripted> You said: Hello there")
+        chat.enter("Hello there", "[2] scripted> You said: Hello there")
         chat.wait("[3] you>")
         first = stored(tmp_path)
         assert texts(first) == ["Hello there", "You said: Hello there"]
         assert first[1].provenance is not None
         assert not first[1].synthetic
-        chat.enter("How   are you?")
-        chat.wait("[4] scripted> You said: How are you?")
+        chat.enter("How   are you?", "[4] scripted> You said: How are you?")
         chat.wait("[5] you>")
         chat.keys("C-d")
         assert chat.status() == 0
@@ -73,21 +71,16 @@ def test_undo_drops_the_last_exchange_and_tree_draws_the_fork(tmp_path: Path) ->
     """/undo moves back before the last user turn (the exchange stays stored); what is
     said next forks there, and /tree draws that as ``show`` does."""
     with start(tmp_path) as chat:
-        chat.enter("one")
-        chat.wait("[3] you>")
-        chat.enter("two")
-        chat.wait("[5] you>")
+        chat.enter("one", "[3] you>")
+        chat.enter("two", "[5] you>")
         four = stored(tmp_path)
-        chat.enter("/undo")
-        undone = chat.wait("[3] you>")
+        undone = chat.enter("/undo", "[3] you>")
         assert f"still stored as {four.id[:12]}" in undone
         assert stored(tmp_path) == four[:2]
         with SQLiteStore(tmp_path / "chats.db") as store:
             assert four.id in store.leaves()
-        chat.enter("three")
-        chat.wait("[5] you>")
-        chat.enter("/tree")
-        drawn = chat.wait("[5] you>")
+        chat.enter("three", "[5] you>")
+        drawn = chat.enter("/tree", "[5] you>")
         chat.enter("/quit")
         assert chat.status() == 0
     with SQLiteStore(tmp_path / "chats.db") as store:
@@ -104,24 +97,19 @@ def test_undo_drops_the_last_exchange_and_tree_draws_the_fork(tmp_path: Path) ->
 def test_edit_writes_a_user_turn_again_on_a_new_branch(tmp_path: Path) -> None:
     """/edit N TEXT: a new branch from turn N with its own reply; the old branch stays."""
     with start(tmp_path) as chat:
-        chat.enter("Plan a trip")
-        chat.wait("[3] you>")
-        chat.enter("Three days")
-        chat.wait("[5] you>")
+        chat.enter("Plan a trip", "[3] you>")
+        chat.enter("Three days", "[5] you>")
         old = stored(tmp_path)
-        chat.enter("/edit 3 A week")
-        chat.wait("[4] scripted> You said: A week")
+        chat.enter("/edit 3 A week", "[4] scripted> You said: A week")
         chat.wait("[5] you>")
         edited = stored(tmp_path)
         assert texts(edited)[2:] == ["A week", "You said: A week"]
         assert edited[:2] == old[:2]
         with SQLiteStore(tmp_path / "chats.db") as store:
             assert store.children(old[:2].id) == [old[:3].id, edited[:3].id]
-        chat.enter("/edit 2 not mine")
-        refused = chat.wait("[5] you>")
+        refused = chat.enter("/edit 2 not mine", "[5] you>")
         assert "error: turn 2 is not one of yours: /edit takes one of 1, 3" in refused
-        chat.enter("/edit 1 Hello")
-        fresh = chat.wait("[3] you>")
+        fresh = chat.enter("/edit 1 Hello", "[3] you>")
         assert f"/switch {edited.id[:12]} goes back" in fresh
         chat.keys("C-d")
         assert chat.status() == 0
@@ -133,30 +121,21 @@ def test_branch_switch_and_save_name_where_the_chat_is(tmp_path: Path) -> None:
     name: following it; by id: on no name); /save names the head and stays; a taken name
     is refused."""
     with start(tmp_path) as chat:
-        chat.enter("Hi")
-        chat.wait("[3] you>")
-        chat.enter("/branch alt")
-        chat.wait("on branch alt now (chat/1 stays where it was)")
-        chat.enter("On alt")
-        chat.wait("[5] you>")
+        chat.enter("Hi", "[3] you>")
+        chat.enter("/branch alt", "on branch alt now (chat/1 stays where it was)")
+        chat.enter("On alt", "[5] you>")
         alt = stored(tmp_path, "alt")
         assert texts(alt)[2] == "On alt"
         assert len(stored(tmp_path)) == 2
-        chat.enter("/switch chat/1")
-        chat.wait("switched to chat/1 (2 turns)")
+        chat.enter("/switch chat/1", "switched to chat/1 (2 turns)")
         chat.wait("[3] you>")
-        chat.enter("On main")
-        chat.wait("[5] you>")
-        chat.enter("/save keep")
-        chat.wait("saved as keep")
-        chat.enter("later")
-        chat.wait("[7] you>")
-        chat.enter(f"/switch {alt.id[:10]}")
-        switched = chat.wait("[5] you>")
+        chat.enter("On main", "[5] you>")
+        chat.enter("/save keep", "saved as keep")
+        chat.enter("later", "[7] you>")
+        switched = chat.enter(f"/switch {alt.id[:10]}", "[5] you>")
         assert "[4] scripted> You said: On alt" in switched
         assert "not on a named branch: /branch NAME names it" in switched
-        chat.enter("/branch keep")
-        refused = chat.wait("[5] you>")
+        refused = chat.enter("/branch keep", "[5] you>")
         assert "error: the name 'keep' is taken: /switch keep goes there" in refused
         chat.enter("/quit")
         assert chat.status() == 0
@@ -174,8 +153,7 @@ def test_resume_goes_on_with_a_stored_branch(tree: Tree) -> None:
         assert "(turns 1-2 before: /tree draws the branches)" in opening
         assert "[3] you> Yes, three" in opening
         assert "[4] assistant> Day 1: Alfama" in opening  # a synthetic turn: no model
-        chat.enter("And day 2?")
-        chat.wait("[6] scripted> You said: And day 2?")
+        chat.enter("And day 2?", "[6] scripted> You said: And day 2?")
         chat.wait("[7] you>")
         chat.keys("C-c")  # at the prompt: leaves
         assert chat.status() == 0
@@ -207,17 +185,14 @@ def test_an_api_error_is_one_sentence_and_the_chat_goes_on(
         opening = chat.wait("[1] you>")
         assert f"chat with {MODEL} (anthropic)" in opening
         assert "offline" not in opening
-        chat.enter("Hi")
-        chat.wait(f"[2] {MODEL}> Hello from the fake model")
+        chat.enter("Hi", f"[2] {MODEL}> Hello from the fake model")
         chat.wait("[3] you>")
-        chat.enter("Again")
-        failed = chat.wait("[4] you>")
+        failed = chat.enter("Again", "[4] you>")
         (line,) = [line for line in failed.splitlines() if line.startswith("error:")]
         assert "the model did not answer (400 invalid_request_error" in line
         assert line.endswith("/retry asks again, /undo drops your message")
         assert texts(stored(tmp_path))[2:] == ["Again"]  # saved before it was sent
-        chat.enter("/retry")
-        chat.wait(f"[4] {MODEL}> Second try")
+        chat.enter("/retry", f"[4] {MODEL}> Second try")
         chat.wait("[5] you>")
         chat.keys("C-d")
         assert chat.status() == 0
@@ -244,16 +219,14 @@ def test_a_reply_cut_off_mid_stream_is_kept_and_retry_lets_it_go_on(
         Stream(text="nd the second half"),
     )
     with start(tmp_path, env=online(fake_anthropic)) as chat:
-        chat.enter("Tell me")
-        cut = chat.wait("[3] you>")
+        cut = chat.enter("Tell me", "[3] you>")
         assert "error: the reply was cut off (" in cut
         assert "what arrived is kept: /retry lets it go on" in cut
         partial = stored(tmp_path)
         assert partial[1].text == "The first half a"
         assert partial[1].provenance is not None
         assert partial[1].provenance.interrupted
-        chat.enter("/retry")
-        chat.wait(f"[2] {MODEL}> nd the second half")
+        chat.enter("/retry", f"[2] {MODEL}> nd the second half")
         chat.wait("[3] you>")
         chat.enter("/quit")
         assert chat.status() == 0
@@ -282,8 +255,7 @@ def test_ctrl_c_stops_a_streaming_reply_and_keeps_what_arrived(
         Stream(text="Gladly."),
     )
     with start(tmp_path, env=online(fake_anthropic)) as chat:
-        chat.enter("A story, please")
-        chat.wait(f"[2] {MODEL}> Once upon a time")
+        chat.enter("A story, please", f"[2] {MODEL}> Once upon a time")
         chat.keys("C-c")
         stopped = chat.wait("[3] you>")
         assert "stopped: what arrived is kept" in stopped
@@ -292,8 +264,7 @@ def test_ctrl_c_stops_a_streaming_reply_and_keeps_what_arrived(
         assert cut[1].provenance is not None
         assert cut[1].provenance.interrupted
         assert cut[1].provenance.id == "msg_slow"
-        chat.enter("Go on")
-        chat.wait(f"[4] {MODEL}> Gladly.")
+        chat.enter("Go on", f"[4] {MODEL}> Gladly.")
         chat.wait("[5] you>")
         chat.keys("C-d")
         assert chat.status() == 0
