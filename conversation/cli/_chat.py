@@ -156,23 +156,25 @@ class Chat:
                 return 0
             if not line:
                 continue
-            if line.startswith("/") and not line.startswith("//"):
-                name, _, rest = line[1:].partition(" ")
-                if self._command(name, rest.strip()):
-                    return 0
-                continue
-            self.say(line.removeprefix("/"))
+            try:
+                if line.startswith("/") and not line.startswith("//"):
+                    name, _, rest = line[1:].partition(" ")
+                    if self._command(name, rest.strip()):
+                        return 0
+                else:
+                    self.say(line.removeprefix("/"))
+            except KeyboardInterrupt:  # in a command: the chat goes on, as after a reply
+                self.context.print()
+                self.note("interrupted")
+            except ConversationError as error:
+                self.error(explain(error))
 
     def _command(self, name: str, rest: str) -> bool:
         command = self.commands.get(name)
         if command is None:
             self.error(f"there is no command /{name}; /help lists the commands")
             return False
-        try:
-            return command(self, rest)
-        except ConversationError as error:
-            self.error(explain(error))
-            return False
+        return command(self, rest)
 
     def _greet(self, resumed: bool) -> None:
         style = self.context.style
@@ -261,7 +263,10 @@ class Chat:
         except KeyboardInterrupt:
             self.context.print()
             after = arrived.partial(before)
-            self.note("stopped: what arrived is kept; /retry lets it go on, /undo drops it")
+            if after is None:
+                self.note("stopped before any text arrived; /retry asks again")
+            else:
+                self.note("stopped: what arrived is kept; /retry lets it go on, /undo drops it")
         except StreamInterruptedError as error:
             self.context.print()
             after = error.conversation

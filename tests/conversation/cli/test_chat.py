@@ -60,6 +60,7 @@ def test_offline_it_says_so_streams_replies_and_saves_each_turn(tmp_path: Path) 
         assert not first[1].synthetic
         chat.enter("How   are you?", "[4] scripted> You said: How are you?")
         chat.wait("[5] you>")
+        assert "\x1b[" in chat.screen(colour=True)  # a terminal, NO_COLOR unset: colour
         chat.keys("C-d")
         assert chat.status() == 0
     both = stored(tmp_path)
@@ -145,9 +146,10 @@ def test_branch_switch_and_save_name_where_the_chat_is(tmp_path: Path) -> None:
 
 
 def test_resume_goes_on_with_a_stored_branch(tree: Tree) -> None:
-    """--resume NAME shows the last exchange and carries on; the name follows the chat."""
+    """--resume NAME shows the last exchange and carries on; the name follows the chat.
+    (With NO_COLOR set: no colour, though this is a terminal.)"""
     folder = tree.path.parent
-    with start(folder, "--resume", "trip") as chat:
+    with start(folder, "--resume", "trip", env={"NO_COLOR": "1"}) as chat:
         opening = chat.wait("[5] you>")
         assert "as trip;" in opening
         assert "(turns 1-2 before: /tree draws the branches)" in opening
@@ -155,6 +157,7 @@ def test_resume_goes_on_with_a_stored_branch(tree: Tree) -> None:
         assert "[4] assistant> Day 1: Alfama" in opening  # a synthetic turn: no model
         chat.enter("And day 2?", "[6] scripted> You said: And day 2?")
         chat.wait("[7] you>")
+        assert "\x1b[" not in chat.screen(colour=True)
         chat.keys("C-c")  # at the prompt: leaves
         assert chat.status() == 0
     resumed = stored(folder, "trip")
