@@ -1,15 +1,17 @@
 """Fixtures of the command-line tests: a real SQLite store file with a forked dialogue,
-and a fake Anthropic API on a real socket."""
+and a fake Anthropic API on a real socket, and a PostgreSQL database of a test's own."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 from tests.adapters.fake_api import FakeMessagesAPI
 from tests.conversation.cli.running import Tree, make_tree
+from tests.postgres import PostgresServer
 
 
 @pytest.fixture
@@ -26,3 +28,17 @@ def fake_anthropic() -> Iterator[FakeMessagesAPI]:
         yield server
     if server.errors:
         raise AssertionError(f"the fake API raised: {server.errors!r}")
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer, request: pytest.FixtureRequest) -> Iterator[str]:
+    """The URL of a new database on the test PostgreSQL server, dropped after the test."""
+    database = postgres_server.schema(900 + sum(map(ord, request.node.name)) % 9000)
+    url = urlsplit(postgres_server.url)._replace(path=f"/{database}").geturl()
+    with postgres_server.connect() as admin:
+        admin.execute(f'CREATE DATABASE "{database}"')
+    try:
+        yield url
+    finally:
+        with postgres_server.connect() as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from conversation import Conversation
+from conversation.cli._chat import _where
 from conversation.cli._style import Style
 from conversation.cli._tree import draw_tree
-from conversation.store import SQLiteStore
+from conversation.store import SQLiteStore, open_store
 from tests.adapters.fake_api import (
     UNTIL_STOPPED,
     Error,
@@ -287,3 +289,20 @@ def test_chat_reads_piped_lines_without_colour(tmp_path: Path) -> None:
         c = store.load("chat/1")
     assert c.system == "Be brief"
     assert texts(c) == ["Hi", "You said: Hi"]
+
+
+def test_chat_keeps_its_history_in_a_postgresql_store(postgres_url: str) -> None:
+    """``--db postgresql://...``: the turns go to a real server, the password never shown."""
+    done = cli("--db", postgres_url, "chat", input="Hi\n/save pg\n")
+    assert done.returncode == 0, done.stderr
+    with open_store(postgres_url) as store:
+        assert texts(store.load("chat/1")) == ["Hi", "You said: Hi"]
+        assert store.names()["pg"] == store.names()["chat/1"]
+    password = urlsplit(postgres_url).password
+    assert not password or password not in done.stdout + done.stderr
+
+
+def test_the_store_is_named_without_its_password() -> None:
+    assert _where("postgresql://me:s3cret@db.local/chats") == "postgresql://me:***@db.local/chats"
+    assert _where("postgresql://db.local/chats") == "postgresql://db.local/chats"
+    assert _where("chats.db") == "chats.db"
