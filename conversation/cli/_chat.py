@@ -189,6 +189,9 @@ class Chat:
             self.context.print(style("dim", model.notice))
         if resumed:
             self.show_recent()
+            last = self.head.last
+            if last is not None and last.role == "user":
+                self.note("your last turn has no reply yet: /retry asks for one")
 
     # -- the store and the screen -----------------------------------------------------
 

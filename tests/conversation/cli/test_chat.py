@@ -20,6 +20,7 @@ from tests.adapters.fake_api import (
     make_message,
     stream_events,
 )
+from tests.adapters.openai.fake_chat import completion, install, stream
 from tests.conversation.cli.running import Terminal, Tree, cli, need_tmux
 
 KEY = "sk-ant-fake-key-for-the-chat-tests-0000"
@@ -306,3 +307,33 @@ def test_the_store_is_named_without_its_password() -> None:
     assert _where("postgresql://me:s3cret@db.local/chats") == "postgresql://me:***@db.local/chats"
     assert _where("postgresql://db.local/chats") == "postgresql://db.local/chats"
     assert _where("chats.db") == "chats.db"
+
+
+def test_adapter_picks_any_installed_adapter_by_name(tmp_path: Path) -> None:
+    """--adapter openai --model M: the registry's OpenAI adapter, here talking to a fake
+    Chat Completions server over a real socket (OPENAI_BASE_URL, no key needed there)."""
+    with install(FakeMessagesAPI()) as api:
+        api.queue(stream(completion("Bonjour!", model="gpt-fake")))
+        env = {"OPENAI_BASE_URL": api.base_url + "/v1"}
+        args = ("--adapter", "openai", "--model", "gpt-fake")
+        done = cli("--db", str(tmp_path / "chats.db"), "chat", *args, input="Salut\n", env=env)
+        sent = api.requests[0].json
+    assert done.returncode == 0, done.stderr
+    assert "chat with gpt-fake (openai)" in done.stdout
+    assert "[2] gpt-fake> Bonjour!" in done.stdout
+    assert sent["model"] == "gpt-fake"
+    assert sent["stream"] is True
+    assert texts(stored(tmp_path)) == ["Salut", "Bonjour!"]
+
+
+def test_resuming_by_id_a_turn_with_no_reply_says_how_to_get_one(tree: Tree) -> None:
+    """--resume ID of a branch that ends with the user's turn: no name follows the chat,
+    and /retry asks for the missing reply (the new turn stored under the old branch)."""
+    week = tree.week.id[:10]
+    done = cli("--db", str(tree.path), "chat", "--resume", week, input="/retry\n")
+    assert done.returncode == 0, done.stderr
+    assert "(no name: /branch NAME)" in done.stdout
+    assert "your last turn has no reply yet: /retry asks for one" in done.stdout
+    with SQLiteStore(tree.path) as store:
+        (leaf,) = store.children(tree.week.id)
+        assert store.load(leaf)[-1].text == "You said: No, a week"
