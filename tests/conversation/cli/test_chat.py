@@ -49,7 +49,7 @@ def online(api: FakeMessagesAPI) -> dict[str, str]:
 
 def test_offline_it_says_so_streams_replies_and_saves_each_turn(tmp_path: Path) -> None:
     """No API key: one line says the model is offline; each exchange is in the store as
-    soon as the next prompt shows, and Ctrl-D leaves with status 0."""
+    soon as the next prompt shows; Up recalls a line (readline); Ctrl-D leaves, status 0."""
     with start(tmp_path) as chat:
         opening = chat.wait("[1] you>")
         assert "offline: no ANTHROPIC_API_KEY" in opening
@@ -64,10 +64,13 @@ def test_offline_it_says_so_streams_replies_and_saves_each_turn(tmp_path: Path) 
         chat.enter("How   are you?", "[4] scripted> You said: How are you?")
         chat.wait("[5] you>")
         assert "\x1b[" in chat.screen(colour=True)  # a terminal, NO_COLOR unset: colour
+        chat.keys("Up", "Enter")  # readline: the line before, said again
+        chat.wait("[6] scripted> You said: How are you?")
+        chat.wait("[7] you>")
         chat.keys("C-d")
         assert chat.status() == 0
     both = stored(tmp_path)
-    assert texts(both)[2:] == ["How   are you?", "You said: How are you?"]
+    assert texts(both)[2:] == ["How   are you?", "You said: How are you?"] * 2
     assert both[:2] == first  # the second exchange went on from the first, as saved
 
 
