@@ -1,10 +1,13 @@
-"""The ``conversation`` command line: browse, export and import a store of conversations.
+"""The ``conversation`` command line: chat, browse, export, import and replay a store.
 
 ``conversation`` (the console script) and ``python -m conversation`` run the
-same commands: ``ls``, ``show``, ``export``, ``import`` over a store named by
-``--db`` (a SQLite path or a store URL, see :func:`conversation.store.open_store`),
-and the offline ``demo``. Exit status 0 on success, 1 when the library refused
-(one sentence on stderr saying what to do), 2 for a usage error.
+same commands: ``chat``, ``ls``, ``show``, ``export``, ``import`` and
+``replay`` over a store named by ``--db`` (a SQLite path or a store URL, see
+:func:`conversation.store.open_store`), and the offline ``demo``. ``chat`` and
+``replay`` are the one place the core package uses ``adapters`` (imported when
+they run, never by ``import conversation``), to pick a model by name. Exit
+status 0 on success, 1 when the library refused (one sentence on stderr saying
+what to do), 2 for a usage error.
 """
 
 from __future__ import annotations

@@ -7,7 +7,6 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
@@ -15,9 +14,8 @@ from conversation import Conversation
 from conversation.cli import run
 from conversation.store import SQLiteStore, open_store
 from tests.conversation.cli.running import Tree, cli
-from tests.postgres import PostgresServer
 
-COMMANDS = ["demo", "ls", "show", "export", "import"]
+COMMANDS = ["demo", "ls", "show", "export", "import", "chat", "replay"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -59,6 +57,9 @@ def test_the_console_script_runs_the_same_program(tree: Tree) -> None:
         ["export", "trip", "--format", "yaml"],
         ["import", "gemini", "x.json"],
         ["ls", "--colour"],
+        ["chat", "--system", "Be brief", "--resume", "trip"],  # a resumed chat has its own
+        ["replay"],  # no ID
+        ["replay", "trip", "--max-tokens", "many"],
     ],
     ids=repr,
 )
@@ -132,23 +133,13 @@ def test_no_colour_when_stdout_is_not_a_terminal(tree: Tree) -> None:
         assert "\x1b" not in done.stdout
 
 
-def test_a_postgresql_url_opens_a_postgres_store(
-    postgres_server: PostgresServer, tree: Tree
-) -> None:
-    """``--db postgresql://...``: import, ls and show over a real server (a database of
-    this test's own, dropped after)."""
-    database = postgres_server.schema(900)
-    url = urlsplit(postgres_server.url)._replace(path=f"/{database}").geturl()
-    with postgres_server.connect() as admin:
-        admin.execute(f'CREATE DATABASE "{database}"')
-    try:
-        with open_store(url) as store, SQLiteStore(tree.path) as local:
-            store.save(local.load("trip"), name="trip")
-        listed = cli("--db", url, "ls", "--json")
-        assert listed.returncode == 0, listed.stderr
-        assert [row["id"] for row in json.loads(listed.stdout)] == [tree.trip.id]
-        shown = cli("--db", url, "show", "trip", "--json")
-        assert Conversation.loads(shown.stdout) == tree.trip
-    finally:
-        with postgres_server.connect() as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+def test_a_postgresql_url_opens_a_postgres_store(postgres_url: str, tree: Tree) -> None:
+    """``--db postgresql://...``: ls and show over a real server (a database of this
+    test's own, dropped after)."""
+    with open_store(postgres_url) as store, SQLiteStore(tree.path) as local:
+        store.save(local.load("trip"), name="trip")
+    listed = cli("--db", postgres_url, "ls", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert [row["id"] for row in json.loads(listed.stdout)] == [tree.trip.id]
+    shown = cli("--db", postgres_url, "show", "trip", "--json")
+    assert Conversation.loads(shown.stdout) == tree.trip

@@ -3,19 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import shlex
-import shutil
-import subprocess
-import sys
 from pathlib import Path
-
-import pytest
 
 from conversation import Conversation
 from conversation.store import SQLiteStore
-from tests.conversation.cli.running import cli
-from tests.conversation.cli.test_tree import _screen
+from tests.conversation.cli.running import Terminal, cli, need_tmux
 from tests.conversation.imports.exports import chatgpt_conversation, claude_conversation
 
 HELLO = Conversation().user("Hello").assistant("Hi! How can I help?")
@@ -117,25 +109,17 @@ def test_a_file_that_is_not_there_or_not_an_export(tmp_path: Path) -> None:
 def test_a_progress_bar_on_a_terminal_and_none_when_piped(tmp_path: Path) -> None:
     """In tmux (a real terminal) import draws tqdm's bar over the dialogues on stderr; with
     its output piped, no bar: the summary alone."""
-    if shutil.which("tmux") is None:
-        missing = "tmux is not installed (.ci/run installs it)"
-        if os.environ.get("CONVERSATION_REQUIRE_TMUX"):  # CI: never skipped in silence
-            pytest.fail(f"CONVERSATION_REQUIRE_TMUX is set, but {missing}")
-        pytest.skip(missing)
+    need_tmux()
     export = _write(
         tmp_path / "many.json", [claude_conversation(HELLO, f"c-{i}") for i in range(12)]
     )
-    socket = f"conversation-import-{tmp_path.name}"  # a tmux server of this test's own
-    try:
-        for name, pipe in (("terminal", ""), ("piped", " 2>&1 | cat")):
-            command = [sys.executable, "-m", "conversation", "--db", str(tmp_path / f"{name}.db")]
-            command += ["import", "claude", str(export)]
-            shell = f"{shlex.join(command)}{pipe}; echo END-OF-{name}; sleep 60"
-            session = ["new-session", "-d", "-s", name, "-x", "120", "-y", "40", shell]
-            subprocess.run(["tmux", "-L", socket, "-f", "/dev/null", *session], check=True)
-            screen = _screen(socket, name, f"END-OF-{name}")
-            assert "12 dialogues read: 12 branches added" in screen, screen
-            assert ("12/12" in screen) == (name == "terminal"), screen
-            assert ("dialogue/s" in screen) == (name == "terminal"), screen
-    finally:
-        subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True, check=False)
+    args = ("import", "claude", str(export))
+    with Terminal(tmp_path, "--db", str(tmp_path / "terminal.db"), *args) as terminal:
+        assert terminal.status() == 0
+        screen = terminal.screen()
+    piped = cli("--db", str(tmp_path / "piped.db"), *args)
+    assert piped.returncode == 0, piped.stderr
+    for where, shown in (("terminal", screen), ("piped", piped.stdout + piped.stderr)):
+        assert "12 dialogues read: 12 branches added" in shown, shown
+        assert ("12/12" in shown) == (where == "terminal"), shown
+        assert ("dialogue/s" in shown) == (where == "terminal"), shown
