@@ -7,7 +7,7 @@ import sys
 
 from .. import __version__
 from ..errors import ConversationError, StoreNotFoundError
-from . import _browse, _export, _import
+from . import _browse, _export, _import, _serve
 from ._context import Context, add_db
 
 __all__ = ["main", "run"]
@@ -37,6 +37,7 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     _browse.add(commands)
     _export.add(commands)
     _import.add(commands)
+    _serve.add(commands)
     return parser
 
 
