@@ -60,6 +60,8 @@ def _serve(args: argparse.Namespace, context: Context) -> int:
     with context.open() as store:
         try:
             serve(store, host=args.host, port=args.port, label=context.db, ready=ready)
+        except KeyboardInterrupt:  # Ctrl+C: uvicorn has shut down cleanly, then re-raised it
+            context.print("Stopped.")
         except OSError as error:
             print(
                 f"conversation serve: error: cannot listen on {args.host}:{args.port}: "

@@ -182,10 +182,12 @@ class _Views:
 
     def _error(self, request: Request, status: int, title: str, detail: str) -> Response:
         if self._wants_json(request):
-            return _json({"error": title, "detail": detail}, status)
-        page = error_page(status, title, detail, store=self.label)
-        headers = {"allow": "GET, HEAD"} if status == 405 else None
-        return HTMLResponse(page, status, headers=headers)
+            response = _json({"error": title, "detail": detail}, status)
+        else:
+            response = HTMLResponse(error_page(status, title, detail, store=self.label), status)
+        if status == 405:
+            response.headers["allow"] = "GET, HEAD"
+        return response
 
     async def http_error(self, request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)

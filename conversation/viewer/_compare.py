@@ -85,6 +85,10 @@ def _row(left: Turn | None, right: Turn | None, number: int) -> Markup:
     )
 
 
+def _turns(count: int) -> str:
+    return f"{count} turn" + ("" if count == 1 else "s")
+
+
 def _system(system: str | tuple[Text, ...] | None) -> str:
     if system is None:
         return "(no system prompt)"
@@ -123,7 +127,7 @@ def compare(left: Conversation, right: Conversation) -> Markup:
         parts.append(tag("p", "The two are the same conversation.", class_="muted"))
     elif count:
         parts.append(
-            tag("h2", f"After the fork: {len(diff.left)} turns left, {len(diff.right)} right")
+            tag("h2", f"After the fork: {_turns(len(diff.left))} left, {len(diff.right)} right")
         )
     rows = [
         _row(

@@ -64,7 +64,7 @@ def reply(model: str, content: tuple[object, ...] | str, tokens: tuple[int, int]
     info = ReplyInfo(
         id="msg_test", model=model, stop_reason="end_turn", usage=Usage(tokens[0], tokens[1])
     )
-    return Turn("assistant", content, Provenance((info,)))  # type: ignore[arg-type]
+    return Turn("assistant", content, Provenance((info,)))
 
 
 @attrs.frozen
