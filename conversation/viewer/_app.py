@@ -26,7 +26,7 @@ from starlette.routing import Route
 from ..errors import ConversationError, StoreNotFoundError
 from ..store import Store
 from ._pages import branch_page, compare_page, dialogue_page, error_page, list_page
-from ._queries import Branch, Reader, Scope, root_of
+from ._queries import Reader, Scope, root_of
 
 __all__ = ["LOCAL_HOSTS", "SECURITY_HEADERS", "create_app"]
 
@@ -100,7 +100,9 @@ class _Views:
         query = request.query_params.get("q", "")
         scope = _scope(request.query_params.get("in"))
         hits = self.reader.search(query, scope)
-        return HTMLResponse(list_page(hits, query, scope, store=self.label))
+        number = request.query_params.get("page", "1")
+        page = int(number) if number.isdigit() and len(number) < 9 else 1
+        return HTMLResponse(list_page(hits, query, scope, store=self.label, page=page))
 
     def dialogue(self, request: Request) -> Response:
         dialogue = self.reader.dialogue(request.path_params["ident"])
@@ -109,12 +111,9 @@ class _Views:
 
     def branch(self, request: Request) -> Response:
         c = self.reader.load(request.path_params["ident"])
-        named = self.reader.named()
-        branches = self.reader.dialogue(root_of(c)).branches
-        if all(b.id != c.id for b in branches):  # an inner id: offer it beside the leaves
-            branches = (Branch(c.id, c, named.get(c.id, ())), *branches)
-        page = branch_page(c, named.get(c.id, ()), branches, store=self.label)
-        return HTMLResponse(page)
+        dialogue = self.reader.dialogue(root_of(c))
+        names = self.reader.named().get(c.id, ())
+        return HTMLResponse(branch_page(c, names, dialogue, store=self.label))
 
     def compare(self, request: Request) -> Response:
         a, b = request.query_params.get("a"), request.query_params.get("b")

@@ -104,7 +104,7 @@ def compare(left: Conversation, right: Conversation) -> Markup:
     if size:
         earlier = [render_turn(turn, number) for number, turn in enumerate(shared, 1)][:-1]
         if earlier:
-            summary = tag("summary", f"the {len(earlier)} shared turns before the fork")
+            summary = tag("summary", f"{_turns(len(earlier))} shared before the fork")
             parts.append(tag("details", summary, earlier, class_="shared-earlier"))
         fork = shared[size - 1]
         parts.append(tag("h2", f"Fork point: turn {size}, shared by both"))

@@ -119,8 +119,31 @@ def _row(hit: Hit, query: str) -> Markup:
     )
 
 
-def list_page(hits: list[Hit], query: str, scope: Scope, *, store: str) -> Markup:
-    """The dialogues of the store, or those a search found."""
+PAGE_SIZE = 100
+"""Dialogues listed per page."""
+
+
+def _pager(count: int, page: int, query: str, scope: Scope) -> Markup | None:
+    """Links to the pages before and after ``page`` (1-based) of ``count`` rows."""
+    last = max(1, -(-count // PAGE_SIZE))
+    if last == 1:
+        return None
+
+    def link(number: int, label: str) -> Markup:
+        where = url("", q=query, **{"in": scope if scope != "all" else ""}, page=str(number))
+        return tag("a", label, href=where, rel="prev" if number < page else "next")
+
+    return tag(
+        "nav",
+        link(page - 1, "← newer") if page > 1 else None,
+        tag("span", f" page {page} of {last} ", class_="muted"),
+        link(page + 1, "older →") if page < last else None,
+        class_="pager",
+    )
+
+
+def list_page(hits: list[Hit], query: str, scope: Scope, *, store: str, page: int = 1) -> Markup:
+    """The dialogues of the store, or those a search found: page ``page`` of them."""
     choices = tag(
         "fieldset",
         tag("legend", "Search in"),
@@ -154,11 +177,17 @@ def list_page(hits: list[Hit], query: str, scope: Scope, *, store: str) -> Marku
         heading = f"{len(hits)} dialogue{'s' if len(hits) != 1 else ''} matching “{query}”"
     else:
         heading = f"{len(hits)} dialogue{'s' if len(hits) != 1 else ''}"
-    rows = [_row(hit, query) for hit in hits]
+    page = min(max(1, page), max(1, -(-len(hits) // PAGE_SIZE)))
+    start = (page - 1) * PAGE_SIZE
+    rows = [_row(hit, query) for hit in hits[start : start + PAGE_SIZE]]
+    pager = _pager(len(hits), page, query, scope)
     body = [
         tag("h1", heading),
         form,
-        tag("ol", rows, class_="dialogues") if rows else tag("p", "Nothing found.", class_="muted"),
+        tag("ol", rows, class_="dialogues", start=start + 1)
+        if rows
+        else tag("p", "Nothing found.", class_="muted"),
+        pager,
     ]
     return _layout("Dialogues", body, store=store, query=query)
 
@@ -236,6 +265,12 @@ def dialogue_page(dialogue: Dialogue, tree: Run | None, *, store: str) -> Markup
     return _layout(dialogue.title, body, store=store)
 
 
+def _crumbs(c: Conversation, here: str) -> Markup:
+    """Where a page of one dialogue is: the list, the dialogue's tree, this page."""
+    tree = tag("a", "tree", href=url("d", root_of(c)))
+    return tag("nav", tag("a", "Dialogues", href="/"), " › ", tree, f" › {here}", class_="crumbs")
+
+
 def _system(c: Conversation) -> Markup | None:
     system = c.system
     if system is None:
@@ -247,30 +282,29 @@ def _system(c: Conversation) -> Markup | None:
 
 
 def branch_page(
-    c: Conversation, names: tuple[str, ...], branches: tuple[Branch, ...], *, store: str
+    c: Conversation, names: tuple[str, ...], dialogue: Dialogue, *, store: str
 ) -> Markup:
     """A branch as a transcript: every turn, who wrote it and how, and its blocks.
 
-    ``branches`` are the dialogue's branches to compare it with (``c`` among them).
+    ``dialogue`` is the one ``c`` belongs to: its title, and its branches to compare with.
     """
-    title = imported_title(c) or "Conversation"
+    title = imported_title(c) or dialogue.title
     usage = c.usage
+    branches = dialogue.branches
+    if all(b.id != c.id for b in branches):  # an inner id: offer it beside the leaves
+        branches = (Branch(c.id, c, names), *branches)
     others = [b for b in branches if b.id != c.id]
     body = [
-        tag(
-            "nav",
-            tag("a", "Dialogues", href="/"),
-            " › ",
-            tag("a", "tree", href=url("d", root_of(c))),
-            " › branch",
-            class_="crumbs",
-        ),
+        _crumbs(c, "branch"),
         tag("h1", title),
         tag(
             "p",
             _names(names),
-            f" {len(c)} turns · {usage.total_input_tokens:,} tokens in, "
-            f"{usage.output_tokens:,} out · id ",
+            f" {len(c)} turns · ",
+            f"{usage.total_input_tokens:,} tokens in, {usage.output_tokens:,} out · "
+            if usage.total_input_tokens or usage.output_tokens
+            else None,
+            "id ",
             tag("code", c.id, class_="id"),
             " · ",
             tag("a", "JSON", href=url("api", "conversations", c.id)),
@@ -290,7 +324,7 @@ def _side(c: Conversation, names: tuple[str, ...], side: str) -> Markup:
         tag("span", side, class_="side-name"),
         tag("a", short(c.id), href=url("c", c.id)),
         _names(names),
-        f" {len(c)} turns",
+        tag("span", f"{len(c)} turns", class_="muted"),
         class_=f"cell {side.lower()}",
     )
 
@@ -304,14 +338,7 @@ def compare_page(
 ) -> Markup:
     """Two branches side by side from their fork, what differs highlighted."""
     body = [
-        tag(
-            "nav",
-            tag("a", "Dialogues", href="/"),
-            " › ",
-            tag("a", "tree", href=url("d", root_of(left))),
-            " › compare",
-            class_="crumbs",
-        ),
+        _crumbs(left, "compare"),
         tag("h1", "Two branches side by side"),
         tag(
             "div",

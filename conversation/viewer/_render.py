@@ -40,9 +40,8 @@ SAFE_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/web
 """The media types shown as pictures (no SVG: it can hold script when opened on its own)."""
 
 _BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
-# Leading space and private-use characters (ChatGPT's citation markers) may come before a fence.
-_AROUND = " \t\ue000-\uf8ff"
-_FENCE = re.compile(rf"^[{_AROUND}]*(```+|~~~+)[ \t]*([\w+#.-]*)[^`]*$")
+_PRIVATE = re.compile("[\ue000-\uf8ff]")
+_FENCE = re.compile(r"^[ \t]*(```+|~~~+)[ \t]*([\w+#.-]*)[^`]*$")
 _INLINE_CODE = re.compile(r"`([^`\n]+)`")
 
 
@@ -64,7 +63,7 @@ def _paragraph(text: str) -> Markup:
 
 def _closes(line: str, fence: str) -> bool:
     """True when ``line`` closes a code block opened by ``fence``: the same mark, as long."""
-    mark = re.sub(f"[{_AROUND}]", "", line)
+    mark = line.strip()
     return len(mark) >= len(fence) and set(mark) == {fence[0]}
 
 
@@ -73,7 +72,10 @@ def render_text(text: str) -> Markup:
 
     A fence (```` ``` ```` or ``~~~``, with an optional language) opens a
     code block that runs to the same fence or to the end of the text.
+    Private-use characters (ChatGPT's citation marks), which no font draws,
+    are left out of what is shown.
     """
+    text = _PRIVATE.sub("", text)
     out: list[Markup] = []
     prose: list[str] = []
     code: list[str] | None = None
@@ -234,10 +236,11 @@ def turn_badges(turn: Turn) -> Markup:
         if last.model:
             badges.append(tag("span", last.model, class_="badge model"))
         usage = provenance.usage
-        tokens = f"{usage.total_input_tokens:,} in · {usage.output_tokens:,} out"
-        if usage.cache_read_input_tokens:
-            tokens += f" · {usage.cache_read_input_tokens:,} cached"
-        badges.append(tag("span", tokens, class_="badge usage", title="tokens of this reply"))
+        if usage.total_input_tokens or usage.output_tokens:  # an import has no counts
+            tokens = f"{usage.total_input_tokens:,} in · {usage.output_tokens:,} out"
+            if usage.cache_read_input_tokens:
+                tokens += f" · {usage.cache_read_input_tokens:,} cached"
+            badges.append(tag("span", tokens, class_="badge usage", title="tokens of this reply"))
         if last.stop_reason:
             badges.append(tag("span", last.stop_reason, class_="badge stop"))
         if len(provenance.replies) > 1:

@@ -28,6 +28,7 @@ from conversation import (
     Usage,
 )
 from conversation.store import SQLiteStore
+from tests.images import PNG_SIGNATURE, png_chunk
 
 __all__ = ["HOSTILE", "HOSTILE_TITLE", "Sample", "build", "picture"]
 
@@ -46,16 +47,12 @@ def picture(width: int = 64, height: int = 40) -> bytes:
         for y in range(height)
     )
 
-    def chunk(kind: bytes, payload: bytes) -> bytes:
-        crc = zlib.crc32(kind + payload)
-        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", crc)
-
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
+        PNG_SIGNATURE
+        + png_chunk(b"IHDR", header)
+        + png_chunk(b"IDAT", zlib.compress(rows))
+        + png_chunk(b"IEND", b"")
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import quote
 
 import httpx
@@ -10,7 +11,9 @@ import orjson
 import pytest
 
 from conversation import Conversation
+from conversation.store import SQLiteStore
 from conversation.viewer import SECURITY_HEADERS
+from conversation.viewer._pages import PAGE_SIZE
 from tests.conversation.viewer.data import HOSTILE_TITLE, Sample
 from tests.conversation.viewer.serving import Server
 
@@ -132,3 +135,29 @@ def test_the_json_of_a_conversation_is_its_saved_form(http: httpx.Client, sample
     assert body["dialogue"] == sample.rich[:1].id
     assert body["names"] == []
     assert Conversation.loads(orjson.dumps(body["saved"])) == sample.rich[:2]
+
+
+def test_a_long_list_comes_in_pages(tmp_path: Path) -> None:
+    with SQLiteStore(tmp_path / "many.db") as store:
+        for number in range(PAGE_SIZE + 20):
+            store.save(Conversation().user(f"question {number}"))
+    server = Server.start(tmp_path / "many.db")
+    try:
+        with httpx.Client(base_url=server.url, timeout=30) as http:
+            first = http.get("/").text
+            assert first.count('<li class="dialogue">') == PAGE_SIZE
+            assert "question 119" in first  # the newest first
+            assert "page 1 of 2" in first
+            assert 'href="/?page=2" rel="next"' in first
+            second = http.get("/?page=2").text
+            assert second.count('<li class="dialogue">') == 20
+            assert '<ol class="dialogues" start="101">' in second
+            assert "question 0<" in second
+            assert 'href="/?page=1" rel="prev"' in second
+            assert http.get("/?page=99").text == second  # past the end: the last page
+            assert http.get("/?page=x").text == first
+            found = http.get("/?q=question+1&in=text").text  # 1, 10-19, 100-119
+            assert found.count('<li class="dialogue">') == 31
+            assert "page 1 of" not in found
+    finally:
+        server.stop()

@@ -50,7 +50,7 @@ def test_compare_shows_the_fork_then_the_turns_after_it() -> None:
     right = start.assistant(({"type": "tool_use", "id": "t", "name": "tell", "input": {}},))
     markup = compare(left, right)
     assert_safe(markup)
-    assert "the 2 shared turns before the fork" in markup
+    assert "2 turns shared before the fork" in markup
     assert "Fork point: turn 3, shared by both" in markup
     assert "After the fork: 1 turns left, 1 right" not in markup
     assert "After the fork: 1 turn left, 1 right" in markup
