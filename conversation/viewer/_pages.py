@@ -192,8 +192,8 @@ def list_page(hits: list[Hit], query: str, scope: Scope, *, store: str, page: in
     return _layout("Dialogues", body, store=store, query=query)
 
 
-def _run(run: Run, path: set[str]) -> Markup:
-    """A run of the tree and the runs after its fork, as nested lists."""
+def _node(run: Run, mine: bool) -> Markup:
+    """One line of the tree: the run's turns (a link to its branch), who spoke last, names."""
     span = f"turn {run.first}" if run.first == run.last else f"turns {run.first}–{run.last}"
     turn = run.turn
     label = [
@@ -203,9 +203,27 @@ def _run(run: Run, path: set[str]) -> Markup:
         _names(run.names),
         tag("span", "leaf", class_="badge leaf") if not run.children else None,
     ]
-    mine = " mine" if run.end in path else ""
-    children = tag("ul", [_run(child, path) for child in run.children]) if run.children else None
-    return tag("li", tag("div", label, class_=f"node{mine}"), children)
+    return tag("div", label, class_="node mine" if mine else "node")
+
+
+def _tree(root: Run, path: set[str]) -> Markup:
+    """The runs as nested lists, each fork a list of the runs after it (built without
+    recursion: a tree may fork at every turn)."""
+    parts: list[Markup] = []
+    pending: list[Run | None] = [root]  # None closes the list of a fork
+    while pending:
+        run = pending.pop()
+        if run is None:
+            parts.append(Markup("</ul></li>"))
+            continue
+        parts.append(Markup("<li>" + _node(run, run.end in path)))
+        if run.children:
+            parts.append(Markup("<ul>"))
+            pending.append(None)
+            pending.extend(reversed(run.children))
+        else:
+            parts.append(Markup("</li>"))
+    return tag("ul", parts, class_="tree")
 
 
 def _compare_form(branches: tuple[Branch, ...], left: str, right: str) -> Markup:
@@ -259,7 +277,7 @@ def dialogue_page(dialogue: Dialogue, tree: Run | None, *, store: str) -> Markup
             "The marked path is the main branch.",
             class_="muted",
         ),
-        tag("ul", _run(tree, path), class_="tree") if tree else tag("p", "(no turns)"),
+        _tree(tree, path) if tree else tag("p", "(no turns)"),
         _compare_form(branches, main.id, second) if len(branches) > 1 else None,
     ]
     return _layout(dialogue.title, body, store=store)

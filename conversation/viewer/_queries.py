@@ -174,23 +174,47 @@ class Reader:
         return _dialogue(root, branches or (Branch(c.id, c, named.get(c.id, ())),), names)
 
     def tree(self, root: str) -> Run | None:
-        """The tree of runs from the dialogue's first turn (None for an empty conversation)."""
+        """The tree of runs from the dialogue's first turn (None for an empty conversation).
+
+        Built without recursion, so a tree forked at every turn of a long
+        dialogue is as fine as a shallow one.
+        """
         c = self.load(root)
         if not len(c):
             return None
-        return self._run(c[:1].id, 1, self.named())
+        named = self.named()
+        first = c[:1].id
+        spans: dict[str, tuple[int, int, str, list[str]]] = {}  # start -> first, last, end, kids
+        order: list[str] = []  # each run before the runs after its fork
+        pending = [(first, 1)]
+        while pending:
+            start, depth = pending.pop()
+            end, last, kids = self._follow(start, depth, named)
+            spans[start] = (depth, last, end, kids)
+            order.append(start)
+            pending.extend((kid, last + 1) for kid in kids)
+        # children first; a run's last turn is read from a branch through it (a leaf, loaded
+        # for the dialogue anyway), not by loading each prefix again
+        built: dict[str, tuple[Run, Conversation]] = {}
+        for start in reversed(order):
+            depth, last, end, kids = spans[start]
+            through = built[kids[0]][1] if kids else self.load(end)
+            children = tuple(built[kid][0] for kid in kids)
+            run = Run(depth, last, end, through[last - 1], named.get(end, ()), children)
+            built[start] = (run, through)
+        return built[first][0]
 
-    def _run(self, start: str, depth: int, named: dict[str, tuple[str, ...]]) -> Run:
-        """Follow single children from ``start`` (turn ``depth``) to a fork, a leaf or a name."""
+    def _follow(
+        self, start: str, depth: int, named: dict[str, tuple[str, ...]]
+    ) -> tuple[str, int, list[str]]:
+        """From ``start`` (turn ``depth``) along single children to a fork, a leaf or a name:
+        the id there, its turn number and its children."""
         ident, last = start, depth
         while True:
             kids = self.store.children(ident)
             if len(kids) != 1 or ident in named:
-                break
+                return ident, last, kids
             ident, last = kids[0], last + 1
-        children = tuple(self._run(kid, last + 1, named) for kid in kids)
-        turn = self.load(ident).last
-        return Run(depth, last, ident, turn, named.get(ident, ()), children)
 
     def search(self, query: str, scope: Scope = "all") -> list[Hit]:
         """The dialogues whose title or names (``title``), or turns' text (``text``), hold

@@ -9,6 +9,7 @@ import pytest
 
 from conversation import Conversation
 from conversation.store import SQLiteStore
+from conversation.viewer._pages import dialogue_page
 from conversation.viewer._queries import Reader, Run
 from tests.conversation.viewer.data import HOSTILE_TITLE, Sample, build
 
@@ -116,3 +117,31 @@ def test_an_empty_conversation_is_a_dialogue_with_no_tree(tmp_path: Path) -> Non
         [dialogue] = reader.dialogues()
         assert (dialogue.id, dialogue.title, dialogue.turns) == (ident, "(empty conversation)", 0)
         assert reader.tree(ident) is None
+
+
+def test_a_tree_forked_at_every_turn_of_a_long_dialogue(tmp_path: Path) -> None:
+    """No recursion: 700 nested forks read and render (the page's tree is nested lists)."""
+    depth = 700
+    c = Conversation()
+    with SQLiteStore(tmp_path / "deep.db") as store:
+        for number in range(depth):
+            role = c.user if number % 2 == 0 else c.assistant
+            store.save(role(f"other {number}"))  # a branch that ends here
+            c = role(f"turn {number}")
+        store.save(c, name="main")
+        reader = Reader(store)
+        tree = reader.tree("main")
+        dialogue = reader.dialogue("main")
+    assert tree is not None
+    levels = 0
+    run: Run | None = tree
+    while run is not None and run.children:
+        levels += 1
+        assert [kid.first for kid in run.children] == [run.last + 1, run.last + 1]
+        assert run.turn is not None
+        assert run.turn.text == f"turn {run.last - 1}"
+        run = run.children[1]  # the "other" branch is the older one
+    assert levels == depth - 1
+    page = dialogue_page(dialogue, tree, store="deep.db")
+    assert page.count("<ul>") == depth - 1
+    assert page.count("<li>") == page.count("</li>") == 2 * depth - 1
