@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from ._context import Context, add_db
 
-__all__ = ["add"]
+__all__ = ["add", "shown"]
 
 DEFAULT_PORT = 8765
 INSTALL = "pip install 'conversation-state[viewer]'"
@@ -40,6 +42,23 @@ def add(commands: Any) -> None:
     serve.set_defaults(handler=_serve)
 
 
+def shown(db: str) -> str:
+    """The store as pages and messages name it: a URL's password blanked out.
+
+    >>> shown("postgresql://me:s3cret@db:5432/chats?sslmode=require&password=s3cret")
+    'postgresql://me:***@db:5432/chats?sslmode=require&password=***'
+    """
+    if "://" not in db:
+        return db
+    parts = urlsplit(db)
+    netloc = parts.netloc
+    if parts.password is not None:
+        userinfo, _, hostport = netloc.rpartition("@")
+        netloc = f"{userinfo.partition(':')[0]}:***@{hostport}"
+    query = re.sub(r"(?i)(^|&)(password=)[^&]*", r"\1\2***", parts.query)
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
+
+
 def _serve(args: argparse.Namespace, context: Context) -> int:
     try:
         from ..viewer import serve
@@ -54,12 +73,13 @@ def _serve(args: argparse.Namespace, context: Context) -> int:
         return 1
 
     def ready(url: str) -> None:
-        context.print(f"Serving {context.db} read-only at {url} (Ctrl+C to stop)")
+        context.print(f"Serving {label} read-only at {url} (Ctrl+C to stop)")
         context.out.flush()
 
+    label = shown(context.db)
     with context.open() as store:
         try:
-            serve(store, host=args.host, port=args.port, label=context.db, ready=ready)
+            serve(store, host=args.host, port=args.port, label=label, ready=ready)
         except KeyboardInterrupt:  # Ctrl+C: uvicorn has shut down cleanly, then re-raised it
             context.print("Stopped.")
         except OSError as error:

@@ -6,11 +6,14 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
+from conversation.store import SQLiteStore, open_store
 from tests.conversation.cli.running import Tree, cli
 from tests.conversation.viewer.serving import Server
+from tests.postgres import PostgresServer
 
 
 def test_serve_has_help_that_says_how_to_install_the_extra() -> None:
@@ -27,6 +30,7 @@ def test_serve_listens_on_loopback_and_stops_cleanly_on_ctrl_c(tree: Tree) -> No
     server = Server.start(tree.path)
     try:
         assert server.url.startswith("http://127.0.0.1:")
+        assert server.banner == f"Serving {tree.path} read-only at {server.url} (Ctrl+C to stop)"
         page = httpx.get(server.url + "c/trip", timeout=30)
         assert page.status_code == 200
         assert "Day 1: Alfama" in page.text
@@ -71,3 +75,32 @@ def test_serve_without_the_viewer_extra_says_how_to_install_it(tree: Tree) -> No
         "conversation serve: error: the web viewer needs Starlette and uvicorn, which are not "
         "installed; install them with: pip install 'conversation-state[viewer]'\n"
     )
+
+
+def test_serve_over_postgresql_never_shows_the_password(
+    postgres_server: PostgresServer, tree: Tree
+) -> None:
+    """``--db postgresql://user:password@...``: the pages and the first line name the
+    store without its password (the test server trusts local users: any password does)."""
+    database = postgres_server.schema(901)
+    parts = urlsplit(postgres_server.url)
+    user = parts.username or "postgres"
+    netloc = f"{user}:s3cret-pw@{parts.hostname}:{parts.port}"
+    url = parts._replace(netloc=netloc, path=f"/{database}").geturl()
+    with postgres_server.connect() as admin:
+        admin.execute(f'CREATE DATABASE "{database}"')
+    try:
+        with open_store(url) as store, SQLiteStore(tree.path) as local:
+            store.save(local.load("trip"), name="trip")
+        server = Server.start(url)
+        try:
+            page = httpx.get(server.url + "c/trip", timeout=30).text
+        finally:
+            server.stop()
+        assert "Day 1: Alfama" in page
+        assert "s3cret-pw" not in page
+        assert f"{user}:***@" in page
+        assert server.banner.startswith(f"Serving postgresql://{user}:***@{parts.hostname}:")
+    finally:
+        with postgres_server.connect() as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')

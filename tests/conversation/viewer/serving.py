@@ -60,9 +60,10 @@ class Server:
 
     process: subprocess.Popen[str]
     url: str  # ends in "/"
+    banner: str  # the line it printed first: "Serving STORE read-only at URL (...)"
 
     @classmethod
-    def start(cls, db: Path, *args: str) -> Server:
+    def start(cls, db: Path | str, *args: str) -> Server:
         """Start the command and wait for the line that says where it listens."""
         env = {k: v for k, v in os.environ.items() if k not in ("CONVERSATION_DB", "NO_COLOR")}
         process = subprocess.Popen(
@@ -84,7 +85,7 @@ class Server:
             process.kill()
             _, err = process.communicate()
             raise RuntimeError(f"the viewer did not start: {first!r} {err!r}")
-        return cls(process, first.split(" at ")[1].split()[0])
+        return cls(process, first.rsplit(" at ", 1)[1].split()[0], first.strip())
 
     def stop(self) -> int:
         """Interrupt the server as Ctrl+C does; its exit status."""
