@@ -202,7 +202,9 @@ class _Views:
     async def library_error(self, request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ConversationError)
         if isinstance(exc, StoreNotFoundError):
-            detail = f"{exc} The list of dialogues links to every one this store holds."
+            said = str(exc).split(";")[0]  # the rest names the Python API
+            detail = f"{said[:1].upper()}{said[1:]}. The list of dialogues links to every one "
+            detail += "this store holds."
             return self._error(request, 404, "No such conversation", detail)
         return self._error(request, 400, "Cannot show this", str(exc))
 

@@ -67,6 +67,7 @@ def test_an_unknown_id_is_a_404_page_that_says_what_to_do(http: httpx.Client) ->
         assert response.status_code == 404, path
         assert "No such conversation" in response.text
         assert "The list of dialogues links to every one" in response.text
+        assert "store.names()" not in response.text  # a page for people, not the Python API
         assert 'href="/"' in response.text
         assert (
             response.headers["content-security-policy"]
@@ -74,7 +75,11 @@ def test_an_unknown_id_is_a_404_page_that_says_what_to_do(http: httpx.Client) ->
         )
     api = http.get("/api/conversations/no-such-name")
     assert api.status_code == 404
-    assert api.json()["error"] == "No such conversation"
+    assert api.json() == {
+        "error": "No such conversation",
+        "detail": "No stored conversation has the id or name 'no-such-name'. The list of "
+        "dialogues links to every one this store holds.",
+    }
 
 
 def test_an_unknown_path_and_a_missing_argument_are_clear_errors(http: httpx.Client) -> None:
