@@ -31,24 +31,16 @@ _SCOPES: tuple[tuple[Scope, str], ...] = (
 )
 
 
+def _search_form(query: str, hint: str, kind: str, choices: Markup | None = None) -> Markup:
+    """A search box (GET /?q=...), with the choice of where to look on the list page."""
+    box = tag("input", type="search", name="q", value=query, placeholder=hint, aria_label=hint)
+    button = tag("button", "Search", type="submit")
+    return tag("form", box, choices, button, action="/", method="get", class_=kind, role="search")
+
+
 def _layout(title: str, body: Child, *, store: str, query: str = "") -> Markup:
     """A whole page: the header with the search box, then ``body``."""
-    search = tag(
-        "form",
-        tag(
-            "input",
-            type="search",
-            name="q",
-            value=query,
-            placeholder="Search dialogues",
-            aria_label="Search dialogues",
-        ),
-        tag("button", "Search", type="submit"),
-        action="/",
-        method="get",
-        class_="search",
-        role="search",
-    )
+    search = _search_form(query, "Search dialogues", "search")
     header = tag(
         "header",
         tag("a", "conversation viewer", href="/", class_="home"),
@@ -157,22 +149,7 @@ def list_page(hits: list[Hit], query: str, scope: Scope, *, store: str, page: in
         ],
         class_="scope",
     )
-    form = tag(
-        "form",
-        tag(
-            "input",
-            type="search",
-            name="q",
-            value=query,
-            placeholder="words in a title or turn",
-            aria_label="Search for",
-        ),
-        choices,
-        tag("button", "Search", type="submit"),
-        action="/",
-        method="get",
-        class_="search-full",
-    )
+    form = _search_form(query, "words in a title or turn", "search-full", choices)
     if query.strip():
         heading = f"{len(hits)} dialogue{'s' if len(hits) != 1 else ''} matching “{query}”"
     else:

@@ -43,17 +43,18 @@ def test_search_finds_dialogues_by_title_and_by_text(
     tab: Tab, sample: Sample, tmp_path: Path
 ) -> None:
     page = tab.open("/")
-    page.fill("form.search-full input[name=q]", "sourdough")
-    page.check("input[name=in][value=title]")
-    page.click("form.search-full button")
-    tab.shot(tmp_path, "search-title")
+
+    def search(query: str, scope: str) -> None:
+        page.fill("form.search-full input[name=q]", query)
+        page.check(f"input[name=in][value={scope}]")
+        page.click("form.search-full button")
+        tab.shot(tmp_path, f"search-{scope}")
+
+    search("sourdough", "title")
     assert _texts(tab, "li.dialogue .title") == ["Sourdough starter"]
     assert _texts(tab, "li.dialogue .title mark") == ["Sourdough"]
 
-    page.fill("form.search-full input[name=q]", "SINTRA")
-    page.check("input[name=in][value=text]")
-    page.click("form.search-full button")
-    tab.shot(tmp_path, "search-text")
+    search("SINTRA", "text")
     assert _texts(tab, "li.dialogue .title") == ["Plan a trip to Lisbon"]
     assert _texts(tab, "li.dialogue .snippet mark") == ["Sintra"]
     snippet = page.locator("li.dialogue a.snippet")
