@@ -7,7 +7,7 @@ import sys
 
 from .. import __version__
 from ..errors import ConversationError, ImportFormatError, StoreNotFoundError
-from . import _browse, _chat, _export, _import, _replay
+from . import _browse, _chat, _export, _import, _replay, _serve
 from ._context import Context, add_db
 
 __all__ = ["main", "run"]
@@ -39,6 +39,7 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     _import.add(commands)
     _chat.add(commands)
     _replay.add(commands)
+    _serve.add(commands)
     return parser
 
 

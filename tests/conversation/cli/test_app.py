@@ -15,7 +15,7 @@ from conversation.cli import run
 from conversation.store import SQLiteStore, open_store
 from tests.conversation.cli.running import Tree, cli
 
-COMMANDS = ["demo", "ls", "show", "export", "import", "chat", "replay"]
+COMMANDS = ["demo", "ls", "show", "export", "import", "chat", "replay", "serve"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -1,0 +1,233 @@
+"""The viewer as an ASGI application (Starlette): its routes, headers and error pages.
+
+Every route is GET (HEAD too); anything else is answered 405. Every answer
+carries a Content-Security-Policy that allows only this site's own style
+sheet and script (no inline script, no other origin) and images from
+``data:`` URLs, and a Host header other than the ones the server was bound
+for is refused, so a web page elsewhere cannot read the store through DNS
+rebinding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from importlib.resources import files
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from ..errors import ConversationError, StoreNotFoundError
+from ..store import Store
+from ._pages import branch_page, compare_page, dialogue_page, error_page, list_page
+from ._queries import Reader, Scope, root_of
+
+__all__ = ["LOCAL_HOSTS", "SECURITY_HEADERS", "create_app"]
+
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
+"""The Host header values a viewer bound to the loopback interface answers."""
+
+SECURITY_HEADERS = {
+    "content-security-policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "x-frame-options": "DENY",
+    "cross-origin-opener-policy": "same-origin",
+    "cross-origin-resource-policy": "same-origin",
+}
+"""Sent with every answer (pages, JSON, static files and errors alike)."""
+
+_STATIC = {"viewer.css": "text/css; charset=utf-8", "viewer.js": "text/javascript; charset=utf-8"}
+
+Scope_ = dict[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+ASGI = Callable[[Scope_, Receive, Send], Awaitable[None]]
+
+
+class _Headers:
+    """ASGI middleware adding :data:`SECURITY_HEADERS` to every response."""
+
+    def __init__(self, app: ASGI) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope_, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: MutableMapping[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                extra = [
+                    (name.encode(), value.encode())
+                    for name, value in SECURITY_HEADERS.items()
+                    if name.encode() not in present
+                ]
+                message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _json(value: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(value), status, media_type="application/json")
+
+
+def _scope(value: str | None) -> Scope:
+    return value if value in ("title", "text") else "all"  # type: ignore[return-value]
+
+
+class _Views:
+    """The route handlers over one store (run in the server's thread pool: they block)."""
+
+    def __init__(self, store: Store, label: str) -> None:
+        self.reader = Reader(store)
+        self.label = label
+        folder = files(__package__) / "static"
+        self.static = {name: (folder / name).read_bytes() for name in _STATIC}
+
+    def home(self, request: Request) -> Response:
+        query = request.query_params.get("q", "")
+        scope = _scope(request.query_params.get("in"))
+        hits = self.reader.search(query, scope)
+        number = request.query_params.get("page", "1")
+        page = int(number) if number.isdigit() and len(number) < 9 else 1
+        return HTMLResponse(list_page(hits, query, scope, store=self.label, page=page))
+
+    def dialogue(self, request: Request) -> Response:
+        dialogue = self.reader.dialogue(request.path_params["ident"])
+        tree = self.reader.tree(dialogue.id)
+        return HTMLResponse(dialogue_page(dialogue, tree, store=self.label))
+
+    def branch(self, request: Request) -> Response:
+        c = self.reader.load(request.path_params["ident"])
+        dialogue = self.reader.dialogue(root_of(c))
+        names = self.reader.named().get(c.id, ())
+        return HTMLResponse(branch_page(c, names, dialogue, store=self.label))
+
+    def compare(self, request: Request) -> Response:
+        a, b = request.query_params.get("a"), request.query_params.get("b")
+        if not a or not b:
+            raise HTTPException(400, "give two branches to compare: /compare?a=ID&b=ID")
+        left, right = self.reader.load(a), self.reader.load(b)
+        page = compare_page(left, right, self.reader.named(), store=self.label)
+        return HTMLResponse(page)
+
+    def api_dialogues(self, request: Request) -> Response:
+        query = request.query_params.get("q", "")
+        hits = self.reader.search(query, _scope(request.query_params.get("in")))
+        return _json(
+            [
+                {
+                    "id": hit.dialogue.id,
+                    "title": hit.dialogue.title,
+                    "names": hit.dialogue.names,
+                    "app": hit.dialogue.app,
+                    "updated": hit.dialogue.updated,
+                    "turns": hit.dialogue.turns,
+                    "branches": [
+                        {"id": b.id, "names": b.names, "turns": len(b.conversation)}
+                        for b in hit.dialogue.branches
+                    ],
+                    "match": None
+                    if hit.snippet is None
+                    else {"branch": hit.branch, "turn": hit.turn, "text": hit.snippet},
+                }
+                for hit in hits
+            ]
+        )
+
+    def api_conversation(self, request: Request) -> Response:
+        c = self.reader.load(request.path_params["ident"])
+        return _json(
+            {
+                "id": c.id,
+                "dialogue": root_of(c),
+                "names": self.reader.named().get(c.id, ()),
+                "saved": orjson.loads(c.dumps()),
+            }
+        )
+
+    def static_file(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        if name not in _STATIC:
+            raise HTTPException(404, f"there is no static file {name!r}")
+        return Response(self.static[name], media_type=_STATIC[name])
+
+    def routes(self) -> list[Route]:
+        get = ["GET"]
+        return [
+            Route("/", self.home, methods=get),
+            Route("/d/{ident:path}", self.dialogue, methods=get),
+            Route("/c/{ident:path}", self.branch, methods=get),
+            Route("/compare", self.compare, methods=get),
+            Route("/api/dialogues", self.api_dialogues, methods=get),
+            Route("/api/conversations/{ident:path}", self.api_conversation, methods=get),
+            Route("/static/{name}", self.static_file, methods=get),
+        ]
+
+    def _wants_json(self, request: Request) -> bool:
+        return request.url.path.startswith("/api/")
+
+    def _error(self, request: Request, status: int, title: str, detail: str) -> Response:
+        if self._wants_json(request):
+            response = _json({"error": title, "detail": detail}, status)
+        else:
+            response = HTMLResponse(error_page(status, title, detail, store=self.label), status)
+        if status == 405:
+            response.headers["allow"] = "GET, HEAD"
+        return response
+
+    async def http_error(self, request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        titles = {404: "Not found", 405: "Method not allowed", 400: "Bad request"}
+        detail = exc.detail
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"There is no page at {request.url.path}."
+        if exc.status_code == 405:
+            detail = f"This viewer is read-only: it answers GET, not {request.method}."
+        title = titles.get(exc.status_code, "Error")
+        return self._error(request, exc.status_code, title, detail)
+
+    async def library_error(self, request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ConversationError)
+        if isinstance(exc, StoreNotFoundError):
+            said = str(exc).split(";")[0]  # the rest names the Python API
+            detail = f"{said[:1].upper()}{said[1:]}. The list of dialogues links to every one "
+            detail += "this store holds."
+            return self._error(request, 404, "No such conversation", detail)
+        return self._error(request, 400, "Cannot show this", str(exc))
+
+
+def create_app(
+    store: Store, *, label: str = "a conversation store", hosts: Iterable[str] = LOCAL_HOSTS
+) -> Starlette:
+    """The viewer over ``store``: an ASGI app to run with uvicorn (see :func:`serve`).
+
+    ``label`` names the store in each page's footer; ``hosts`` are the Host
+    header values answered (``"*"`` for any, when the server listens on
+    every interface). The app only reads: it never saves, moves a name or
+    deletes.
+    """
+    views = _Views(store, label)
+    return Starlette(
+        routes=views.routes(),
+        middleware=[
+            Middleware(_Headers),
+            Middleware(TrustedHostMiddleware, allowed_hosts=list(hosts)),
+        ],
+        exception_handlers={
+            HTTPException: views.http_error,
+            ConversationError: views.library_error,
+        },
+    )

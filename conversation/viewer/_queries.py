@@ -1,0 +1,270 @@
+"""What the pages show, read from a store: dialogues, the tree of one, a search.
+
+A *dialogue* is every stored branch that begins with the same first turn
+(under the same system prompt): the store keeps them as one tree, the tree
+``conversation show`` draws. Its id is the id of that first turn,
+``c[:1].id``. Conversations are loaded by content id, which never changes
+what it names, so a :class:`Reader` keeps the ones it loaded for later pages;
+the store's names and leaves are read afresh on every page, so a dialogue
+imported while the viewer runs shows up on the next one.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Literal
+
+import attrs
+
+from .._conversation import Conversation
+from .._turn import Turn
+from ..cli._render import imported_title, summary
+from ..store import Store
+
+__all__ = ["Branch", "Dialogue", "Hit", "Reader", "Run", "Scope", "root_of"]
+
+Scope = Literal["all", "title", "text"]
+
+_CACHE_SIZE = 4096  # conversations kept loaded (each shares its turns with its prefixes)
+
+
+def root_of(c: Conversation) -> str:
+    """The id of ``c``'s dialogue: its first turn's id (its own when it has no turns)."""
+    return c[:1].id if len(c) else c.id
+
+
+@attrs.frozen
+class Branch:
+    """A stored conversation nothing extends (a leaf), with the names pointing at it."""
+
+    id: str
+    conversation: Conversation
+    names: tuple[str, ...]
+
+
+@attrs.frozen
+class Dialogue:
+    """The branches that share one first turn; ``title`` is the app's, else the first prompt."""
+
+    id: str
+    branches: tuple[Branch, ...]
+    names: tuple[str, ...]
+    title: str
+    imported: bool
+    app: str | None
+    updated: str | None
+
+    @property
+    def main(self) -> Branch:
+        """The branch to open first: a named one (the app's active branch), else the newest."""
+        named = [branch for branch in self.branches if branch.names]
+        return named[0] if named else self.branches[-1]
+
+    @property
+    def turns(self) -> int:
+        """The turns of its longest branch."""
+        return max(len(branch.conversation) for branch in self.branches)
+
+
+@attrs.frozen
+class Hit:
+    """A dialogue a search found, and where: its title, or a line of text in a turn."""
+
+    dialogue: Dialogue
+    in_title: bool
+    snippet: str | None
+    branch: str | None
+    turn: int | None  # 1-based
+
+
+@attrs.frozen
+class Run:
+    """Turns ``first``..``last`` (1-based) of the tree with no fork, ending at id ``end``.
+
+    ``turn`` is the run's last turn; ``children`` are the runs after the fork
+    it ends at (none at a leaf).
+    """
+
+    first: int
+    last: int
+    end: str
+    turn: Turn | None
+    names: tuple[str, ...]
+    children: tuple[Run, ...]
+
+
+def _info(c: Conversation) -> Mapping[str, object]:
+    info = c.metadata.get("import")
+    return info if isinstance(info, Mapping) else {}
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+class Reader:
+    """Reads a store for the pages, keeping loaded conversations (by content id) for reuse.
+
+    Safe to share between the server's threads: the cache has a lock, and
+    the stores lock their own connections.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._cache: OrderedDict[str, Conversation] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def load(self, id_or_name: str) -> Conversation:
+        """The stored conversation with this id (from the cache when loaded before) or name."""
+        with self._lock:
+            cached = self._cache.get(id_or_name)
+            if cached is not None:
+                self._cache.move_to_end(id_or_name)
+                return cached
+        c = self.store.load(id_or_name)
+        if c.id == id_or_name:  # a name or an id prefix may point elsewhere later
+            with self._lock:
+                self._cache[id_or_name] = c
+                if len(self._cache) > _CACHE_SIZE:
+                    self._cache.popitem(last=False)
+        return c
+
+    def named(self) -> dict[str, tuple[str, ...]]:
+        """Each named id and its names, sorted."""
+        named: dict[str, list[str]] = {}
+        for name, ident in sorted(self.store.names().items()):
+            named.setdefault(ident, []).append(name)
+        return {ident: tuple(names) for ident, names in named.items()}
+
+    def dialogues(self) -> list[Dialogue]:
+        """Every dialogue in the store, the one with the newest branch first."""
+        named = self.named()
+        groups: dict[str, list[Branch]] = {}
+        for ident in self.store.leaves():  # oldest first
+            c = self.load(ident)
+            groups.setdefault(root_of(c), []).append(Branch(ident, c, named.get(ident, ())))
+        names_under: dict[str, list[str]] = {}
+        for ident, names in named.items():
+            if ident not in self.store:
+                continue
+            names_under.setdefault(root_of(self.load(ident)), []).extend(names)
+        found = [
+            _dialogue(root, tuple(branches), tuple(names_under.get(root, ())))
+            for root, branches in groups.items()
+        ]
+        return found[::-1]
+
+    def dialogue(self, root: str) -> Dialogue:
+        """The dialogue whose first turn has id ``root`` (any id of it is accepted too)."""
+        c = self.load(root)
+        root = root_of(c)
+        named = self.named()
+        branches = tuple(
+            Branch(ident, self.load(ident), named.get(ident, ()))
+            for ident in self.store.leaves(root)
+        )
+        names = tuple(
+            name
+            for ident, names in named.items()
+            if ident in self.store and root_of(self.load(ident)) == root
+            for name in names
+        )
+        return _dialogue(root, branches or (Branch(c.id, c, named.get(c.id, ())),), names)
+
+    def tree(self, root: str) -> Run | None:
+        """The tree of runs from the dialogue's first turn (None for an empty conversation).
+
+        Built without recursion, so a tree forked at every turn of a long
+        dialogue is as fine as a shallow one.
+        """
+        c = self.load(root)
+        if not len(c):
+            return None
+        named = self.named()
+        first = c[:1].id
+        spans: dict[str, tuple[int, int, str, list[str]]] = {}  # start -> first, last, end, kids
+        order: list[str] = []  # each run before the runs after its fork
+        pending = [(first, 1)]
+        while pending:
+            start, depth = pending.pop()
+            end, last, kids = self._follow(start, depth, named)
+            spans[start] = (depth, last, end, kids)
+            order.append(start)
+            pending.extend((kid, last + 1) for kid in kids)
+        # children first; a run's last turn is read from a branch through it (a leaf, loaded
+        # for the dialogue anyway), not by loading each prefix again
+        built: dict[str, tuple[Run, Conversation]] = {}
+        for start in reversed(order):
+            depth, last, end, kids = spans[start]
+            through = built[kids[0]][1] if kids else self.load(end)
+            children = tuple(built[kid][0] for kid in kids)
+            run = Run(depth, last, end, through[last - 1], named.get(end, ()), children)
+            built[start] = (run, through)
+        return built[first][0]
+
+    def _follow(
+        self, start: str, depth: int, named: dict[str, tuple[str, ...]]
+    ) -> tuple[str, int, list[str]]:
+        """From ``start`` (turn ``depth``) along single children to a fork, a leaf or a name:
+        the id there, its turn number and its children."""
+        ident, last = start, depth
+        while True:
+            kids = self.store.children(ident)
+            if len(kids) != 1 or ident in named:
+                return ident, last, kids
+            ident, last = kids[0], last + 1
+
+    def search(self, query: str, scope: Scope = "all") -> list[Hit]:
+        """The dialogues whose title or names (``title``), or turns' text (``text``), hold
+        ``query``, case ignored; ``all`` looks in both. An empty query finds every one."""
+        wanted = query.casefold().strip()
+        hits: list[Hit] = []
+        for dialogue in self.dialogues():
+            if not wanted:
+                hits.append(Hit(dialogue, False, None, None, None))
+                continue
+            titled = scope != "text" and any(
+                wanted in text.casefold() for text in (dialogue.title, *dialogue.names)
+            )
+            found = _find_text(dialogue, wanted) if scope != "title" else None
+            if titled or found is not None:
+                branch, turn, snippet = found or (None, None, None)
+                hits.append(Hit(dialogue, titled, snippet, branch, turn))
+        return hits
+
+
+def _dialogue(root: str, branches: tuple[Branch, ...], names: tuple[str, ...]) -> Dialogue:
+    """A dialogue's row: its title and dates from the import metadata when it was imported."""
+    imported = [_info(b.conversation) for b in branches if _info(b.conversation)]
+    title = next(filter(None, (imported_title(b.conversation) for b in branches)), None)
+    if title is None:
+        first = branches[0].conversation
+        prompt = next((turn for turn in first if turn.role == "user"), first.last)
+        title = summary(prompt, 80) if prompt is not None else "(empty conversation)"
+    info = imported[0] if imported else {}
+    return Dialogue(
+        root,
+        branches,
+        names,
+        title,
+        bool(imported),
+        _text(info.get("app")),
+        _text(info.get("updated")) or _text(info.get("created")),
+    )
+
+
+def _find_text(dialogue: Dialogue, wanted: str) -> tuple[str, int, str] | None:
+    """The first branch and turn whose text holds ``wanted``, with the text around it."""
+    for branch in dialogue.branches:
+        for number, turn in enumerate(branch.conversation, 1):
+            text = turn.text
+            at = text.casefold().find(wanted)
+            if at >= 0:
+                start = max(0, at - 60)
+                snippet = " ".join(text[start : at + len(wanted) + 60].split())
+                prefix = "…" if start else ""
+                suffix = "…" if at + len(wanted) + 60 < len(text) else ""
+                return branch.id, number, prefix + snippet + suffix
+    return None

@@ -1,0 +1,106 @@
+"""``serve``: the viewer's command, run as a person runs it (a child process, real sockets)."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+
+from conversation.store import SQLiteStore, open_store
+from tests.conversation.cli.running import Tree, cli
+from tests.conversation.viewer.serving import Server
+from tests.postgres import PostgresServer
+
+
+def test_serve_has_help_that_says_how_to_install_the_extra() -> None:
+    done = cli("serve", "--help")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("usage: python -m conversation serve")
+    for option in ("--db", "--port", "--host"):
+        assert option in done.stdout
+    assert "conversation-state[viewer]" in " ".join(done.stdout.split())
+    assert "    serve " in cli("--help").stdout
+
+
+def test_serve_listens_on_loopback_and_stops_cleanly_on_ctrl_c(tree: Tree) -> None:
+    server = Server.start(tree.path)
+    try:
+        assert server.url.startswith("http://127.0.0.1:")
+        assert server.banner == f"Serving {tree.path} read-only at {server.url} (Ctrl+C to stop)"
+        page = httpx.get(server.url + "c/trip", timeout=30)
+        assert page.status_code == 200
+        assert "Day 1: Alfama" in page.text
+    finally:
+        status = server.stop()
+    assert status == 0
+
+
+def test_serve_without_a_store_says_so_and_makes_no_file(tmp_path: Path) -> None:
+    missing = tmp_path / "none.db"
+    done = cli("serve", "--db", str(missing), "--port", "0")
+    assert done.returncode == 1
+    assert done.stderr.startswith("python -m conversation: error: there is no store at ")
+    assert not missing.exists()
+
+
+def test_serve_on_a_port_in_use_says_to_pick_another(tree: Tree) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        done = cli("serve", "--db", str(tree.path), "--port", str(port))
+    assert done.returncode == 1
+    assert done.stderr.startswith(f"conversation serve: error: cannot listen on 127.0.0.1:{port}")
+    assert "pick another with --port" in done.stderr
+    assert len(done.stderr.splitlines()) == 1
+
+
+def test_serve_without_the_viewer_extra_says_how_to_install_it(tree: Tree) -> None:
+    """Starlette missing (its import blocked in the child): one sentence, exit 1."""
+    program = (
+        "import sys; sys.modules['starlette'] = None; "
+        "from conversation.cli import run; "
+        f"raise SystemExit(run(['serve', '--db', {str(tree.path)!r}, '--port', '0']))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert done.stderr == (
+        "conversation serve: error: the web viewer needs Starlette and uvicorn, which are not "
+        "installed; install them with: pip install 'conversation-state[viewer]'\n"
+    )
+
+
+def test_serve_over_postgresql_never_shows_the_password(
+    postgres_server: PostgresServer, tree: Tree
+) -> None:
+    """``--db postgresql://user:password@...``: the pages and the first line name the
+    store without its password (the test server trusts local users: any password does)."""
+    database = postgres_server.schema(901)
+    parts = urlsplit(postgres_server.url)
+    user = parts.username or "postgres"
+    netloc = f"{user}:s3cret-pw@{parts.hostname}:{parts.port}"
+    url = parts._replace(netloc=netloc, path=f"/{database}").geturl()
+    with postgres_server.connect() as admin:
+        admin.execute(f'CREATE DATABASE "{database}"')
+    try:
+        with open_store(url) as store, SQLiteStore(tree.path) as local:
+            store.save(local.load("trip"), name="trip")
+        server = Server.start(url)
+        try:
+            page = httpx.get(server.url + "c/trip", timeout=30).text
+        finally:
+            server.stop()
+        assert "Day 1: Alfama" in page
+        assert "s3cret-pw" not in page
+        assert f"{user}:***@" in page
+        assert server.banner.startswith(f"Serving postgresql://{user}:***@{parts.hostname}:")
+    finally:
+        with postgres_server.connect() as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
