@@ -439,7 +439,11 @@ class ToolUse:
             and cache_control is None
             and extra is EMPTY
         ):
-            _plain_tool_use_fields(self, id, name, freeze(input, "$.input"))
+            _set_use_id(self, id)  # stored slot by slot: the class refuses plain stores
+            _set_use_name(self, name)
+            _set_use_input(self, freeze(input, "$.input"))
+            _set_use_cache(self, None)
+            _set_use_extra(self, EMPTY)
         else:
             self.__attrs_init__(id, name, input, cache_control=cache_control, extra=extra)
 
@@ -483,7 +487,11 @@ class ToolResult:
             and cache_control is None
             and extra is EMPTY
         ):
-            _plain_tool_result_fields(self, tool_use_id, content, is_error)
+            _set_result_id(self, tool_use_id)  # stored slot by slot, as ToolUse's are
+            _set_result_content(self, content)
+            _set_result_error(self, is_error)
+            _set_result_cache(self, None)
+            _set_result_extra(self, EMPTY)
         else:
             self.__attrs_init__(
                 tool_use_id,
@@ -632,30 +640,13 @@ _set_result_id, _set_result_content, _set_result_error, _set_result_cache, _set_
 
 # The plain shapes of the commonest blocks, their fields already checked, are set
 # slot by slot (the frozen classes refuse plain attribute stores): by the
-# constructors' quick paths and by :func:`quick_block`.
+# constructors' quick paths and by :func:`quick_block`, each with its stores
+# written out (a helper's call would cost a tool call's append a tenth more).
 def _plain_text_fields(block: Text, text: str) -> None:
     _set_text(block, text)
     _set_citations(block, None)
     _set_cache(block, None)
     _set_extra(block, EMPTY)
-
-
-def _plain_tool_use_fields(block: ToolUse, tool_id: str, name: str, tool_input: FrozenDict) -> None:
-    _set_use_id(block, tool_id)
-    _set_use_name(block, name)
-    _set_use_input(block, tool_input)
-    _set_use_cache(block, None)
-    _set_use_extra(block, EMPTY)
-
-
-def _plain_tool_result_fields(
-    block: ToolResult, tool_use_id: str, content: str, is_error: bool | None
-) -> None:
-    _set_result_id(block, tool_use_id)
-    _set_result_content(block, content)
-    _set_result_error(block, is_error)
-    _set_result_cache(block, None)
-    _set_result_extra(block, EMPTY)
 
 
 def plain_text(text: str) -> Text:
@@ -683,13 +674,21 @@ def quick_block(data: dict[str, Any]) -> Block | None:
         tool_id, name, tool_input = data.get("id"), data.get("name"), data.get("input")
         if type(tool_id) is str and type(name) is str and type(tool_input) is dict:
             use = _new(ToolUse)
-            _plain_tool_use_fields(use, tool_id, name, freeze(tool_input, ".input"))
+            _set_use_id(use, tool_id)
+            _set_use_name(use, name)
+            _set_use_input(use, freeze(tool_input, ".input"))
+            _set_use_cache(use, None)
+            _set_use_extra(use, EMPTY)
             return use
     elif kind == "tool_result" and len(data) == 3:
         tool_use_id, content = data.get("tool_use_id"), data.get("content")
         if type(tool_use_id) is str and type(content) is str:
             result = _new(ToolResult)
-            _plain_tool_result_fields(result, tool_use_id, content, None)
+            _set_result_id(result, tool_use_id)
+            _set_result_content(result, content)
+            _set_result_error(result, None)
+            _set_result_cache(result, None)
+            _set_result_extra(result, EMPTY)
             return result
     return None
 

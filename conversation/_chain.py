@@ -38,6 +38,7 @@ __all__ = [
     "NO_HEADER",
     "Header",
     "Ledger",
+    "Lineage",
     "Node",
     "chain_equal",
     "chain_hash",
@@ -71,24 +72,38 @@ NO_HEADER = Header(None, EMPTY)
 """No system prompt, no metadata: the header of a chain built without one."""
 
 
+class Lineage:
+    """A chain's :class:`Ledger` and the :class:`Header` of the conversations ending on a node.
+
+    Nodes appended one after another share their parent's lineage, so an append
+    copies one reference (and the collector visits one slot per node, not two).
+    """
+
+    __slots__ = ("header", "ledger")
+
+    def __init__(self, ledger: Ledger, header: Header) -> None:
+        self.ledger = ledger
+        self.header = header
+
+
 class Node:
     """One turn in the chain: its role, content and provenance, and where it stands.
 
     The turn's fields live on the node itself (one object per appended turn,
     built with plain slot stores: appending is the library's hottest path);
     :attr:`turn` makes the public, frozen :class:`Turn` value when one is read.
-    ``length`` is the number of turns up to and including this one. ``header``
-    is the system prompt and metadata of the conversations whose last turn this
-    is, so that a Conversation is one reference to its head (see :func:`under`).
+    ``length`` is the number of turns up to and including this one. ``lineage``
+    holds the chain's ledger and the header (system prompt and metadata) of the
+    conversations whose last turn this is, so that a Conversation is one
+    reference to its head (see :func:`under`).
     """
 
     __slots__ = (
         "content",
         "hash",
-        "header",
         "ident",
-        "ledger",
         "length",
+        "lineage",
         "parent",
         "provenance",
         "role",
@@ -100,8 +115,7 @@ class Node:
     provenance: Provenance | None
     parent: Node | None
     length: int
-    ledger: Ledger
-    header: Header
+    lineage: Lineage
     hash: int  # set lazily by chain_hash; unset until then
     segment: Segment  # set on a checkpoint node once its chunk is encoded; unset until then
     ident: Any  # the content id's cache, owned by ``_ids``; unset until an id is computed
@@ -132,12 +146,14 @@ def make_node(
     node.parent = parent
     if parent is None:
         node.length = 1
-        node.ledger = Ledger()
-        node.header = NO_HEADER if header is None else header
+        node.lineage = Lineage(Ledger(), NO_HEADER if header is None else header)
     else:
         node.length = parent.length + 1
-        node.ledger = parent.ledger
-        node.header = parent.header if header is None else header
+        lineage = parent.lineage
+        if header is None or header is lineage.header:
+            node.lineage = lineage
+        else:
+            node.lineage = Lineage(lineage.ledger, header)
     return node
 
 
@@ -156,7 +172,7 @@ def under(node: Node, header: Header) -> Node:
     the turns up to it (hash, content id, encoded segment: they describe the
     turns alone). Nodes others hold are left as they are.
     """
-    if node.header is header:
+    if node.lineage.header is header:
         return node
     twin = make_node(node.role, node.content, node.provenance, node.parent, header)
     for name in _CACHES:

@@ -278,7 +278,7 @@ def _chain(nodes: Sequence[Node]) -> Node | None:
         head = make_node(node.role, node.content, node.provenance, head)
         path.append(head)
     if head is not None:
-        head.ledger.adopt(path)
+        head.lineage.ledger.adopt(path)
     return head
 
 

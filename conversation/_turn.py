@@ -60,7 +60,7 @@ def stored_content(content: Any, path: str = "$") -> str | tuple[Block, ...]:
         except MalformedInputError:
             block = None  # read again below, to say where
         if block is not None:
-            return canonical((block,))
+            return (block,) if type(block) is not Text else canonical((block,))
     return canonical(READER.coerce(content, path))
 
 

@@ -208,7 +208,7 @@ def _nodes(items: list[Any]) -> Node | None:
         parent = make_node(turn.role, turn.content, turn.provenance, parent)
         nodes.append(parent)
     if parent is not None:
-        parent.ledger.adopt(nodes)
+        parent.lineage.ledger.adopt(nodes)
     return parent
 
 
