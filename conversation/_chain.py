@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 
 from ._blocks import Block, Text
 from ._json import EMPTY, FrozenDict
-from ._reply import Provenance
+from ._provenance import Provenance
 from ._rules import INITIAL, ScanState, scan
 from ._turn import Turn, make_turn
 from ._wire import encode_messages

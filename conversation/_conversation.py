@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, NoReturn, overload
 
-import attrs
 import orjson
 
 from ._blocks import Block, Text
@@ -15,15 +14,15 @@ from ._diff import Diff, common_node, turns_after
 from ._ids import conversation_id
 from ._json import EMPTY, FrozenDict, freeze
 from ._options import NOT_OPTIONS, REQUEST_FIELDS, encode_front
-from ._prefill import continue_prefill, signed_only
-from ._reply import SYNTHETIC, Provenance, Reply, ReplyModel, Usage, make_provenance
+from ._prefill import folded, resumed
+from ._provenance import SYNTHETIC, Provenance
+from ._reply import Reply, ReplyModel, Usage
 from ._rules import INITIAL, finish, in_payload_order
 from ._trim import trim
-from ._turn import Turn, canonical, stored_content
+from ._turn import Turn, stored_content
 from ._wire import (
     json_text_error,
     load_json,
-    parse_reply,
     system_from_wire,
     turn_from_wire,
 )
@@ -453,27 +452,7 @@ class Conversation:
                 f"{quote(interrupted)}",
                 "interrupted",
             )
-        blocks, info = parse_reply(reply)
-        head = self._head
-        if head is not None and head.role == "assistant":
-            before = head.turn
-            provenance = before.provenance or SYNTHETIC
-            earlier = before.blocks
-            if provenance.interrupted:
-                earlier = signed_only(earlier)
-            if provenance.replies:
-                merged = make_provenance(
-                    (*provenance.replies, info), provenance.prefill, interrupted
-                )
-            else:
-                merged = make_provenance((info,), earlier, interrupted)
-            content = canonical(continue_prefill(earlier, blocks))
-            return self._with_head(
-                make_node("assistant", content, merged, head.parent, head.lineage.header)
-            )
-        provenance = make_provenance((info,), (), interrupted)
-        node = make_node("assistant", canonical(blocks), provenance, head, self._header)
-        return self._with_head(node)
+        return self._with_head(folded(self._head, self._header, reply, interrupted))
 
     def resumable(self) -> Conversation:
         """This conversation ready to continue an interrupted last turn.
@@ -488,19 +467,7 @@ class Conversation:
         head = self._head
         if head is None or head.provenance is None or not head.provenance.interrupted:
             return self
-        turn = head.turn
-        blocks = signed_only(turn.blocks)
-        if blocks and type(blocks[-1]) is Text:
-            last = blocks[-1]
-            stripped = last.text.rstrip()
-            blocks = blocks[:-1] + ((attrs.evolve(last, text=stripped),) if stripped else ())
-        if not blocks:
-            return self._with_head(head.parent)
-        return self._with_head(
-            make_node(
-                "assistant", canonical(blocks), turn.provenance, head.parent, head.lineage.header
-            )
-        )
+        return self._with_head(resumed(head))
 
     # -- the save format --------------------------------------------------------------
 

@@ -41,7 +41,7 @@ import orjson
 
 from ._blocks import Text
 from ._chain import CHUNK, Node
-from ._reply import SYNTHETIC
+from ._provenance import SYNTHETIC
 from ._save import provenance_record, turn_record
 from ._turn import TurnData
 from ._wire import encode_default, system_to_wire

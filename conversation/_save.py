@@ -26,7 +26,7 @@ import orjson
 from ._blocks import Text
 from ._chain import Node, make_node
 from ._json import EMPTY, FrozenDict, freeze
-from ._reply import SYNTHETIC, Provenance
+from ._provenance import SYNTHETIC, Provenance
 from ._turn import Turn, TurnData
 from ._wire import (
     content_from_wire,

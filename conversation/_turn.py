@@ -8,7 +8,7 @@ import attrs
 
 from ._blocks import BLOCK_CLASSES, READER, Block, Text, plain_text, quick_block
 from ._build import new as _new
-from ._reply import SYNTHETIC, Provenance
+from ._provenance import SYNTHETIC, Provenance
 from .errors import MalformedInputError, quote, type_name
 
 __all__ = ["ROLES", "Role", "Turn", "TurnData", "canonical", "make_turn", "stored_content"]

@@ -53,10 +53,9 @@ from ._blocks import (
     plain_text,
 )
 from ._json import plain
+from ._provenance import SYNTHETIC, Provenance
 from ._read import json_text_error, load_json
 from ._reply import (
-    SYNTHETIC,
-    Provenance,
     Reply,
     ReplyInfo,
     Usage,

@@ -25,7 +25,7 @@ from .._chain import Node, make_node
 from .._conversation import Conversation, _Header, _make
 from .._ids import PREFIX, canonical_json, turn_rows
 from .._json import EMPTY, FrozenDict, freeze
-from .._reply import SYNTHETIC
+from .._provenance import SYNTHETIC
 from .._save import read_turn
 from .._steps import drive
 from .._wire import system_from_wire, system_to_wire
