@@ -92,6 +92,9 @@ class Node:
     The turn's fields live on the node itself (one object per appended turn,
     built with plain slot stores: appending is the library's hottest path);
     :attr:`turn` makes the public, frozen :class:`Turn` value when one is read.
+    The role is not stored: only an assistant turn has a provenance, so the
+    node is one slot smaller (it is held for every turn, and the cyclic GC
+    visits each slot); readers on hot paths test ``provenance`` themselves.
     ``length`` is the number of turns up to and including this one. ``lineage``
     holds the chain's ledger and the header (system prompt and metadata) of the
     conversations whose last turn this is, so that a Conversation is one
@@ -106,11 +109,9 @@ class Node:
         "lineage",
         "parent",
         "provenance",
-        "role",
         "segment",
     )
 
-    role: str
     content: str | tuple[Block, ...]
     provenance: Provenance | None
     parent: Node | None
@@ -121,13 +122,17 @@ class Node:
     ident: Any  # the content id's cache, owned by ``_ids``; unset until an id is computed
 
     @property
+    def role(self) -> str:
+        """``"user"`` or ``"assistant"``: only an assistant turn has a provenance."""
+        return "user" if self.provenance is None else "assistant"
+
+    @property
     def turn(self) -> Turn:
         """This node's turn as a Turn value."""
         return make_turn(self.role, self.content, self.provenance)
 
 
 def make_node(
-    role: str,
     content: str | tuple[Block, ...],
     provenance: Provenance | None,
     parent: Node | None,
@@ -135,12 +140,13 @@ def make_node(
 ) -> Node:
     """Append a turn after ``parent`` (None starts a new chain with its own ledger).
 
+    The turn is the user's when ``provenance`` is None, else the assistant's
+    (a Turn's rule: an assistant turn always has one, :data:`SYNTHETIC` at least).
     ``content`` must be canonical (see ``_turn.canonical``), as a Turn's is.
     The node has ``header``, else its parent's (:data:`NO_HEADER` for a root).
     Node has no ``__init__``: calling the class is the cheapest way to make one.
     """
     node = Node()
-    node.role = role
     node.content = content
     node.provenance = provenance
     node.parent = parent
@@ -159,7 +165,7 @@ def make_node(
 
 def node_of(turn: Turn, parent: Node | None, header: Header | None = None) -> Node:
     """Append the Turn ``turn`` after ``parent`` (``header`` as :func:`make_node` takes it)."""
-    return make_node(turn.role, turn.content, turn.provenance, parent, header)
+    return make_node(turn.content, turn.provenance, parent, header)
 
 
 _CACHES = ("hash", "ident", "segment")  # what a node learns about its turns, not its header
@@ -174,7 +180,7 @@ def under(node: Node, header: Header) -> Node:
     """
     if node.lineage.header is header:
         return node
-    twin = make_node(node.role, node.content, node.provenance, node.parent, header)
+    twin = make_node(node.content, node.provenance, node.parent, header)
     for name in _CACHES:
         value = getattr(node, name, None)
         if value is not None:
@@ -460,7 +466,8 @@ def chain_equal(a: Node | None, b: Node | None) -> bool:
         hash_a, hash_b = getattr(a, "hash", None), getattr(b, "hash", None)
         if hash_a is not None and hash_b is not None and hash_a != hash_b:
             return False
-        if a.role != b.role or a.content != b.content or a.provenance != b.provenance:
+        # the role is the provenance's (None for a user turn), compared with it
+        if a.content != b.content or a.provenance != b.provenance:
             return False
         a, b = a.parent, b.parent
     return a is b
@@ -477,6 +484,6 @@ def chain_hash(head: Node | None) -> int:
         node = node.parent
     value = 0 if node is None else node.hash
     for node in reversed(todo):
-        value = hash((value, node.role, node.content, node.provenance))
+        value = hash((value, node.content, node.provenance))  # the role goes with provenance
         node.hash = value
     return value

@@ -55,9 +55,8 @@ def _appending(role: str, provenance: Provenance | None, doc: str) -> _Append:
         stored = content if type(content) is str else stored_content(content)
         parent = self._head
         if parent is None:
-            return _make(make_node(role, stored, provenance, None, self._root), self._root)
+            return _make(make_node(stored, provenance, None, self._root), self._root)
         node = Node()
-        node.role = role
         node.content = stored
         node.provenance = provenance
         node.parent = parent

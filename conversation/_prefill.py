@@ -42,9 +42,9 @@ def folded(head: Node | None, header: Header, reply: Any, interrupted: bool) -> 
         else:
             merged = make_provenance((info,), earlier, interrupted)
         content = canonical(continue_prefill(earlier, blocks))
-        return make_node("assistant", content, merged, head.parent, head.lineage.header)
+        return make_node(content, merged, head.parent, head.lineage.header)
     provenance = make_provenance((info,), (), interrupted)
-    return make_node("assistant", canonical(blocks), provenance, head, header)
+    return make_node(canonical(blocks), provenance, head, header)
 
 
 def resumed(head: Node) -> Node | None:
@@ -58,9 +58,7 @@ def resumed(head: Node) -> Node | None:
         blocks = blocks[:-1] + ((attrs.evolve(last, text=stripped),) if stripped else ())
     if not blocks:
         return head.parent
-    return make_node(
-        "assistant", canonical(blocks), turn.provenance, head.parent, head.lineage.header
-    )
+    return make_node(canonical(blocks), turn.provenance, head.parent, head.lineage.header)
 
 
 def continue_prefill(prefill: tuple[Block, ...], reply: tuple[Block, ...]) -> tuple[Block, ...]:

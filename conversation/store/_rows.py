@@ -197,15 +197,15 @@ def _nodes(items: list[Any]) -> Node | None:
         if type(item) is list and len(item) == 2 and type(item[1]) is str:
             role = item[0]
             if role == "user":
-                parent = make_node(role, item[1], None, parent)
+                parent = make_node(item[1], None, parent)
                 nodes.append(parent)
                 continue
             if role == "assistant":
-                parent = make_node(role, item[1], SYNTHETIC, parent)
+                parent = make_node(item[1], SYNTHETIC, parent)
                 nodes.append(parent)
                 continue
         turn = read_turn(_record(item, index), f"turn {index}")
-        parent = make_node(turn.role, turn.content, turn.provenance, parent)
+        parent = make_node(turn.content, turn.provenance, parent)
         nodes.append(parent)
     if parent is not None:
         parent.lineage.ledger.adopt(nodes)
