@@ -13,9 +13,9 @@ from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
 from typing import Self
 
 from conversation import Conversation, Reply
+from conversation._closing import AsyncClosing, Closing
 
 from ._base import StreamNotConsumedError
-from ._closing import AsyncClosing, Closing
 from ._events import StreamEvent, TextDelta
 
 __all__ = ["AsyncStreamBase", "StreamBase", "StreamState"]

@@ -32,7 +32,8 @@ from ._blocks import (
 from ._conversation import Conversation, split_payload
 from ._diff import Diff
 from ._json import FrozenDict, FrozenList
-from ._reply import Provenance, Reply, ReplyInfo, Usage
+from ._provenance import Provenance
+from ._reply import Reply, ReplyInfo, Usage
 from ._trim import estimate_tokens
 from ._turn import Role, Turn
 from ._wire import converter

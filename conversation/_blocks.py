@@ -5,8 +5,10 @@ fields it adds later arrive in ``extra`` and go back out unchanged, and a block
 type this library has never heard of becomes an :class:`UnknownBlock` that keeps
 its dict exactly.
 
-Each field is declared once, here (their converters and validators are in
-``_fields.py``, the sources that hold no blocks in ``_sources.py``):
+Each field is declared once: here, or in ``_echoed.py`` for the blocks the
+model writes that go back as they came (their converters and validators are in
+``_fields.py``, the sources that hold no blocks in ``_sources.py``, Image's and
+Document's alternative constructors in ``_media_constructors.py``):
 :data:`READER` reads and writes the wire dicts of these classes from their
 attrs fields (see ``_read.py``), and the
 block constructors use it to read the dicts they are given. The registry of
@@ -17,17 +19,22 @@ sits above this module; nothing here imports it.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Final, TypeAlias
 
 import attrs
 
 from ._build import new as _new
+from ._echoed import (
+    SERVER_TOOL_RESULT_TYPES,
+    RedactedThinking,
+    ServerToolResult,
+    ServerToolUse,
+    Thinking,
+)
 from ._fields import as_cache_control
 from ._fields import as_citations_config as _citations_config
 from ._fields import as_citations_list as _citations_list
-from ._fields import as_content_json as _content_json
 from ._fields import as_extra as _extra
 from ._fields import as_input as _input
 from ._fields import as_opt_text as _opt_text
@@ -36,19 +43,14 @@ from ._fields import as_text as _text
 from ._fields import must_be as _is
 from ._fields import no_known_keys as _no_known_keys
 from ._json import EMPTY, FrozenDict, FrozenList, freeze, plain
+from ._media_constructors import DocumentConstructors, ImageConstructors
 from ._read import WIRE_REQUIRED, BlockReader
 from ._sources import (
     Base64Source,
     FileSource,
     TextSource,
     URLSource,
-    document_file,
-    image_source,
-    pdf_source,
 )
-from ._sources import checked_file_id as _checked_file_id
-from ._sources import checked_url as _checked_url
-from ._sources import read_file as _read_file
 from .errors import MalformedInputError, quote, type_name
 
 __all__ = [
@@ -82,19 +84,6 @@ __all__ = [
     "UnknownBlock",
     "UnknownSource",
 ]
-
-# The response block types of Anthropic-run tools: echoed back, never answered.
-SERVER_TOOL_RESULT_TYPES = frozenset(
-    {
-        "web_search_tool_result",
-        "web_fetch_tool_result",
-        "code_execution_tool_result",
-        "bash_code_execution_tool_result",
-        "text_editor_code_execution_tool_result",
-        "tool_search_tool_result",
-    }
-)
-
 
 DOCUMENTED_BLOCK_TYPES: Final = (
     "mcp_tool_use",
@@ -259,7 +248,7 @@ class Text:
 
 
 @attrs.frozen
-class Image:
+class Image(ImageConstructors):
     """An image in a user turn: inline base64, a URL, or an uploaded file."""
 
     type: ClassVar[str] = "image"
@@ -271,16 +260,6 @@ class Image:
         default=EMPTY, converter=_extra, validator=_no_known_keys, kw_only=True, repr=False
     )
 
-    @classmethod
-    def from_bytes(cls, data: bytes, media_type: str | None = None, **kw: Any) -> Image:
-        """An inline image; the media type is read from the magic bytes.
-
-        Raises :class:`MalformedInputError` for anything but JPEG, PNG, GIF or
-        WebP, when ``media_type`` contradicts the bytes, or when the header is
-        cut short or damaged so that the image's pixel size cannot be read.
-        """
-        return cls(image_source(data, media_type), **kw)
-
     @property
     def size(self) -> tuple[int, int] | None:
         """``(width, height)`` in pixels of an inline image, read from its header.
@@ -291,24 +270,9 @@ class Image:
         source = self.source
         return source.image_size if type(source) is Base64Source else None
 
-    @classmethod
-    def from_path(cls, path: str | os.PathLike[str], **kw: Any) -> Image:
-        """An inline image read from a file; the type comes from its bytes."""
-        return cls.from_bytes(_read_file(path), **kw)
-
-    @classmethod
-    def from_url(cls, url: str, **kw: Any) -> Image:
-        """An image the API fetches from ``url`` (an http:// or https:// URL; else refused)."""
-        return cls(URLSource(_checked_url(url, "Image.from_url", "Image")), **kw)
-
-    @classmethod
-    def from_file_id(cls, file_id: str, **kw: Any) -> Image:
-        """An image uploaded with the Files API (needs its beta header)."""
-        return cls(FileSource(_checked_file_id(file_id, "Image.from_file_id")), **kw)
-
 
 @attrs.frozen
-class Document:
+class Document(DocumentConstructors):
     """A document in a user turn: a PDF, plain text, content blocks, a URL or a file."""
 
     type: ClassVar[str] = "document"
@@ -334,43 +298,6 @@ class Document:
     extra: FrozenDict = attrs.field(
         default=EMPTY, converter=_extra, validator=_no_known_keys, kw_only=True, repr=False
     )
-
-    @classmethod
-    def from_bytes(cls, data: bytes, **kw: Any) -> Document:
-        """An inline PDF; anything that is not a whole PDF is refused.
-
-        Whole means its ``%PDF-x.y`` header and its closing ``%%EOF`` are there
-        (see :func:`~conversation._media.pdf_problem`).
-        """
-        return cls(pdf_source(data), **kw)
-
-    @classmethod
-    def from_text(cls, text: str, **kw: Any) -> Document:
-        """A plain-text document; empty or whitespace-only text is refused."""
-        if isinstance(text, str) and not text.strip():
-            raise MalformedInputError(
-                f"Document.from_text needs some text, got {text!r:.40}: the API refuses an "
-                "empty document; leave the document out, or give it its text"
-            )
-        return cls(TextSource(text), **kw)
-
-    @classmethod
-    def from_path(cls, path: str | os.PathLike[str], **kw: Any) -> Document:
-        """A PDF, or a UTF-8 text file, read from disk."""
-        content = document_file(path)
-        if isinstance(content, bytes):
-            return cls.from_bytes(content, **kw)
-        return cls.from_text(content, **kw)
-
-    @classmethod
-    def from_url(cls, url: str, **kw: Any) -> Document:
-        """A PDF the API fetches from ``url`` (an http:// or https:// URL; else refused)."""
-        return cls(URLSource(_checked_url(url, "Document.from_url", "Document")), **kw)
-
-    @classmethod
-    def from_file_id(cls, file_id: str, **kw: Any) -> Document:
-        """A document uploaded with the Files API."""
-        return cls(FileSource(_checked_file_id(file_id, "Document.from_file_id")), **kw)
 
     @classmethod
     def from_blocks(cls, content: str | Sequence[Any], **kw: Any) -> Document:
@@ -439,7 +366,11 @@ class ToolUse:
             and cache_control is None
             and extra is EMPTY
         ):
-            _plain_tool_use_fields(self, id, name, freeze(input, "$.input"))
+            _set_use_id(self, id)  # stored slot by slot: the class refuses plain stores
+            _set_use_name(self, name)
+            _set_use_input(self, freeze(input, "$.input"))
+            _set_use_cache(self, None)
+            _set_use_extra(self, EMPTY)
         else:
             self.__attrs_init__(id, name, input, cache_control=cache_control, extra=extra)
 
@@ -483,7 +414,11 @@ class ToolResult:
             and cache_control is None
             and extra is EMPTY
         ):
-            _plain_tool_result_fields(self, tool_use_id, content, is_error)
+            _set_result_id(self, tool_use_id)  # stored slot by slot, as ToolUse's are
+            _set_result_content(self, content)
+            _set_result_error(self, is_error)
+            _set_result_cache(self, None)
+            _set_result_extra(self, EMPTY)
         else:
             self.__attrs_init__(
                 tool_use_id,
@@ -492,76 +427,6 @@ class ToolResult:
                 cache_control=cache_control,
                 extra=extra,
             )
-
-
-@attrs.frozen
-class Thinking:
-    """The model's visible reasoning; ``signature`` must go back byte for byte."""
-
-    type: ClassVar[str] = "thinking"
-    thinking: str = attrs.field(converter=_text, validator=_is(str, "a string"))
-    signature: str = attrs.field(
-        converter=_text, validator=_is(str, "a string"), repr=lambda s: f"<{len(s)} chars>"
-    )
-    extra: FrozenDict = attrs.field(
-        default=EMPTY, converter=_extra, validator=_no_known_keys, kw_only=True, repr=False
-    )
-
-
-@attrs.frozen
-class RedactedThinking:
-    """Reasoning the API keeps encrypted; ``data`` must go back byte for byte."""
-
-    type: ClassVar[str] = "redacted_thinking"
-    data: str = attrs.field(
-        converter=_text, validator=_is(str, "a string"), repr=lambda s: f"<{len(s)} chars>"
-    )
-    extra: FrozenDict = attrs.field(
-        default=EMPTY, converter=_extra, validator=_no_known_keys, kw_only=True, repr=False
-    )
-
-
-@attrs.frozen
-class ServerToolUse:
-    """A call of a tool that runs on Anthropic's side (web search, code execution)."""
-
-    type: ClassVar[str] = "server_tool_use"
-    id: str = attrs.field(converter=_text, validator=_is(str, "a string"))
-    name: str = attrs.field(converter=_text, validator=_is(str, "a string"))
-    input: FrozenDict = attrs.field(
-        factory=FrozenDict, converter=_input, metadata={WIRE_REQUIRED: True}
-    )
-    cache_control: FrozenDict | None = attrs.field(
-        default=None, converter=as_cache_control, kw_only=True
-    )
-    extra: FrozenDict = attrs.field(
-        default=EMPTY, converter=_extra, validator=_no_known_keys, kw_only=True, repr=False
-    )
-
-
-def _server_result_type(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if not isinstance(value, str) or value not in SERVER_TOOL_RESULT_TYPES:
-        raise MalformedInputError(
-            f"ServerToolResult.type must be one of {sorted(SERVER_TOOL_RESULT_TYPES)}, "
-            f"got {quote(value)}; keep other types as UnknownBlock",
-            "$.type",
-        )
-
-
-@attrs.frozen
-class ServerToolResult:
-    """The result of a server tool (``web_search_tool_result`` and its kin), kept as sent."""
-
-    wire_types: ClassVar[frozenset[str]] = SERVER_TOOL_RESULT_TYPES
-    type: str = attrs.field(converter=_text, validator=_server_result_type)
-    tool_use_id: str = attrs.field(converter=_text, validator=_is(str, "a string"))
-    content: Any = attrs.field(default=None, converter=_content_json)
-    cache_control: FrozenDict | None = attrs.field(
-        default=None, converter=as_cache_control, kw_only=True
-    )
-    extra: FrozenDict = attrs.field(
-        default=EMPTY, converter=_extra, validator=_no_known_keys, kw_only=True, repr=False
-    )
 
 
 def _unknown_raw(instance: Any, attribute: attrs.Attribute[Any], value: FrozenDict) -> None:
@@ -632,30 +497,13 @@ _set_result_id, _set_result_content, _set_result_error, _set_result_cache, _set_
 
 # The plain shapes of the commonest blocks, their fields already checked, are set
 # slot by slot (the frozen classes refuse plain attribute stores): by the
-# constructors' quick paths and by :func:`quick_block`.
+# constructors' quick paths and by :func:`quick_block`, each with its stores
+# written out (a helper's call would cost a tool call's append a tenth more).
 def _plain_text_fields(block: Text, text: str) -> None:
     _set_text(block, text)
     _set_citations(block, None)
     _set_cache(block, None)
     _set_extra(block, EMPTY)
-
-
-def _plain_tool_use_fields(block: ToolUse, tool_id: str, name: str, tool_input: FrozenDict) -> None:
-    _set_use_id(block, tool_id)
-    _set_use_name(block, name)
-    _set_use_input(block, tool_input)
-    _set_use_cache(block, None)
-    _set_use_extra(block, EMPTY)
-
-
-def _plain_tool_result_fields(
-    block: ToolResult, tool_use_id: str, content: str, is_error: bool | None
-) -> None:
-    _set_result_id(block, tool_use_id)
-    _set_result_content(block, content)
-    _set_result_error(block, is_error)
-    _set_result_cache(block, None)
-    _set_result_extra(block, EMPTY)
 
 
 def plain_text(text: str) -> Text:
@@ -683,13 +531,21 @@ def quick_block(data: dict[str, Any]) -> Block | None:
         tool_id, name, tool_input = data.get("id"), data.get("name"), data.get("input")
         if type(tool_id) is str and type(name) is str and type(tool_input) is dict:
             use = _new(ToolUse)
-            _plain_tool_use_fields(use, tool_id, name, freeze(tool_input, ".input"))
+            _set_use_id(use, tool_id)
+            _set_use_name(use, name)
+            _set_use_input(use, freeze(tool_input, ".input"))
+            _set_use_cache(use, None)
+            _set_use_extra(use, EMPTY)
             return use
     elif kind == "tool_result" and len(data) == 3:
         tool_use_id, content = data.get("tool_use_id"), data.get("content")
         if type(tool_use_id) is str and type(content) is str:
             result = _new(ToolResult)
-            _plain_tool_result_fields(result, tool_use_id, content, None)
+            _set_result_id(result, tool_use_id)
+            _set_result_content(result, content)
+            _set_result_error(result, None)
+            _set_result_cache(result, None)
+            _set_result_extra(result, EMPTY)
             return result
     return None
 

@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 
 from ._blocks import Block, Text
 from ._json import EMPTY, FrozenDict
-from ._reply import Provenance
+from ._provenance import Provenance
 from ._rules import INITIAL, ScanState, scan
 from ._turn import Turn, make_turn
 from ._wire import encode_messages
@@ -38,6 +38,7 @@ __all__ = [
     "NO_HEADER",
     "Header",
     "Ledger",
+    "Lineage",
     "Node",
     "chain_equal",
     "chain_hash",
@@ -71,40 +72,59 @@ NO_HEADER = Header(None, EMPTY)
 """No system prompt, no metadata: the header of a chain built without one."""
 
 
+class Lineage:
+    """A chain's :class:`Ledger` and the :class:`Header` of the conversations ending on a node.
+
+    Nodes appended one after another share their parent's lineage, so an append
+    copies one reference (and the collector visits one slot per node, not two).
+    """
+
+    __slots__ = ("header", "ledger")
+
+    def __init__(self, ledger: Ledger, header: Header) -> None:
+        self.ledger = ledger
+        self.header = header
+
+
 class Node:
     """One turn in the chain: its role, content and provenance, and where it stands.
 
     The turn's fields live on the node itself (one object per appended turn,
     built with plain slot stores: appending is the library's hottest path);
     :attr:`turn` makes the public, frozen :class:`Turn` value when one is read.
-    ``length`` is the number of turns up to and including this one. ``header``
-    is the system prompt and metadata of the conversations whose last turn this
-    is, so that a Conversation is one reference to its head (see :func:`under`).
+    The role is not stored: only an assistant turn has a provenance, so the
+    node is one slot smaller (it is held for every turn, and the cyclic GC
+    visits each slot); readers on hot paths test ``provenance`` themselves.
+    ``length`` is the number of turns up to and including this one. ``lineage``
+    holds the chain's ledger and the header (system prompt and metadata) of the
+    conversations whose last turn this is, so that a Conversation is one
+    reference to its head (see :func:`under`).
     """
 
     __slots__ = (
         "content",
         "hash",
-        "header",
         "ident",
-        "ledger",
         "length",
+        "lineage",
         "parent",
         "provenance",
-        "role",
         "segment",
     )
 
-    role: str
     content: str | tuple[Block, ...]
     provenance: Provenance | None
     parent: Node | None
     length: int
-    ledger: Ledger
-    header: Header
+    lineage: Lineage
     hash: int  # set lazily by chain_hash; unset until then
     segment: Segment  # set on a checkpoint node once its chunk is encoded; unset until then
     ident: Any  # the content id's cache, owned by ``_ids``; unset until an id is computed
+
+    @property
+    def role(self) -> str:
+        """``"user"`` or ``"assistant"``: only an assistant turn has a provenance."""
+        return "user" if self.provenance is None else "assistant"
 
     @property
     def turn(self) -> Turn:
@@ -113,7 +133,6 @@ class Node:
 
 
 def make_node(
-    role: str,
     content: str | tuple[Block, ...],
     provenance: Provenance | None,
     parent: Node | None,
@@ -121,29 +140,32 @@ def make_node(
 ) -> Node:
     """Append a turn after ``parent`` (None starts a new chain with its own ledger).
 
+    The turn is the user's when ``provenance`` is None, else the assistant's
+    (a Turn's rule: an assistant turn always has one, :data:`SYNTHETIC` at least).
     ``content`` must be canonical (see ``_turn.canonical``), as a Turn's is.
     The node has ``header``, else its parent's (:data:`NO_HEADER` for a root).
     Node has no ``__init__``: calling the class is the cheapest way to make one.
     """
     node = Node()
-    node.role = role
     node.content = content
     node.provenance = provenance
     node.parent = parent
     if parent is None:
         node.length = 1
-        node.ledger = Ledger()
-        node.header = NO_HEADER if header is None else header
+        node.lineage = Lineage(Ledger(), NO_HEADER if header is None else header)
     else:
         node.length = parent.length + 1
-        node.ledger = parent.ledger
-        node.header = parent.header if header is None else header
+        lineage = parent.lineage
+        if header is None or header is lineage.header:
+            node.lineage = lineage
+        else:
+            node.lineage = Lineage(lineage.ledger, header)
     return node
 
 
 def node_of(turn: Turn, parent: Node | None, header: Header | None = None) -> Node:
     """Append the Turn ``turn`` after ``parent`` (``header`` as :func:`make_node` takes it)."""
-    return make_node(turn.role, turn.content, turn.provenance, parent, header)
+    return make_node(turn.content, turn.provenance, parent, header)
 
 
 _CACHES = ("hash", "ident", "segment")  # what a node learns about its turns, not its header
@@ -156,9 +178,9 @@ def under(node: Node, header: Header) -> Node:
     the turns up to it (hash, content id, encoded segment: they describe the
     turns alone). Nodes others hold are left as they are.
     """
-    if node.header is header:
+    if node.lineage.header is header:
         return node
-    twin = make_node(node.role, node.content, node.provenance, node.parent, header)
+    twin = make_node(node.content, node.provenance, node.parent, header)
     for name in _CACHES:
         value = getattr(node, name, None)
         if value is not None:
@@ -444,7 +466,8 @@ def chain_equal(a: Node | None, b: Node | None) -> bool:
         hash_a, hash_b = getattr(a, "hash", None), getattr(b, "hash", None)
         if hash_a is not None and hash_b is not None and hash_a != hash_b:
             return False
-        if a.role != b.role or a.content != b.content or a.provenance != b.provenance:
+        # the role is the provenance's (None for a user turn), compared with it
+        if a.content != b.content or a.provenance != b.provenance:
             return False
         a, b = a.parent, b.parent
     return a is b
@@ -461,6 +484,6 @@ def chain_hash(head: Node | None) -> int:
         node = node.parent
     value = 0 if node is None else node.hash
     for node in reversed(todo):
-        value = hash((value, node.role, node.content, node.provenance))
+        value = hash((value, node.content, node.provenance))  # the role goes with provenance
         node.hash = value
     return value

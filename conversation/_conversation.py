@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, NoReturn, overload
 
-import attrs
 import orjson
 
 from ._blocks import Block, Text
@@ -15,15 +14,15 @@ from ._diff import Diff, common_node, turns_after
 from ._ids import conversation_id
 from ._json import EMPTY, FrozenDict, freeze
 from ._options import NOT_OPTIONS, REQUEST_FIELDS, encode_front
-from ._prefill import continue_prefill, signed_only
-from ._reply import SYNTHETIC, Provenance, Reply, ReplyModel, Usage, make_provenance
+from ._prefill import folded, resumed
+from ._provenance import SYNTHETIC, Provenance
+from ._reply import Reply, ReplyModel, Usage
 from ._rules import INITIAL, finish, in_payload_order
 from ._trim import trim
-from ._turn import Turn, canonical, stored_content
+from ._turn import Turn, stored_content
 from ._wire import (
     json_text_error,
     load_json,
-    parse_reply,
     system_from_wire,
     turn_from_wire,
 )
@@ -56,15 +55,13 @@ def _appending(role: str, provenance: Provenance | None, doc: str) -> _Append:
         stored = content if type(content) is str else stored_content(content)
         parent = self._head
         if parent is None:
-            return _make(make_node(role, stored, provenance, None, self._root), self._root)
+            return _make(make_node(stored, provenance, None, self._root), self._root)
         node = Node()
-        node.role = role
         node.content = stored
         node.provenance = provenance
         node.parent = parent
         node.length = parent.length + 1
-        node.ledger = parent.ledger
-        node.header = parent.header
+        node.lineage = parent.lineage
         conversation: Conversation = _new(Conversation)
         _set_head(conversation, node)
         return conversation
@@ -89,7 +86,7 @@ class Conversation:
     is a keyword of :meth:`to_payload` like every other request field.
     """
 
-    # The system prompt and metadata live on the last turn's node (Node.header),
+    # The system prompt and metadata live on the last turn's node (Node.lineage),
     # so appending sets one slot; ``_root`` holds them when there are no turns.
     __slots__ = ("_head", "_root")
 
@@ -185,7 +182,7 @@ class Conversation:
     @property
     def _header(self) -> Header:
         head = self._head
-        return self._root if head is None else head.header
+        return self._root if head is None else head.lineage.header
 
     # -- reading --------------------------------------------------------------------
 
@@ -239,7 +236,7 @@ class Conversation:
         head = self._head
         if head is None:
             return iter(())
-        return head.ledger.iter_turns(head)
+        return head.lineage.ledger.iter_turns(head)
 
     @overload
     def __getitem__(self, index: int) -> Turn: ...
@@ -260,7 +257,7 @@ class Conversation:
                 return self
             if head is None or stop <= 0:
                 return self._with_head(None)
-            return self._with_head(head.ledger.node_at(head, stop - 1))
+            return self._with_head(head.lineage.ledger.node_at(head, stop - 1))
         if not isinstance(index, int):
             raise TypeError(
                 f"Conversation indices must be int or slice, not {type(index).__name__}"
@@ -356,7 +353,11 @@ class Conversation:
         """
         head = self._head
         return trim(
-            self, [] if head is None else head.ledger.path(head), self._with_head, budget, count
+            self,
+            [] if head is None else head.lineage.ledger.path(head),
+            self._with_head,
+            budget,
+            count,
         )
 
     def _node_at(self, index: int, where: str) -> Node:
@@ -371,7 +372,7 @@ class Conversation:
         at = index + size if index < 0 else index
         if head is None or not 0 <= at < size:
             raise TurnIndexError(index, size)
-        return head if at == size - 1 else head.ledger.node_at(head, at)
+        return head if at == size - 1 else head.lineage.ledger.node_at(head, at)
 
     # -- the wire -------------------------------------------------------------------
 
@@ -409,7 +410,7 @@ class Conversation:
         if head is None:
             body, state, found, last, count = front + b"]}", INITIAL, [], None, 0
         else:
-            body, state, found = head.ledger.encode(head, front, b"]}")
+            body, state, found = head.lineage.ledger.encode(head, front, b"]}")
             last, count = head.turn, head.length
         found += finish(state, count, last, header.system, options)
         return body, in_payload_order(found) if found else found
@@ -450,27 +451,7 @@ class Conversation:
                 f"{quote(interrupted)}",
                 "interrupted",
             )
-        blocks, info = parse_reply(reply)
-        head = self._head
-        if head is not None and head.role == "assistant":
-            before = head.turn
-            provenance = before.provenance or SYNTHETIC
-            earlier = before.blocks
-            if provenance.interrupted:
-                earlier = signed_only(earlier)
-            if provenance.replies:
-                merged = make_provenance(
-                    (*provenance.replies, info), provenance.prefill, interrupted
-                )
-            else:
-                merged = make_provenance((info,), earlier, interrupted)
-            content = canonical(continue_prefill(earlier, blocks))
-            return self._with_head(
-                make_node("assistant", content, merged, head.parent, head.header)
-            )
-        provenance = make_provenance((info,), (), interrupted)
-        node = make_node("assistant", canonical(blocks), provenance, head, self._header)
-        return self._with_head(node)
+        return self._with_head(folded(self._head, self._header, reply, interrupted))
 
     def resumable(self) -> Conversation:
         """This conversation ready to continue an interrupted last turn.
@@ -485,17 +466,7 @@ class Conversation:
         head = self._head
         if head is None or head.provenance is None or not head.provenance.interrupted:
             return self
-        turn = head.turn
-        blocks = signed_only(turn.blocks)
-        if blocks and type(blocks[-1]) is Text:
-            last = blocks[-1]
-            stripped = last.text.rstrip()
-            blocks = blocks[:-1] + ((attrs.evolve(last, text=stripped),) if stripped else ())
-        if not blocks:
-            return self._with_head(head.parent)
-        return self._with_head(
-            make_node("assistant", canonical(blocks), turn.provenance, head.parent, head.header)
-        )
+        return self._with_head(resumed(head))
 
     # -- the save format --------------------------------------------------------------
 
@@ -508,7 +479,7 @@ class Conversation:
         from ._save import dump_conversation
 
         head = self._head
-        nodes = [] if head is None else head.ledger.path(head)
+        nodes = [] if head is None else head.lineage.ledger.path(head)
         return dump_conversation(self._header.system, self._header.metadata, nodes).decode("utf-8")
 
     @classmethod
@@ -523,7 +494,7 @@ class Conversation:
         system, metadata, nodes = load_conversation(text)
         head = nodes[-1] if nodes else None
         if head is not None:
-            head.ledger.adopt(nodes)
+            head.lineage.ledger.adopt(nodes)
         return _make(head, Header(system, metadata))
 
 
@@ -613,7 +584,7 @@ def _split(body: Any) -> tuple[Conversation, dict[str, Any]]:
         head = node_of(turn_from_wire(message, f"$.messages[{i}]"), head)
         nodes.append(head)
     if head is not None:
-        head.ledger.adopt(nodes)
+        head.lineage.ledger.adopt(nodes)
     system = system_from_wire(body.get("system"))
     options = {k: v for k, v in body.items() if k not in NOT_OPTIONS}
     return _make(head, Header(system, EMPTY)), options

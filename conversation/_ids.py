@@ -41,7 +41,7 @@ import orjson
 
 from ._blocks import Text
 from ._chain import CHUNK, Node
-from ._reply import SYNTHETIC
+from ._provenance import SYNTHETIC
 from ._save import provenance_record, turn_record
 from ._turn import TurnData
 from ._wire import encode_default, system_to_wire
@@ -215,13 +215,13 @@ def _encode(nodes: list[Node]) -> bytes:
     else:
         # The common case, in bulk: no turn here was written by a model.
         items = [None] * (2 * len(nodes))
-        items[0::2] = [node.role for node in nodes]
+        items[0::2] = ["user" if node.provenance is None else "assistant" for node in nodes]
         items[1::2] = [node.content for node in nodes]
     return _dumps(nodes, items)
 
 
-_OPEN: Final = {"user": b'["user",', "assistant": b'["assistant",'}
-"""The start of ``J([role, content])`` for each role."""
+_OPEN: Final = {True: b'["user",', False: b'["assistant",'}
+"""The start of ``J([role, content])``, by whether the turn has no provenance (a user's)."""
 
 
 def _encode_each(nodes: list[Node]) -> list[bytes]:
@@ -233,7 +233,9 @@ def _encode_each(nodes: list[Node]) -> list[bytes]:
     dumps = orjson.dumps
     try:
         return [
-            _OPEN[node.role] + dumps(node.content, default=encode_default, option=_SORT) + b"]"
+            _OPEN[node.provenance is None]
+            + dumps(node.content, default=encode_default, option=_SORT)
+            + b"]"
             if node.provenance is None or node.provenance is SYNTHETIC
             else dumps(turn_items(node), default=encode_default, option=_SORT)
             for node in nodes

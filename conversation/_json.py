@@ -184,6 +184,17 @@ def freeze(value: Any, path: str = "$") -> Any:
     infinity, nesting deeper than :data:`MAX_DEPTH`) raises
     :class:`MalformedInputError` naming where it was, below ``path``.
     """
+    if type(value) is dict:  # a flat object of plain scalars (a tool input): one pass
+        for key, item in value.items():
+            kind = type(item)
+            if type(key) is not str or not (
+                kind is str or kind is int or kind is bool or item is None
+            ):
+                break
+        else:
+            frozen = FrozenDict(value)
+            frozen._checked = True
+            return frozen
     try:
         return _freeze(value, 0)
     except _NotJSON as exc:

@@ -1,16 +1,64 @@
-"""How a reply continues a prefill, and what of a cut reply may be sent again.
+"""Folding a reply onto a chain: how it continues a prefill, and what of a cut reply
+may be sent again.
 
 :meth:`Conversation.fold` joins a synthetic assistant turn (a prefill) and the
-model's reply into one turn; these are the two rules it applies to the blocks.
+model's reply into one turn (:func:`folded`); :meth:`Conversation.resumable`
+drops what a cut reply left unfinished (:func:`resumed`). Both work on chain
+nodes, so the Conversation only wraps the node they return.
 """
 
 from __future__ import annotations
 
-from ._blocks import Block, Text
-from ._json import FrozenDict
-from ._reply import unfinished
+from typing import Any
 
-__all__ = ["continue_prefill", "signed_only"]
+import attrs
+
+from ._blocks import Block, Text
+from ._chain import Header, Node, make_node
+from ._json import FrozenDict
+from ._provenance import SYNTHETIC, make_provenance
+from ._reply import unfinished
+from ._turn import canonical
+from ._wire import parse_reply
+
+__all__ = ["continue_prefill", "folded", "resumed", "signed_only"]
+
+
+def folded(head: Node | None, header: Header, reply: Any, interrupted: bool) -> Node:
+    """The head after ``reply`` is folded onto ``head`` (see :meth:`Conversation.fold`).
+
+    After an assistant turn the reply continues it, in one turn whose provenance
+    keeps every reply; else it is a new turn after ``head`` under ``header``.
+    """
+    blocks, info = parse_reply(reply)
+    if head is not None and head.role == "assistant":
+        before = head.turn
+        provenance = before.provenance or SYNTHETIC
+        earlier = before.blocks
+        if provenance.interrupted:
+            earlier = signed_only(earlier)
+        if provenance.replies:
+            merged = make_provenance((*provenance.replies, info), provenance.prefill, interrupted)
+        else:
+            merged = make_provenance((info,), earlier, interrupted)
+        content = canonical(continue_prefill(earlier, blocks))
+        return make_node(content, merged, head.parent, head.lineage.header)
+    provenance = make_provenance((info,), (), interrupted)
+    return make_node(canonical(blocks), provenance, head, header)
+
+
+def resumed(head: Node) -> Node | None:
+    """``head``, an interrupted reply, without what cannot be sent again (its parent
+    when nothing is left): see :meth:`Conversation.resumable`."""
+    turn = head.turn
+    blocks = signed_only(turn.blocks)
+    if blocks and type(blocks[-1]) is Text:
+        last = blocks[-1]
+        stripped = last.text.rstrip()
+        blocks = blocks[:-1] + ((attrs.evolve(last, text=stripped),) if stripped else ())
+    if not blocks:
+        return head.parent
+    return make_node(canonical(blocks), turn.provenance, head.parent, head.lineage.header)
 
 
 def continue_prefill(prefill: tuple[Block, ...], reply: tuple[Block, ...]) -> tuple[Block, ...]:

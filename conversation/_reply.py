@@ -1,8 +1,8 @@
-"""A model's reply, its token usage, and the provenance an assistant turn keeps.
+"""A model's reply and its token usage, as values and on the wire.
 
-Provenance never goes on the wire; it is kept by the save format so that a
-stored dialogue still says which turns a model wrote, which model, why it
-stopped and what it cost.
+An assistant turn keeps the replies folded into it in its provenance
+(``_provenance.py``), so that a stored dialogue still says which turns a model
+wrote, which model, why it stopped and what it cost.
 
 Two rules of the fold live here, so that a streamed reply and the same reply
 sent whole fold alike: a ``fallback`` block (the API handed the reply to
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any, Protocol, overload
+from typing import Any, Protocol
 
 import attrs
 
@@ -37,7 +37,7 @@ from ._json import EMPTY, FrozenDict, freeze
 from ._read import json_text_error, load_json, read_int, read_object, read_str
 from .errors import MalformedInputError, MalformedReplyError, quote, type_name
 
-__all__ = ["Provenance", "Reply", "ReplyInfo", "Usage"]
+__all__ = ["Reply", "ReplyInfo", "Usage"]
 
 
 class ReplyModel(Protocol):
@@ -93,7 +93,7 @@ def _is_usage(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> Non
         _refuse(instance, attribute, value, "a Usage")
 
 
-def _is_tuple_of(kind: Any, what: str) -> Any:
+def is_tuple_of(kind: Any, what: str) -> Any:
     def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if type(value) is not tuple or not all(isinstance(item, kind) for item in value):
             _refuse(instance, attribute, value, what)
@@ -173,7 +173,7 @@ class Reply:
     """A Messages API response, typed: its content blocks and its metadata."""
 
     content: tuple[Block, ...] = attrs.field(
-        validator=_is_tuple_of(BLOCK_CLASSES, "a tuple of content blocks")
+        validator=is_tuple_of(BLOCK_CLASSES, "a tuple of content blocks")
     )
     id: str | None = attrs.field(default=None, converter=_opt_text, validator=_is_opt_text)
     model: str | None = attrs.field(default=None, converter=_opt_text, validator=_is_opt_text)
@@ -222,86 +222,6 @@ class Reply:
         return "".join(b.text for b in self.content if b.type == "text")  # type: ignore[union-attr]
 
 
-def _is_bool(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if type(value) is not bool:
-        raise MalformedInputError(
-            f"Provenance.{attribute.name} must be True or False, got {type_name(value)} "
-            f"{quote(value)}",
-            f"$.{attribute.name}",
-        )
-
-
-class _OfLastReply:
-    """A read-only attribute of :class:`Provenance`: a field of its last reply, None if none."""
-
-    def __init__(self, field: str, doc: str) -> None:
-        self._field = field
-        self.__doc__ = doc
-
-    @overload
-    def __get__(self, instance: None, owner: type[Any]) -> _OfLastReply: ...
-
-    @overload
-    def __get__(self, instance: Provenance, owner: type[Any]) -> str | None: ...
-
-    def __get__(self, instance: Provenance | None, owner: type[Any]) -> _OfLastReply | str | None:
-        if instance is None:
-            return self
-        replies = instance.replies
-        value: str | None = getattr(replies[-1], self._field) if replies else None
-        return value
-
-
-@attrs.frozen
-class Provenance:
-    """Where an assistant turn came from.
-
-    ``replies`` are the model replies folded into the turn, in order (none for
-    a synthetic turn written by the program; several when a cut reply was
-    continued). ``prefill`` is the content the program wrote before the model
-    continued it, if the turn began as a prefill. ``interrupted`` is true when
-    the last reply was cut off (a stream that broke): the turn holds what had
-    arrived, which may include a thinking block whose signature never came.
-    """
-
-    replies: tuple[ReplyInfo, ...] = attrs.field(
-        default=(), validator=_is_tuple_of(ReplyInfo, "a tuple of ReplyInfo")
-    )
-    prefill: tuple[Block, ...] = attrs.field(
-        default=(), validator=_is_tuple_of(BLOCK_CLASSES, "a tuple of content blocks")
-    )
-    interrupted: bool = attrs.field(default=False, validator=_is_bool)
-
-    @property
-    def synthetic(self) -> bool:
-        """True when no model wrote any of this turn."""
-        return not self.replies
-
-    @property
-    def last(self) -> ReplyInfo | None:
-        """The last reply folded into this turn, if any."""
-        return self.replies[-1] if self.replies else None
-
-    id = _OfLastReply("id", "The id of the last reply (``msg_...``).")
-    model = _OfLastReply("model", "The model that wrote the last reply.")
-    stop_reason = _OfLastReply(
-        "stop_reason", "Why the model stopped the last reply (``end_turn``, ``max_tokens``, ...)."
-    )
-    stop_sequence = _OfLastReply(
-        "stop_sequence", "The custom stop sequence that ended the last reply, if one did."
-    )
-
-    @property
-    def usage(self) -> Usage:
-        """The usage of every reply in this turn, summed."""
-        total = ZERO_USAGE
-        for info in self.replies:
-            total = total + info.usage
-        return total
-
-
-SYNTHETIC = Provenance()
-
 _set = {
     (cls, f.name): cls.__dict__[f.name].__set__
     for cls in (Usage, ReplyInfo)
@@ -320,22 +240,6 @@ _u_in, _u_out, _u_write, _u_read, _u_extra = (
 _i_id, _i_model, _i_reason, _i_seq, _i_usage, _i_extra = (
     _set[ReplyInfo, n] for n in ("id", "model", "stop_reason", "stop_sequence", "usage", "extra")
 )
-
-
-_p_replies = Provenance.__dict__["replies"].__set__
-_p_prefill = Provenance.__dict__["prefill"].__set__
-_p_interrupted = Provenance.__dict__["interrupted"].__set__
-
-
-def make_provenance(
-    replies: tuple[ReplyInfo, ...], prefill: tuple[Block, ...] = (), interrupted: bool = False
-) -> Provenance:
-    """A Provenance from checked parts (hot path)."""
-    provenance: Provenance = _new(Provenance)
-    _p_replies(provenance, replies)
-    _p_prefill(provenance, prefill)
-    _p_interrupted(provenance, interrupted)
-    return provenance
 
 
 def make_usage(counts: list[int], extra: FrozenDict) -> Usage:

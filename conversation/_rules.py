@@ -140,7 +140,7 @@ def scan(
     index = start - 1
     for turn in turns:
         index += 1
-        turn_role = turn.role
+        turn_role = "user" if turn.provenance is None else "assistant"  # a node stores no role
         if turn_role != role:
             if turn_role == "assistant":
                 if pending:
@@ -223,7 +223,7 @@ def _scan_plain(
         index -= 1
     # When the chunk's last group began before it, its start is the state's.
     group_start = state.group_start if index == 0 and last == state.role else start + index
-    assistant = last == "assistant" or any(t.role == "assistant" for t in turns[:index])
+    assistant = last == "assistant" or any(t.provenance is not None for t in turns[:index])
     asked = _NONE if assistant else state.asked
     seen_other = last == "user"
     return (

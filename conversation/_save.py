@@ -26,7 +26,7 @@ import orjson
 from ._blocks import Text
 from ._chain import Node, make_node
 from ._json import EMPTY, FrozenDict, freeze
-from ._reply import SYNTHETIC, Provenance
+from ._provenance import SYNTHETIC, Provenance
 from ._turn import Turn, TurnData
 from ._wire import (
     content_from_wire,
@@ -159,12 +159,12 @@ def _load_turns(records: list[Any]) -> list[Node]:
         content: Any = record.get("content") if type(record) is dict else None
         role = record.get("role") if type(content) is str and len(record) == 2 else None
         if role == "user":
-            parent = make_node(role, content, None, parent)
+            parent = make_node(content, None, parent)
         elif role == "assistant":
-            parent = make_node(role, content, SYNTHETIC, parent)
+            parent = make_node(content, SYNTHETIC, parent)
         else:
             turn = read_turn(record, f"$.turns[{length - 1}]")
-            parent = make_node(turn.role, turn.content, turn.provenance, parent)
+            parent = make_node(turn.content, turn.provenance, parent)
         nodes.append(parent)
     return nodes
 

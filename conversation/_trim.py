@@ -275,10 +275,10 @@ def _chain(nodes: Sequence[Node]) -> Node | None:
     head = None
     path = []
     for node in nodes:
-        head = make_node(node.role, node.content, node.provenance, head)
+        head = make_node(node.content, node.provenance, head)
         path.append(head)
     if head is not None:
-        head.ledger.adopt(path)
+        head.lineage.ledger.adopt(path)
     return head
 
 

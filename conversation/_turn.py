@@ -8,7 +8,7 @@ import attrs
 
 from ._blocks import BLOCK_CLASSES, READER, Block, Text, plain_text, quick_block
 from ._build import new as _new
-from ._reply import SYNTHETIC, Provenance
+from ._provenance import SYNTHETIC, Provenance
 from .errors import MalformedInputError, quote, type_name
 
 __all__ = ["ROLES", "Role", "Turn", "TurnData", "canonical", "make_turn", "stored_content"]
@@ -60,7 +60,7 @@ def stored_content(content: Any, path: str = "$") -> str | tuple[Block, ...]:
         except MalformedInputError:
             block = None  # read again below, to say where
         if block is not None:
-            return canonical((block,))
+            return (block,) if type(block) is not Text else canonical((block,))
     return canonical(READER.coerce(content, path))
 
 

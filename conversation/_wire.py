@@ -53,10 +53,9 @@ from ._blocks import (
     plain_text,
 )
 from ._json import plain
+from ._provenance import SYNTHETIC, Provenance
 from ._read import json_text_error, load_json
 from ._reply import (
-    SYNTHETIC,
-    Provenance,
     Reply,
     ReplyInfo,
     Usage,
@@ -168,7 +167,11 @@ def encode_messages(turns: Sequence[TurnData], start: int = 0) -> bytes:
     that JSON cannot hold (a lone surrogate) raises :class:`MalformedInputError`
     naming the turn.
     """
-    messages = [{"role": turn.role, "content": turn.content} for turn in turns]
+    # The role read from provenance (a user turn has none): a chain node stores no role.
+    messages = [
+        {"role": "user" if turn.provenance is None else "assistant", "content": turn.content}
+        for turn in turns
+    ]
     try:
         return orjson.dumps(messages, default=encode_default)
     except TypeError:

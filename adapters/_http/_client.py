@@ -26,9 +26,9 @@ import attrs
 import httpx
 
 from adapters._base import build_body
-from adapters._closing import AsyncClosing, Closing
 from adapters._secrets import redact
 from conversation import Conversation, MalformedInputError, RuleViolationError, Violation
+from conversation._closing import AsyncClosing, Closing
 
 from ._errors import ErrorKinds, scrub_exception, scrub_request
 from ._pools import Pools

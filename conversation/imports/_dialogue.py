@@ -19,14 +19,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
-from types import TracebackType
 from typing import Any, Literal
 
 import attrs
 
 from .._blocks import Block, Text
+from .._closing import Closing
 from .._conversation import Conversation
-from .._reply import Provenance, ReplyInfo
+from .._provenance import Provenance
+from .._reply import ReplyInfo
 from .._turn import Turn
 from ..errors import ConversationError, ImportFormatError, quote, type_name
 from ._source import Export
@@ -94,7 +95,7 @@ class Where:
         )
 
 
-class Dialogues:
+class Dialogues(Closing):
     """The dialogues of one export, built one at a time as they are iterated.
 
     ``len()`` is the number of conversations in the file. Iterating converts
@@ -136,17 +137,6 @@ class Dialogues:
     def close(self) -> None:
         """Release the export's ``.zip``, if it was read from one."""
         self._export.close()
-
-    def __enter__(self) -> Dialogues:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 @attrs.frozen

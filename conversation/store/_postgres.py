@@ -9,32 +9,30 @@ pooled connection by :func:`_run` (blocking) or :func:`_arun` (async).
 A call that finds its pooled connection dead before it did anything (the
 server restarted) runs again on another; one whose connection drops later
 raises :class:`StoreConnectionError` with nothing half done (a transaction is
-all or nothing), and the next call reconnects.
+all or nothing), and the next call reconnects. What each psycopg error means
+to the store is decided in ``_pg_failures.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
-from types import ModuleType, TracebackType
 from typing import TYPE_CHECKING, Any, Final, Self
 
+from .._closing import AsyncClosing, Closing
 from .._conversation import Conversation
 from .._steps import adrive, drive
 from ..errors import (
     MalformedInputError,
-    NotAStoreError,
-    StoreBusyError,
-    StoreConnectionError,
     StoreError,
     type_name,
 )
 from . import _pg_plans as plans
 from ._checks import id_list
 from ._outline import Outline
+from ._pg_failures import Retry, Target, failure, psycopg_modules, retry_or_raise
 from ._pg_sql import Statements
 from ._rows import metadata_row
 from ._schema import SCHEMA_VERSION
@@ -53,52 +51,6 @@ _BEGIN: Final = {
     "write": "BEGIN ISOLATION LEVEL READ COMMITTED",  # each statement sees the latest commits
 }
 
-_LOST: Final = ("57P01", "57P02", "57P03")
-"""SQLSTATEs of a server that ended the session (terminated, crashed, shutting down)."""
-
-
-class _Retry(Exception):
-    """The transaction did nothing that stays and may run again; ``error`` if it may not."""
-
-    def __init__(self, error: StoreError) -> None:
-        super().__init__(str(error))
-        self.error = error
-
-
-def _modules() -> tuple[ModuleType, ModuleType]:
-    """psycopg and psycopg_pool, or an error naming the extra that installs them."""
-    try:
-        return importlib.import_module("psycopg"), importlib.import_module("psycopg_pool")
-    except ImportError as exc:
-        raise StoreError(
-            f"the PostgreSQL store needs psycopg 3 and psycopg-pool ({exc.name} is not "
-            "installed): pip install 'conversation-state[postgres]'"
-        ) from None
-
-
-class _Target:
-    """Where a store's data is, said without the password: for messages and reprs."""
-
-    def __init__(self, conninfo: str, schema: str) -> None:
-        psycopg, _ = _modules()
-        try:
-            params = psycopg.conninfo.conninfo_to_dict(conninfo)
-        except psycopg.Error:
-            raise MalformedInputError(
-                "the PostgreSQL connection string cannot be read; give a URL such as "
-                "postgresql://user:password@host:5432/dbname, or key=value pairs",
-                "conninfo",
-            ) from None
-        host = str(params.get("host") or params.get("hostaddr") or "localhost")
-        port = str(params.get("port") or "5432")
-        dbname = str(params.get("dbname") or params.get("user") or "")
-        self.secret = str(params.get("password") or "")
-        self.where = f"PostgreSQL database {dbname!r} at {host}:{port}, schema {schema!r}"
-
-    def clean(self, text: str) -> str:
-        """``text`` with the password, should a driver message quote it, blanked out."""
-        return text.replace(self.secret, "***") if self.secret else text
-
 
 def _check_options(timeout: object, max_connections: object) -> float:
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
@@ -113,70 +65,6 @@ def _check_options(timeout: object, max_connections: object) -> float:
     return float(timeout)
 
 
-def _failure(exc: Exception, stage: str, broken: bool, target: _Target, action: str) -> Exception:
-    """A psycopg error as the store's: a :class:`_Retry`, or the StoreError to raise."""
-    psycopg, pool = _modules()
-    message = target.clean(str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc))
-    state = getattr(exc, "sqlstate", None) or ""
-    where = target.where
-    if isinstance(exc, pool.PoolTimeout):
-        return StoreConnectionError(
-            f"could not {action}: no connection to {where} within the timeout ({message}); "
-            "check that the server is up and reachable, or give the store a longer timeout"
-        )
-    if isinstance(exc, pool.PoolClosed):
-        return StoreError(f"could not {action}: the store's connection pool is closed")
-    if broken or state in _LOST or state.startswith("08"):
-        if stage == "begin":  # a pooled connection that died idle: nothing was sent
-            return _Retry(StoreConnectionError(f"could not {action}: {where} is gone ({message})"))
-        if stage == "commit":
-            return StoreConnectionError(
-                f"the connection to {where} dropped while committing (trying to {action}): "
-                f"it may or may not be done ({message}); saving again is safe, the store "
-                "reconnects"
-            )
-        if stage == "connect":
-            return StoreConnectionError(
-                f"could not connect to {where} ({message}); check that the server is up and "
-                "that the URL names it"
-            )
-        return StoreConnectionError(
-            f"the connection to {where} dropped while trying to {action} ({message}): nothing "
-            "of it was done (a transaction is all or nothing); try again, the store reconnects"
-        )
-    if state in ("40001", "40P01"):
-        return _Retry(StoreBusyError(f"could not {action}: {where} stayed in conflict ({message})"))
-    if state in ("55P03", "57014"):
-        return StoreBusyError(
-            f"could not {action}: {where} stayed locked or the statement was cancelled "
-            f"({message}); retry"
-        )
-    if state in ("42P01", "3F000"):
-        return NotAStoreError(
-            f"could not {action}: the store's tables are gone from {where} ({message}); "
-            "they were dropped outside this library"
-        )
-    if state == "42501":
-        return StoreError(
-            f"could not {action}: PostgreSQL refused the store's user ({message}); grant it "
-            "the rights to create and use the store's schema"
-        )
-    if isinstance(exc, psycopg.OperationalError) and stage == "connect":
-        return StoreConnectionError(f"could not connect to {where} ({message})")
-    return StoreError(f"could not {action} in {where}: PostgreSQL said {message!r}")
-
-
-def _again(error: Exception, attempt: int, tries: int, action: str, where: str) -> None:
-    """Raise what ends a call after ``tries`` attempts; return when another may run."""
-    if attempt < tries:
-        return
-    if isinstance(error, _Retry):
-        raise error.error from None
-    raise StoreBusyError(
-        f"could not {action}: other writers kept changing {where} through {tries} tries; retry"
-    ) from None
-
-
 class _Base:
     """What the two stores share: arguments, their check, messages, repr."""
 
@@ -185,7 +73,7 @@ class _Base:
     def __init__(
         self, conninfo: object, schema: str, timeout: float, max_connections: int, pool_class: str
     ) -> None:
-        self._psycopg, self._pool_module = _modules()
+        self._psycopg, self._pool_module = psycopg_modules()
         self._q = Statements(schema)
         self._timeout = _check_options(timeout, max_connections)
         self._max = max_connections
@@ -203,7 +91,7 @@ class _Base:
                 f"{pool_class}, got {type_name(conninfo)}",
                 "conninfo",
             )
-        self._target = _Target(self._conninfo, schema)
+        self._target = Target(self._conninfo, schema)
         self._closed = False
 
     def __repr__(self) -> str:
@@ -245,7 +133,7 @@ class _Base:
 # -- the blocking store ---------------------------------------------------------------------
 
 
-class PostgresStore(_Base):
+class PostgresStore(_Base, Closing):
     """A conversation store in a PostgreSQL database, shared by every process that opens it.
 
     ``conninfo`` is a URL (``postgresql://user:password@host:5432/dbname``) or
@@ -359,17 +247,6 @@ class PostgresStore(_Base):
         if self._given is None:
             self._pool.close()
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
-
     # -- transactions -----------------------------------------------------------------------
 
     def _prepare_on(self, connection: psycopg.Connection[Any]) -> None:
@@ -392,8 +269,8 @@ class PostgresStore(_Base):
                     if self._given is not None:
                         self._check_server(connection.info.server_version)
                     return self._once(connection, kind, make, action)
-            except (_Retry, plans.Again) as again:
-                _again(again, attempt, self._tries, action, self._target.where)
+            except (Retry, plans.Again) as retry:
+                retry_or_raise(retry, attempt, self._tries, action, self._target.where)
 
     @contextmanager
     def _errors(self, action: str, stage: str) -> Iterator[None]:
@@ -403,7 +280,7 @@ class PostgresStore(_Base):
         except self._psycopg.Error as exc:
             if self._closed:
                 raise self._closed_error() from None
-            raise _failure(exc, stage, False, self._target, action) from None
+            raise failure(exc, stage, False, self._target, action) from None
 
     def _once(
         self,
@@ -438,7 +315,7 @@ class PostgresStore(_Base):
                 cursor.execute("COMMIT")
                 return result
         except psycopg.Error as exc:
-            raise _failure(exc, stage, connection.broken, self._target, action) from None
+            raise failure(exc, stage, connection.broken, self._target, action) from None
         finally:
             if not autocommit and not connection.closed:
                 connection.autocommit = False
@@ -447,7 +324,7 @@ class PostgresStore(_Base):
 # -- the async store --------------------------------------------------------------------------
 
 
-class AsyncPostgresStore(_Base):
+class AsyncPostgresStore(_Base, AsyncClosing):
     """:class:`PostgresStore` for asyncio: the same store, every method a coroutine.
 
     Made without I/O; the first call (or ``async with``) connects and makes
@@ -541,14 +418,6 @@ class AsyncPostgresStore(_Base):
         await self._open()
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
     # -- transactions -----------------------------------------------------------------------
 
     async def _open(self) -> None:
@@ -564,7 +433,7 @@ class AsyncPostgresStore(_Base):
                         self._conninfo, **self._connect_options()
                     )
                 except self._psycopg.Error as exc:
-                    raise _failure(exc, "connect", False, self._target, "open the store") from None
+                    raise failure(exc, "connect", False, self._target, "open the store") from None
                 try:
                     self._check_server(connection.info.server_version)
                     found = await self._once(connection, "read", self._version, "open the store")
@@ -603,9 +472,9 @@ class AsyncPostgresStore(_Base):
                 except self._psycopg.Error as exc:
                     if self._closed:
                         raise self._closed_error() from None
-                    raise _failure(exc, "connect", False, self._target, action) from None
-            except (_Retry, plans.Again) as again:
-                _again(again, attempt, self._tries, action, self._target.where)
+                    raise failure(exc, "connect", False, self._target, action) from None
+            except (Retry, plans.Again) as retry:
+                retry_or_raise(retry, attempt, self._tries, action, self._target.where)
 
     async def _once(
         self,
@@ -642,7 +511,7 @@ class AsyncPostgresStore(_Base):
                 await cursor.execute("COMMIT")
                 return result
         except psycopg.Error as exc:
-            raise _failure(exc, stage, connection.broken, self._target, action) from None
+            raise failure(exc, stage, connection.broken, self._target, action) from None
         finally:
             if not autocommit and not connection.closed:
                 await connection.set_autocommit(False)

@@ -25,7 +25,7 @@ from .._chain import Node, make_node
 from .._conversation import Conversation, _Header, _make
 from .._ids import PREFIX, canonical_json, turn_rows
 from .._json import EMPTY, FrozenDict, freeze
-from .._reply import SYNTHETIC
+from .._provenance import SYNTHETIC
 from .._save import read_turn
 from .._steps import drive
 from .._wire import system_from_wire, system_to_wire
@@ -199,18 +199,18 @@ def _nodes(items: list[Any]) -> Node | None:
         if type(item) is list and len(item) == 2 and type(item[1]) is str:
             role = item[0]
             if role == "user":
-                parent = make_node(role, item[1], None, parent)
+                parent = make_node(item[1], None, parent)
                 nodes.append(parent)
                 continue
             if role == "assistant":
-                parent = make_node(role, item[1], SYNTHETIC, parent)
+                parent = make_node(item[1], SYNTHETIC, parent)
                 nodes.append(parent)
                 continue
         turn = read_turn(turn_record(item, index), f"turn {index}")
-        parent = make_node(turn.role, turn.content, turn.provenance, parent)
+        parent = make_node(turn.content, turn.provenance, parent)
         nodes.append(parent)
     if parent is not None:
-        parent.ledger.adopt(nodes)
+        parent.lineage.ledger.adopt(nodes)
     return parent
 
 

@@ -16,9 +16,8 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from types import TracebackType
-from typing import Self
 
+from .._closing import Closing
 from .._conversation import Conversation
 from ..errors import (
     CorruptStoreError,
@@ -67,7 +66,7 @@ PAGE_SIZE = 8192
 """Bytes per page of a new store file."""
 
 
-class SQLiteStore:
+class SQLiteStore(Closing):
     """A conversation store in one SQLite file (``":memory:"`` for one in memory).
 
     Content-addressed: a turn is stored once however many saved conversations
@@ -286,17 +285,6 @@ class SQLiteStore:
             if self._db is not None:
                 self._db.close()
                 self._db = None
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         state = "" if self._db is not None else ", closed"

@@ -85,7 +85,7 @@ from typing import Any, Self, TypeAlias
 
 import attrs
 
-from adapters._closing import Closing
+from conversation._closing import Closing
 
 __all__ = [
     "DEFAULT_MODEL",

@@ -225,7 +225,7 @@ def test_append_racing_an_alignment_keeps_its_own_path(moment: str) -> None:
     c = Conversation().user("u0")
     p = c.assistant("P")
     q = c.assistant("Q")
-    ledger = p._head.ledger  # type: ignore[union-attr]
+    ledger = p._head.lineage.ledger  # type: ignore[union-attr]
     others: list[threading.Thread] = []
 
     def other_thread() -> None:
@@ -279,7 +279,7 @@ def grow(c: Conversation, spec: list[tuple[str, str]], count: int, tag: str) -> 
 
 def count_encoded(c: Conversation) -> list[Any]:
     """Record every node the ledger of ``c`` encodes from now on, in order."""
-    ledger = c._head.ledger  # type: ignore[union-attr]
+    ledger = c._head.lineage.ledger  # type: ignore[union-attr]
     encoded: list[Any] = []
     encode = ledger.encoder
 
@@ -401,7 +401,7 @@ def test_send_waits_for_a_sibling_growing_the_shared_tip() -> None:
     trunk, trunk_spec = grow(Conversation(), [], CHUNK + 5, "trunk")
     p, p_spec = grow(trunk, trunk_spec, 10, "p")
     q, q_spec = grow(trunk, trunk_spec, 12, "q")
-    ledger = trunk._head.ledger  # type: ignore[union-attr]
+    ledger = trunk._head.lineage.ledger  # type: ignore[union-attr]
     encode = ledger.encoder
     others: list[threading.Thread] = []
     bodies: dict[str, bytes] = {}
@@ -467,11 +467,11 @@ def test_loaded_chain_is_built_like_an_appended_one() -> None:
     assert loaded == saved
     head = loaded._head
     assert head is not None
-    ledger, length = head.ledger, head.length
+    ledger, length = head.lineage.ledger, head.length
     node: Node | None = head
     assert length == len(spec) + 2
     while node is not None:
-        assert node.ledger is ledger
+        assert node.lineage.ledger is ledger
         assert node.length == length
         node, length = node.parent, length - 1
     assert length == 0

@@ -14,8 +14,8 @@ from pathlib import Path
 import attrs
 import pytest
 
-from adapters._closing import Closing
 from conversation import Conversation
+from conversation._closing import Closing
 from conversation.store import SQLiteStore
 
 __all__ = ["Terminal", "Tree", "cli", "make_tree", "need_tmux"]

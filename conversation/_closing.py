@@ -1,7 +1,8 @@
 """``with`` and ``async with`` for what has a ``close`` and an ``aclose``, written once.
 
-Adapters and streams let go of what they hold on leaving the block; they
-give ``close``/``aclose`` and inherit the context manager methods from here.
+Stores, imported exports, adapters and streams let go of what they hold on
+leaving the block; they give ``close``/``aclose`` and inherit the context
+manager methods from here (the adapters package reuses this core module).
 """
 
 from __future__ import annotations
