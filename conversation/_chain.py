@@ -101,25 +101,14 @@ class Node:
     reference to its head (see :func:`under`).
     """
 
-    __slots__ = (
-        "content",
-        "hash",
-        "ident",
-        "length",
-        "lineage",
-        "parent",
-        "provenance",
-        "segment",
-    )
+    __slots__ = ("content", "length", "lineage", "memo", "parent", "provenance")
 
     content: str | tuple[Block, ...]
     provenance: Provenance | None
     parent: Node | None
     length: int
     lineage: Lineage
-    hash: int  # set lazily by chain_hash; unset until then
-    segment: Segment  # set on a checkpoint node once its chunk is encoded; unset until then
-    ident: Any  # the content id's cache, owned by ``_ids``; unset until an id is computed
+    memo: Memo  # what was learnt of the turns up to here; unset until something is (see memo)
 
     @property
     def role(self) -> str:
@@ -168,7 +157,35 @@ def node_of(turn: Turn, parent: Node | None, header: Header | None = None) -> No
     return make_node(turn.content, turn.provenance, parent, header)
 
 
-_CACHES = ("hash", "ident", "segment")  # what a node learns about its turns, not its header
+class Memo:
+    """What was learnt of the turns up to a node: their hash, content id and encoded segment.
+
+    Kept off the node in one object made on first use, so that the node (one
+    per turn, visited by the cyclic collector) has one slot for all three.
+    It describes the turns alone, not the header, so a twin under another
+    header shares it (see :func:`under`).
+    """
+
+    __slots__ = ("hash", "ident", "segment")
+
+    def __init__(self) -> None:
+        self.hash: int | None = None  # set by chain_hash
+        self.ident: Any = None  # the content id's cache, owned by ``_ids``
+        self.segment: Segment | None = None  # on a checkpoint node once its chunk is encoded
+
+
+def memo(node: Node) -> Memo:
+    """``node``'s :class:`Memo`, made on first use."""
+    try:
+        return node.memo
+    except AttributeError:
+        made = node.memo = Memo()
+        return made
+
+
+def known(node: Node) -> Memo | None:
+    """``node``'s :class:`Memo` if anything was learnt of it yet, else None."""
+    return getattr(node, "memo", None)
 
 
 def under(node: Node, header: Header) -> Node:
@@ -181,10 +198,9 @@ def under(node: Node, header: Header) -> Node:
     if node.lineage.header is header:
         return node
     twin = make_node(node.content, node.provenance, node.parent, header)
-    for name in _CACHES:
-        value = getattr(node, name, None)
-        if value is not None:
-            setattr(twin, name, value)
+    known = getattr(node, "memo", None)
+    if known is not None:  # it describes the same turns, so the twin shares it
+        twin.memo = known
     return twin
 
 
@@ -395,7 +411,7 @@ class Ledger:
                     count = stop
                     if stop % CHUNK == 0:
                         segment = Segment.after(segment, tip, state)
-                        end.segment = segment
+                        memo(end).segment = segment
                         tip = segment.tip
                 mark = len(tip.nodes)
             self._reach(segment)
@@ -444,7 +460,8 @@ def _nearest_segment(head: Node, root: Segment) -> tuple[Segment, list[Node]]:
     node: Node | None = head
     while node is not None:
         if not node.length % CHUNK:
-            segment: Segment | None = getattr(node, "segment", None)
+            learnt = known(node)
+            segment = None if learnt is None else learnt.segment
             if segment is not None:
                 todo.reverse()
                 return segment, todo
@@ -463,8 +480,14 @@ def chain_equal(a: Node | None, b: Node | None) -> bool:
     while a is not None and b is not None:
         if a is b:
             return True
-        hash_a, hash_b = getattr(a, "hash", None), getattr(b, "hash", None)
-        if hash_a is not None and hash_b is not None and hash_a != hash_b:
+        memo_a, memo_b = known(a), known(b)
+        if (
+            memo_a is not None
+            and memo_b is not None
+            and memo_a.hash is not None
+            and memo_b.hash is not None
+            and memo_a.hash != memo_b.hash
+        ):
             return False
         # the role is the provenance's (None for a user turn), compared with it
         if a.content != b.content or a.provenance != b.provenance:
@@ -479,11 +502,15 @@ def chain_hash(head: Node | None) -> int:
         return 0
     todo: list[Node] = []
     node: Node | None = head
-    while node is not None and getattr(node, "hash", None) is None:
+    value = 0
+    while node is not None:
+        learnt = known(node)
+        if learnt is not None and learnt.hash is not None:
+            value = learnt.hash
+            break
         todo.append(node)
         node = node.parent
-    value = 0 if node is None else node.hash
     for node in reversed(todo):
         value = hash((value, node.content, node.provenance))  # the role goes with provenance
-        node.hash = value
+        memo(node).hash = value
     return value

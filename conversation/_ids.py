@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any, Final
 import orjson
 
 from ._blocks import Text
-from ._chain import CHUNK, Node
+from ._chain import CHUNK, Node, known, memo
 from ._provenance import SYNTHETIC
 from ._save import provenance_record, turn_record
 from ._turn import TurnData
@@ -82,7 +82,7 @@ def conversation_id(system: System, head: Node | None) -> str:
     """The id of the conversation whose last turn is ``head`` (None: no turns)."""
     if head is None:
         return root_state(system).hexdigest()
-    cached = getattr(head, "ident", None)
+    cached = _ident(head)
     if cached is not None and _same(cached[0], system):
         return cached[1]  # type: ignore[no-any-return]
     return _hash(system, head).hexdigest()
@@ -102,8 +102,8 @@ def _hash(system: System, head: Node) -> _Hash:
         start = stop
         end = path[stop - 1]
         if end is not head and not end.length % CHUNK:
-            end.ident = (system, state.hexdigest(), state.copy())
-    head.ident = (system, state.hexdigest(), state)
+            memo(end).ident = (system, state.hexdigest(), state.copy())
+    memo(head).ident = (system, state.hexdigest(), state)
     parent = head.parent
     grandparent = None if parent is None else parent.parent
     if grandparent is not None and grandparent.length % CHUNK:
@@ -111,9 +111,9 @@ def _hash(system: System, head: Node) -> _Hash:
         # the grandparent's state lives on in this one, so memory stays
         # O(turns / CHUNK), while the parent keeps its own, so that other one-turn
         # branches off it (several answers to one question) cost one turn each too.
-        kept = getattr(grandparent, "ident", None)
+        kept = _ident(grandparent)
         if kept is not None and kept[2] is not None:
-            grandparent.ident = (kept[0], kept[1], None)
+            memo(grandparent).ident = (kept[0], kept[1], None)
     return state
 
 
@@ -145,9 +145,9 @@ def turn_rows(system: System, head: Node, count: int) -> tuple[list[bytes], list
         start = stop
         end = nodes[stop - 1]
         if not end.length % CHUNK:
-            end.ident = (system, digests[-1].hex(), state.copy())
+            memo(end).ident = (system, digests[-1].hex(), state.copy())
     if digests:
-        head.ident = (system, digests[-1].hex(), state)
+        memo(head).ident = (system, digests[-1].hex(), state)
     return digests, datas
 
 
@@ -163,13 +163,19 @@ def turn_items(turn: TurnData) -> list[Any]:
 # -- helpers -----------------------------------------------------------------------------
 
 
+def _ident(node: Node) -> Any:
+    """The id cache kept on ``node`` (system, hex id, hash state or None), or None."""
+    learnt = known(node)
+    return None if learnt is None else learnt.ident
+
+
 def _same(cached: System, system: System) -> bool:
     return cached is system or cached == system
 
 
 def _state_after(system: System, node: Node) -> _Hash:
     """A copy of the hash state after ``node``."""
-    cached = getattr(node, "ident", None)
+    cached = _ident(node)
     if cached is not None and cached[2] is not None and _same(cached[0], system):
         return cached[2].copy()  # type: ignore[no-any-return]
     return _hash(system, node).copy()
@@ -188,7 +194,7 @@ def _resume(system: System, head: Node) -> tuple[list[Node], _Hash]:
     for _ in range(CHUNK):
         if node is None:
             break
-        cached = getattr(node, "ident", None)
+        cached = _ident(node)
         if cached is not None and cached[2] is not None and _same(cached[0], system):
             todo.reverse()
             return todo, cached[2].copy()
@@ -196,7 +202,7 @@ def _resume(system: System, head: Node) -> tuple[list[Node], _Hash]:
         node = node.parent
     while node is not None:
         if not node.length % CHUNK:
-            cached = getattr(node, "ident", None)
+            cached = _ident(node)
             if cached is not None and cached[2] is not None and _same(cached[0], system):
                 todo.reverse()
                 return todo, cached[2].copy()

@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from .._chain import Node, make_node
+from .._chain import Node, make_node, memo
 from .._conversation import Conversation, _Header, _make
 from .._ids import PREFIX, canonical_json, turn_rows
 from .._json import EMPTY, FrozenDict, freeze
@@ -171,7 +171,7 @@ def rebuild(
             "restore the store from a backup, or delete that conversation"
         ) from None
     if head is not None:
-        head.ident = (system, want.hex(), state)
+        memo(head).ident = (system, want.hex(), state)
     return _make(head, _Header(system, metadata))
 
 

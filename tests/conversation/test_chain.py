@@ -81,8 +81,10 @@ class TestSharing:
         s = c.with_system("Be brief.").with_metadata(title="t")
         assert s._head is not c._head
         assert s._head.parent is c._head.parent  # type: ignore[union-attr]
-        assert s._head.ident is c._head.ident  # type: ignore[union-attr]
-        assert getattr(s._head, "hash", None) == getattr(c._head, "hash", None)
+        assert s._head.memo is c._head.memo  # type: ignore[union-attr]
+        memo = s._head.memo  # type: ignore[union-attr]
+        assert memo.ident is not None
+        assert memo.hash is not None
         assert s.with_system(None).id == ident  # metadata takes no part in the id
         assert hash(s.with_system(None)) != value  # but in the hash, as in ==
         longer = s.user("one more")

@@ -279,7 +279,8 @@ def test_one_turn_branches_cost_a_turn_each_in_time_and_memory(
     kept = 0
     node = c._head
     while node is not None:
-        state = getattr(node, "ident", None)
+        learnt = getattr(node, "memo", None)
+        state = None if learnt is None else learnt.ident
         kept += state is not None and state[2] is not None
         node = node.parent
     assert kept <= 2_000 // CHUNK + 2
