@@ -33,11 +33,13 @@ Ctrl-C while a reply streams stops it; what arrived is kept."""
 
 
 def _help(chat: Chat, rest: str) -> bool:
+    """Print the list of commands."""
     chat.context.print(HELP)
     return False
 
 
 def _quit(chat: Chat, rest: str) -> bool:
+    """Leave the chat: everything said is already stored."""
     return True
 
 
@@ -117,8 +119,8 @@ def _branch(chat: Chat, rest: str) -> bool:
     """Name the head and follow that name from now on."""
     if _named(chat, rest, "branch"):
         before = chat.branch
+        chat.store.save(chat.head, name=rest)  # first: a name the store refuses changes nothing
         chat.branch = rest
-        chat.move(chat.head)
         stays = f" ({before} stays where it was)" if before and before != rest else ""
         chat.note(f"on branch {rest} now{stays}")
     return False
@@ -138,8 +140,8 @@ def _switch(chat: Chat, rest: str) -> bool:
         chat.error("/switch takes a name or an id: /tree and 'conversation ls' show them")
         return False
     head = chat.store.load(rest)
-    chat.head = head
-    chat.branch = rest if rest in chat.store.names() else None
+    named = rest in chat.store.names()
+    chat.head, chat.branch = head, rest if named else None  # together, once both are known
     chat.note(f"switched to {chat.branch or short(head.id)} ({len(head)} turns)")
     chat.show_recent()
     return False
