@@ -380,7 +380,9 @@ def test_a_name_the_store_refuses_leaves_the_chat_working(tmp_path: Path) -> Non
     assert done.returncode == 0, done.stderr
     errors = done.stderr.splitlines()
     assert len(errors) == 2
-    assert all("would read as a conversation id" in line for line in errors)
+    for line, command in zip(errors, ("branch", "save"), strict=True):
+        assert line.startswith(f"error: the name '{refused}' would read as a conversation id")
+        assert line.endswith(f": /{command} takes another name")
     assert "on branch" not in done.stdout
     assert "You said: Last" in done.stdout
     with SQLiteStore(db) as store:
