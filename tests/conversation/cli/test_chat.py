@@ -330,14 +330,15 @@ def test_the_chat_never_shows_the_store_password_in_either_place(postgres_url: s
 
 
 def test_a_store_that_cannot_be_reached_is_named_without_its_password(tmp_path: Path) -> None:
-    """A server that is not there (a closed port on this machine): one sentence on stderr,
-    and the password, in either place, is in none of it."""
+    """A server that is not there (a closed port on this machine): ``chat`` and ``replay``
+    say so in one sentence on stderr, and the password, in either place, is in none of it."""
     password = "s3cret-unreachable"
     for db in _with_password("postgresql://me@127.0.0.1:1/chats", password):
-        done = cli("--db", db, "chat", input="Hi\n")
-        assert done.returncode == 1
-        assert done.stderr.startswith("python -m conversation: error:")
-        assert password not in done.stdout + done.stderr
+        for command in (("chat",), ("replay", "trip")):
+            done = cli("--db", db, *command, input="Hi\n")
+            assert done.returncode == 1
+            assert done.stderr.splitlines()[-1].startswith("python -m conversation: error:")
+            assert password not in done.stdout + done.stderr
 
 
 def test_adapter_picks_any_installed_adapter_by_name(tmp_path: Path) -> None:
