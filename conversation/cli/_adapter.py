@@ -27,7 +27,15 @@ from ..errors import MalformedInputError
 if TYPE_CHECKING:
     from adapters import Adapter
 
-__all__ = ["DEFAULT_MAX_TOKENS", "OFFLINE", "Model", "add_model_args", "close", "pick"]
+__all__ = [
+    "DEFAULT_MAX_TOKENS",
+    "OFFLINE",
+    "Model",
+    "add_model_args",
+    "close",
+    "close_adapter",
+    "pick",
+]
 
 OFFLINE: Final = "scripted"
 """The adapter name of the offline model."""

@@ -16,18 +16,18 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from .._conversation import Conversation
 from .._turn import Turn
-from ..errors import ConversationError, RuleViolationError, StoreNotFoundError
+from ..errors import AdapterError, ConversationError, RuleViolationError, StoreNotFoundError
 from ..store import PostgresStore, SQLiteStore
 from ._adapter import Model, add_model_args, close, pick
 from ._context import Context, add_db
 from ._render import block_text
+from ._secrets import masked_url
 
 if TYPE_CHECKING:
-    from adapters import MessageStart, MessageStream
+    from adapters import MessageStream
 
 __all__ = ["Chat", "add", "explain"]
 
@@ -60,6 +60,8 @@ def add(commands: Any) -> None:
 
 
 def _chat(args: argparse.Namespace, context: Context) -> int:
+    """Run ``chat``: pick the model, open (or make) the store, and talk until the person
+    leaves; the adapter is closed however the chat ends."""
     from ._chat_commands import COMMANDS
 
     model = pick(args)
@@ -82,17 +84,6 @@ def _next_chat(names: dict[str, str]) -> str:
     return f"{CHAT_PREFIX}{max(numbers, default=0) + 1}"
 
 
-def _where(db: str) -> str:
-    """The store as a person may see it: a URL's password masked."""
-    if "://" not in db:
-        return db
-    parts = urlsplit(db)
-    if parts.password is None:
-        return db
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return parts._replace(netloc=netloc).geturl()
-
-
 def _headline(error: BaseException) -> str:
     """The first clause of an error's message: what went wrong, without the library's advice
     (which names API calls, not chat commands)."""
@@ -100,12 +91,25 @@ def _headline(error: BaseException) -> str:
     return re.split(r"; |\. (?=[A-Z])", text, maxsplit=1)[0].rstrip(".")
 
 
-def explain(error: ConversationError) -> str:
-    """One sentence for a person in the chat: what went wrong and what to do about it."""
-    from adapters import AdapterError, StreamInterruptedError
+def _carried(error: ConversationError) -> Conversation | None:
+    """What arrived of a reply, as an adapter's error carries it (``StreamInterruptedError``
+    and its like: an AdapterError with a ``.conversation``); None for any other error.
 
+    Read by duck typing, so that the chat need not import ``adapters`` to know it.
+    """
+    carried = getattr(error, "conversation", None)
+    if isinstance(error, AdapterError) and isinstance(carried, Conversation):
+        return carried
+    return None
+
+
+def explain(error: ConversationError, *, kept: bool = False) -> str:
+    """One sentence for a person in the chat: what went wrong and what to do about it.
+
+    ``kept`` says a reply was under way and what arrived of it is saved.
+    """
     what = _headline(error)
-    if isinstance(error, StreamInterruptedError):
+    if kept or _carried(error) is not None:
         return f"the reply was cut off ({what}); what arrived is kept: /retry lets it go on"
     if isinstance(error, RuleViolationError):
         return f"not sent, the API would refuse it: {what}; /undo or /edit N to change it"
@@ -170,6 +174,7 @@ class Chat:
                 self.error(explain(error))
 
     def _command(self, name: str, rest: str) -> bool:
+        """Run the command ``/name rest`` (or say there is none); True to leave the chat."""
         command = self.commands.get(name)
         if command is None:
             self.error(f"there is no command /{name}; /help lists the commands")
@@ -177,8 +182,10 @@ class Chat:
         return command(self, rest)
 
     def _greet(self, resumed: bool) -> None:
+        """The opening lines: the model, where the turns are saved (never a password),
+        and, for a resumed chat, its last exchange."""
         style = self.context.style
-        where = f"saved in {_where(self.context.db)}"
+        where = f"saved in {masked_url(self.context.db)}"
         where += f" as {style('name', self.branch)}" if self.branch else " (no name: /branch NAME)"
         model = self.model
         via = "" if model.name == model.adapter_name else f" ({model.adapter_name})"
@@ -206,9 +213,11 @@ class Chat:
         print(f"error: {sentence}", file=sys.stderr, flush=True)
 
     def note(self, text: str) -> None:
+        """Say something about the chat (not the dialogue itself) on stdout, dimmed."""
         self.context.print(self.context.style("dim", text))
 
     def _prompt(self) -> str:
+        """``[N] you>``, N the number the next turn will have, coloured as the style says."""
         prompt = self.context.style("user", f"[{len(self.head) + 1}] you>") + " "
         if self._readline:  # readline counts the prompt's width without the colour codes
             prompt = re.sub(r"(\x1b\[[0-9;]*m)", "\x01\\1\x02", prompt)
@@ -226,6 +235,7 @@ class Chat:
         return self.context.style("assistant", f"[{number}] {name}>") + " "
 
     def show_turn(self, number: int) -> None:
+        """Print the head's turn ``number`` (counted from 1) after who said it."""
         turn = self.head[number - 1]
         text = "\n".join(block_text(block) for block in turn.blocks)
         self.context.print(self._label(number, turn) + text)
@@ -251,8 +261,6 @@ class Chat:
     def ask(self, before: Conversation | None = None) -> None:
         """Stream the model's reply to ``before`` (the head) onto the screen, saving what
         arrived."""
-        from adapters import StreamInterruptedError
-
         before = self.head if before is None else before
         last = before.last
         number = len(before) + (0 if last is not None and last.role == "assistant" else 1)
@@ -270,13 +278,12 @@ class Chat:
                 self.note("stopped before any text arrived; /retry asks again")
             else:
                 self.note("stopped: what arrived is kept; /retry lets it go on, /undo drops it")
-        except StreamInterruptedError as error:
+        except ConversationError as error:  # the adapter's, or a third party's, mid-stream
             self.context.print()
-            after = error.conversation
-            self.error(explain(error))
-        except ConversationError as error:
-            self.context.print()
-            self.error(explain(error))
+            after = _carried(error)
+            if after is None:
+                after = arrived.partial(before)
+            self.error(explain(error, kept=after is not None))
         if after is not None:
             self.move(after)
             self._stopped(after)
@@ -284,8 +291,6 @@ class Chat:
     def _receive(self, before: Conversation, arrived: _Arrived) -> Conversation:
         """The reply to ``before``, its text written out as it arrives (whole, from an
         adapter that does not stream)."""
-        from adapters import MessageStart, TextDelta
-
         out, options = self.context.out, dict(self.model.options)
         stream: Callable[..., MessageStream] | None = getattr(self.model.adapter, "stream", None)
         if stream is None:
@@ -293,12 +298,15 @@ class Chat:
             out.write(after.last.text if after.last is not None else "")
             return after
         with stream(before, **options) as events:
-            for event in events:
-                if isinstance(event, MessageStart):
-                    arrived.started = event
-                elif isinstance(event, TextDelta):
-                    arrived.text.append(event.text)
-                    out.write(event.text)
+            for event in events:  # told apart by their type, as the Messages API names them
+                kind = getattr(event, "type", None)
+                if kind == "message_start":
+                    arrived.id = getattr(event, "id", None)
+                    arrived.model = getattr(event, "model", None)
+                elif kind == "text_delta":
+                    text = str(getattr(event, "text", ""))
+                    arrived.text.append(text)
+                    out.write(text)
                     out.flush()
                     if self.model.pace:
                         time.sleep(self.model.pace)
@@ -316,10 +324,12 @@ class Chat:
 
 
 class _Arrived:
-    """What has arrived of a reply being streamed: its start (id, model) and text pieces."""
+    """What has arrived of a reply being streamed: its id and model (from its start) and
+    its text pieces."""
 
     def __init__(self) -> None:
-        self.started: MessageStart | None = None
+        self.id: str | None = None
+        self.model: str | None = None
         self.text: list[str] = []
 
     def partial(self, before: Conversation) -> Conversation | None:
@@ -328,8 +338,10 @@ class _Arrived:
         if not text.strip():
             return None
         reply: dict[str, Any] = {"content": [{"type": "text", "text": text}]}
-        if self.started is not None:
-            reply.update(id=self.started.id, model=self.started.model)
+        if self.id is not None:
+            reply["id"] = self.id
+        if self.model is not None:
+            reply["model"] = self.model
         return before.fold(reply, interrupted=True)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
+from ..errors import MalformedInputError
 from ._chat import Chat
 from ._render import short
 from ._tree import draw_tree
@@ -33,11 +34,13 @@ Ctrl-C while a reply streams stops it; what arrived is kept."""
 
 
 def _help(chat: Chat, rest: str) -> bool:
+    """Print the list of commands."""
     chat.context.print(HELP)
     return False
 
 
 def _quit(chat: Chat, rest: str) -> bool:
+    """Leave the chat: everything said is already stored."""
     return True
 
 
@@ -113,12 +116,21 @@ def _named(chat: Chat, name: str, command: str) -> bool:
     return not _taken(chat, name)
 
 
+def _name_head(chat: Chat, name: str, command: str) -> str | None:
+    """Save the head under ``name``: its id, or None (said why) when the store refuses
+    the name. Nothing of the chat changes before the store has taken it."""
+    try:
+        return chat.store.save(chat.head, name=name)
+    except MalformedInputError as error:  # e.g. 64 hex digits, which would read as an id
+        chat.error(f"{error.reason.split('; ')[0]}: /{command} takes another name")
+        return None
+
+
 def _branch(chat: Chat, rest: str) -> bool:
     """Name the head and follow that name from now on."""
-    if _named(chat, rest, "branch"):
+    if _named(chat, rest, "branch") and _name_head(chat, rest, "branch") is not None:
         before = chat.branch
         chat.branch = rest
-        chat.move(chat.head)
         stays = f" ({before} stays where it was)" if before and before != rest else ""
         chat.note(f"on branch {rest} now{stays}")
     return False
@@ -126,8 +138,7 @@ def _branch(chat: Chat, rest: str) -> bool:
 
 def _save(chat: Chat, rest: str) -> bool:
     """Name the head as it is; the chat's own branch name goes on moving."""
-    if _named(chat, rest, "save"):
-        ident = chat.store.save(chat.head, name=rest)
+    if _named(chat, rest, "save") and (ident := _name_head(chat, rest, "save")) is not None:
         chat.note(f"saved as {rest} ({short(ident)}, {len(chat.head)} turns)")
     return False
 
@@ -138,8 +149,8 @@ def _switch(chat: Chat, rest: str) -> bool:
         chat.error("/switch takes a name or an id: /tree and 'conversation ls' show them")
         return False
     head = chat.store.load(rest)
-    chat.head = head
-    chat.branch = rest if rest in chat.store.names() else None
+    named = rest in chat.store.names()
+    chat.head, chat.branch = head, rest if named else None  # together, once both are known
     chat.note(f"switched to {chat.branch or short(head.id)} ({len(head)} turns)")
     chat.show_recent()
     return False

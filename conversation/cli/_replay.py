@@ -56,6 +56,8 @@ def _free_name(names: dict[str, str], base: str) -> str:
 
 
 def _replay(args: argparse.Namespace, context: Context) -> int:
+    """Run ``replay``: send the stored dialogue's user turns to the model again, save the
+    result as a new branch beside it, and print what it became (or a JSON row)."""
     model = pick(args)
     if model.notice:
         print(model.notice, file=sys.stderr)

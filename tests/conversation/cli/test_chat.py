@@ -8,7 +8,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from conversation import Conversation
-from conversation.cli._chat import _where
 from conversation.cli._style import Style
 from conversation.cli._tree import draw_tree
 from conversation.store import SQLiteStore, open_store
@@ -306,10 +305,40 @@ def test_chat_keeps_its_history_in_a_postgresql_store(postgres_url: str) -> None
     assert not password or password not in done.stdout + done.stderr
 
 
-def test_the_store_is_named_without_its_password() -> None:
-    assert _where("postgresql://me:s3cret@db.local/chats") == "postgresql://me:***@db.local/chats"
-    assert _where("postgresql://db.local/chats") == "postgresql://db.local/chats"
-    assert _where("chats.db") == "chats.db"
+def _with_password(url: str, password: str) -> list[str]:
+    """``url`` (a server's, no password) given ``password`` in each place a URL holds one:
+    in its userinfo, and as the ``password=`` query parameter."""
+    parts = urlsplit(url)
+    user = parts.username or "postgres"
+    host = parts.netloc.rpartition("@")[2]
+    return [
+        parts._replace(netloc=f"{user}:{password}@{host}").geturl(),
+        parts._replace(netloc=f"{user}@{host}", query=f"password={password}").geturl(),
+    ]
+
+
+def test_the_chat_never_shows_the_store_password_in_either_place(postgres_url: str) -> None:
+    """The greeting names the store with its password masked, given in the userinfo or in
+    the query (the test server trusts local users, so any password is let in)."""
+    password = "s3cret-chat-pw"
+    for db in _with_password(postgres_url, password):
+        done = cli("--db", db, "chat", input="Hi\n")
+        assert done.returncode == 0, done.stderr
+        assert "saved in postgresql://" in done.stdout
+        assert "***" in done.stdout
+        assert password not in done.stdout + done.stderr
+
+
+def test_a_store_that_cannot_be_reached_is_named_without_its_password(tmp_path: Path) -> None:
+    """A server that is not there (a closed port on this machine): ``chat`` and ``replay``
+    say so in one sentence on stderr, and the password, in either place, is in none of it."""
+    password = "s3cret-unreachable"
+    for db in _with_password("postgresql://me@127.0.0.1:1/chats", password):
+        for command in (("chat",), ("replay", "trip")):
+            done = cli("--db", db, *command, input="Hi\n")
+            assert done.returncode == 1
+            assert done.stderr.splitlines()[-1].startswith("python -m conversation: error:")
+            assert password not in done.stdout + done.stderr
 
 
 def test_adapter_picks_any_installed_adapter_by_name(tmp_path: Path) -> None:
@@ -340,3 +369,104 @@ def test_resuming_by_id_a_turn_with_no_reply_says_how_to_get_one(tree: Tree) -> 
     with SQLiteStore(tree.path) as store:
         (leaf,) = store.children(tree.week.id)
         assert store.load(leaf)[-1].text == "You said: No, a week"
+
+
+def test_a_name_the_store_refuses_leaves_the_chat_working(tmp_path: Path) -> None:
+    """/branch with a name the store refuses (64 hex digits read as an id): one sentence,
+    the chat stays on its branch, and what is said next is saved and answered."""
+    db = tmp_path / "chats.db"
+    refused = "ab" * 32
+    lines = f"Hi\n/branch {refused}\nAfter\n/save {refused}\nLast\n"
+    done = cli("--db", str(db), "chat", input=lines)
+    assert done.returncode == 0, done.stderr
+    errors = done.stderr.splitlines()
+    assert len(errors) == 2
+    for line, command in zip(errors, ("branch", "save"), strict=True):
+        assert line.startswith(f"error: the name '{refused}' would read as a conversation id")
+        assert line.endswith(f": /{command} takes another name")
+    assert "on branch" not in done.stdout
+    assert "You said: Last" in done.stdout
+    with SQLiteStore(db) as store:
+        assert set(store.names()) == {"chat/1"}
+        assert texts(store.load("chat/1")) == [
+            "Hi", "You said: Hi", "After", "You said: After", "Last", "You said: Last",
+        ]  # fmt: skip
+
+
+FLAKY = """\
+\"\"\"A third party's adapter: it streams part of a reply, then its connection drops.\"\"\"
+
+from adapters import MessageStart, TextDelta
+from conversation import AdapterError
+
+
+class FlakyError(AdapterError):
+    \"\"\"The provider's connection dropped (an AdapterError of the third party's own).\"\"\"
+
+
+class FlakyStream:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        return None
+
+    def close(self):
+        return None
+
+    def __iter__(self):
+        yield MessageStart(id="msg_flaky", model="flaky-1")
+        yield TextDelta(index=0, text="Half of ")
+        yield TextDelta(index=0, text="a reply")
+        raise FlakyError("the connection to flaky.example dropped")
+
+
+class FlakyAdapter:
+    def send(self, conversation, /, **options):
+        raise FlakyError("the connection to flaky.example dropped")
+
+    async def asend(self, conversation, /, **options):
+        raise FlakyError("the connection to flaky.example dropped")
+
+    def stream(self, conversation, /, **options):
+        return FlakyStream()
+"""
+
+
+def _install_flaky(folder: Path) -> dict[str, str]:
+    """Install :data:`FLAKY` in ``folder`` as a distribution registering the adapter
+    ``flaky`` (an entry point, as a third party declares one); the environment that
+    puts it on the program's path."""
+    folder.mkdir()
+    (folder / "flaky_adapter.py").write_text(FLAKY)
+    info = folder / "flaky_adapter-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: flaky-adapter\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(
+        "[conversation.adapters]\nflaky = flaky_adapter:FlakyAdapter\n"
+    )
+    return {"PYTHONPATH": str(folder)}
+
+
+def test_a_third_party_error_mid_stream_keeps_what_arrived(tmp_path: Path) -> None:
+    """An installed adapter whose stream raises its own AdapterError after some text: the
+    text is saved as an interrupted reply (its id and model kept), the error is one
+    sentence saying so, and the chat goes on."""
+    env = _install_flaky(tmp_path / "site")
+    db = tmp_path / "chats.db"
+    args = ("--adapter", "flaky", "--model", "flaky-1")
+    done = cli("--db", str(db), "chat", *args, input="Hi\nAgain\n", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "[2] flaky-1> Half of a reply" in done.stdout
+    errors = done.stderr.splitlines()
+    assert len(errors) == 2
+    for line in errors:
+        assert line.startswith("error: the reply was cut off (the connection to flaky.example")
+        assert line.endswith("what arrived is kept: /retry lets it go on")
+    with SQLiteStore(db) as store:
+        kept = store.load("chat/1")
+    assert texts(kept) == ["Hi", "Half of a reply", "Again", "Half of a reply"]
+    for turn in (kept[1], kept[3]):
+        assert turn.provenance is not None
+        assert turn.provenance.interrupted
+        assert turn.provenance.id == "msg_flaky"
