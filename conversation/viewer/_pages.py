@@ -7,13 +7,11 @@ page works without script.
 
 from __future__ import annotations
 
-import re
-
 from .._conversation import Conversation
 from ..cli._render import imported_title, short, summary
 from ._compare import compare
 from ._html import Child, Markup, tag, url
-from ._queries import Branch, Dialogue, Hit, Run, Scope, root_of
+from ._queries import Branch, Dialogue, Hit, Run, Scope, match_spans, root_of
 from ._render import render_text, render_turn
 
 __all__ = [
@@ -70,14 +68,13 @@ def _names(names: tuple[str, ...]) -> Markup:
 
 
 def _highlight(text: str, query: str) -> Markup:
-    """``text`` with each case-insensitive occurrence of ``query`` in ``<mark>``."""
-    if not query.strip():
-        return tag("span", text)
+    """``text`` with each occurrence of ``query`` in ``<mark>``: the search's own matches
+    (:func:`match_spans`, casefolded), so what was found is what is marked."""
     parts: list[Markup | str] = []
     at = 0
-    for match in re.finditer(re.escape(query.strip()), text, re.IGNORECASE):
-        parts += [text[at : match.start()], tag("mark", match.group())]
-        at = match.end()
+    for first, last in match_spans(text, query):
+        parts += [text[at:first], tag("mark", text[first:last])]
+        at = last
     parts.append(text[at:])
     return tag("span", parts)
 

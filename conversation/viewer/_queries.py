@@ -11,9 +11,11 @@ imported while the viewer runs shows up on the next one.
 
 from __future__ import annotations
 
+import itertools
+import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 import attrs
@@ -21,11 +23,24 @@ import attrs
 from .._conversation import Conversation
 from .._turn import Turn
 from ..cli._render import imported_title, summary
+from ..errors import CorruptStoreError
 from ..store import Store
 
-__all__ = ["Branch", "Dialogue", "Hit", "Reader", "Run", "Scope", "root_of"]
+__all__ = [
+    "Branch",
+    "Dialogue",
+    "Hit",
+    "Reader",
+    "Run",
+    "Scope",
+    "match_spans",
+    "root_of",
+    "snippet",
+]
 
 Scope = Literal["all", "title", "text"]
+
+_log = logging.getLogger(__name__)
 
 _CACHE_SIZE = 4096  # conversations kept loaded (each shares its turns with its prefixes)
 
@@ -95,6 +110,35 @@ class Run:
     children: tuple[Run, ...]
 
 
+def match_spans(text: str, query: str) -> list[tuple[int, int]]:
+    """Where ``query`` occurs in ``text``, case ignored (casefolded), as spans of ``text``.
+
+    Casefolding can change a text's length (``ß`` folds to ``ss``), so the
+    search runs on the folded text and each match is mapped back to the
+    characters of ``text`` it covers: the search and the highlighting of what
+    it found agree on every script.
+    """
+    wanted = query.casefold().strip()
+    if not wanted or wanted not in text.casefold():
+        return []
+    owner: Sequence[int]  # the index in ``text`` of each character of ``folded``
+    starts: Sequence[int]  # the index in ``folded`` where each character of ``text`` begins
+    if text.isascii():  # folding keeps every offset
+        folded, owner, starts = text.casefold(), range(len(text)), range(len(text) + 1)
+    else:
+        parts = [char.casefold() for char in text]
+        folded = "".join(parts)
+        owner = [index for index, part in enumerate(parts) for _ in part]
+        starts = list(itertools.accumulate(map(len, parts), initial=0))
+    spans: list[tuple[int, int]] = []
+    at = folded.find(wanted)
+    while at >= 0:
+        first, last = owner[at], owner[at + len(wanted) - 1] + 1
+        spans.append((first, last))
+        at = folded.find(wanted, starts[last])
+    return spans
+
+
 def _info(c: Conversation) -> Mapping[str, object]:
     info = c.metadata.get("import")
     return info if isinstance(info, Mapping) else {}
@@ -132,9 +176,18 @@ class Reader:
         return c
 
     def named(self) -> dict[str, tuple[str, ...]]:
-        """Each named id and its names, sorted."""
+        """Each named id and its names, sorted.
+
+        The names are read in one go, so one damaged name row would fail every
+        page: then the pages are shown without names (the error is logged).
+        """
+        try:
+            names = self.store.names()
+        except CorruptStoreError as error:
+            _log.error("conversation viewer: showing no names: %s", error)
+            return {}
         named: dict[str, list[str]] = {}
-        for name, ident in sorted(self.store.names().items()):
+        for name, ident in sorted(names.items()):
             named.setdefault(ident, []).append(name)
         return {ident: tuple(names) for ident, names in named.items()}
 
@@ -219,16 +272,15 @@ class Reader:
     def search(self, query: str, scope: Scope = "all") -> list[Hit]:
         """The dialogues whose title or names (``title``), or turns' text (``text``), hold
         ``query``, case ignored; ``all`` looks in both. An empty query finds every one."""
-        wanted = query.casefold().strip()
         hits: list[Hit] = []
         for dialogue in self.dialogues():
-            if not wanted:
+            if not query.strip():
                 hits.append(Hit(dialogue, False, None, None, None))
                 continue
             titled = scope != "text" and any(
-                wanted in text.casefold() for text in (dialogue.title, *dialogue.names)
+                match_spans(text, query) for text in (dialogue.title, *dialogue.names)
             )
-            found = _find_text(dialogue, wanted) if scope != "title" else None
+            found = _find_text(dialogue, query) if scope != "title" else None
             if titled or found is not None:
                 branch, turn, snippet = found or (None, None, None)
                 hits.append(Hit(dialogue, titled, snippet, branch, turn))
@@ -255,16 +307,27 @@ def _dialogue(root: str, branches: tuple[Branch, ...], names: tuple[str, ...]) -
     )
 
 
-def _find_text(dialogue: Dialogue, wanted: str) -> tuple[str, int, str] | None:
-    """The first branch and turn whose text holds ``wanted``, with the text around it."""
+def snippet(text: str, query: str, around: int = 60) -> str | None:
+    """The text around the first match of ``query`` in ``text`` (None when there is none).
+
+    Its characters are the text's own (a page collapses its white space), so
+    the same query highlights the match in it.
+    """
+    spans = match_spans(text, query)
+    if not spans:
+        return None
+    first, last = spans[0]
+    start, end = max(0, first - around), min(len(text), last + around)
+    prefix = "…" if start else ""
+    suffix = "…" if end < len(text) else ""
+    return prefix + text[start:end] + suffix
+
+
+def _find_text(dialogue: Dialogue, query: str) -> tuple[str, int, str] | None:
+    """The first branch and turn whose text holds ``query``, with the text around it."""
     for branch in dialogue.branches:
         for number, turn in enumerate(branch.conversation, 1):
-            text = turn.text
-            at = text.casefold().find(wanted)
-            if at >= 0:
-                start = max(0, at - 60)
-                snippet = " ".join(text[start : at + len(wanted) + 60].split())
-                prefix = "…" if start else ""
-                suffix = "…" if at + len(wanted) + 60 < len(text) else ""
-                return branch.id, number, prefix + snippet + suffix
+            found = snippet(turn.text, query)
+            if found is not None:
+                return branch.id, number, found
     return None
