@@ -88,6 +88,7 @@ def _beyond_loopback(url: str) -> bool:
 
 
 def _serve(args: argparse.Namespace, context: Context) -> int:
+    """Run the viewer over ``--db`` until Ctrl+C; 1 when it cannot start, saying why."""
     try:
         from ..viewer import serve
     except ImportError as error:
@@ -101,6 +102,7 @@ def _serve(args: argparse.Namespace, context: Context) -> int:
         return 1
 
     def ready(url: str) -> None:
+        """Say where the viewer listens (and warn first when the network can reach it)."""
         if _beyond_loopback(url):
             print(
                 f"conversation serve: warning: listening on {args.host}, beyond this machine: "

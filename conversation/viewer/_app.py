@@ -66,14 +66,17 @@ class _Headers:
     """ASGI middleware adding :data:`SECURITY_HEADERS` to every response."""
 
     def __init__(self, app: ASGI) -> None:
+        """Wrap ``app``."""
         self.app = app
 
     async def __call__(self, scope: Scope_, receive: Receive, send: Send) -> None:
+        """Pass the request on, adding the headers to the response as it starts."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
 
         async def send_with_headers(message: MutableMapping[str, Any]) -> None:
+            """``send``, with each security header the response does not set itself."""
             if message["type"] == "http.response.start":
                 present = {name.lower() for name, _ in message.get("headers", [])}
                 extra = [
@@ -95,10 +98,12 @@ class _HostCheck:
     """
 
     def __init__(self, app: ASGI, hosts: Iterable[str]) -> None:
+        """Wrap ``app``, answering only ``hosts`` (compared in lower case)."""
         self.app = app
         self.hosts = frozenset(host.lower() for host in hosts)
 
     async def __call__(self, scope: Scope_, receive: Receive, send: Send) -> None:
+        """Pass the request on when its Host is one answered, else refuse it (400)."""
         if scope["type"] == "http":
             host = Headers(scope=scope).get("host", "").lower()
             if host not in self.hosts:
@@ -143,12 +148,14 @@ class _Views:
     """The route handlers over one store (run in the server's thread pool: they block)."""
 
     def __init__(self, store: Store, label: str) -> None:
+        """The store to read, its label for the footers, and the static files read once."""
         self.reader = Reader(store)
         self.label = label
         folder = files(__package__) / "static"
         self.static = {name: (folder / name).read_bytes() for name in _STATIC}
 
     def home(self, request: Request) -> Response:
+        """The list of dialogues (``/``), searched by ``q`` in ``in``, a page of them at a time."""
         query = request.query_params.get("q", "")
         scope = _scope(request.query_params.get("in"))
         hits = self.reader.search(query, scope)
@@ -157,17 +164,20 @@ class _Views:
         return HTMLResponse(list_page(hits, query, scope, store=self.label, page=page))
 
     def dialogue(self, request: Request) -> Response:
+        """A dialogue as the tree of its branches (``/d/ID``)."""
         dialogue = self.reader.dialogue(request.path_params["ident"])
         tree = self.reader.tree(dialogue.id)
         return HTMLResponse(dialogue_page(dialogue, tree, store=self.label))
 
     def branch(self, request: Request) -> Response:
+        """A branch as a transcript (``/c/ID or name``)."""
         c = self.reader.load(request.path_params["ident"])
         dialogue = self.reader.dialogue(root_of(c))
         names = self.reader.named().get(c.id, ())
         return HTMLResponse(branch_page(c, names, dialogue, store=self.label))
 
     def compare(self, request: Request) -> Response:
+        """Two branches side by side (``/compare?a=ID&b=ID``); 400 without both."""
         a, b = request.query_params.get("a"), request.query_params.get("b")
         if not a or not b:
             raise HTTPException(400, "give two branches to compare: /compare?a=ID&b=ID")
@@ -176,6 +186,7 @@ class _Views:
         return HTMLResponse(page)
 
     def api_dialogues(self, request: Request) -> Response:
+        """The list (or a search) as JSON, for programs: ``/api/dialogues?q=...``."""
         query = request.query_params.get("q", "")
         hits = self.reader.search(query, _scope(request.query_params.get("in")))
         return _json(
@@ -200,6 +211,7 @@ class _Views:
         )
 
     def api_conversation(self, request: Request) -> Response:
+        """A conversation's saved form as JSON, with its dialogue and names."""
         c = self.reader.load(request.path_params["ident"])
         return _json(
             {
@@ -211,12 +223,14 @@ class _Views:
         )
 
     def static_file(self, request: Request) -> Response:
+        """The viewer's own style sheet or script; any other name is a 404."""
         name = request.path_params["name"]
         if name not in _STATIC:
             raise HTTPException(404, f"there is no static file {name!r}")
         return Response(self.static[name], media_type=_STATIC[name])
 
     def routes(self) -> list[Route]:
+        """Every route, each GET only (Starlette answers HEAD too, and 405 to the rest)."""
         get = ["GET"]
         return [
             Route("/", self.home, methods=get),
@@ -245,6 +259,7 @@ class _Views:
         return response
 
     async def http_error(self, request: Request, exc: Exception) -> Response:
+        """A 400, 404 or 405 as a page (or JSON) saying what was wrong and what to do."""
         assert isinstance(exc, HTTPException)
         titles = {404: "Not found", 405: "Method not allowed", 400: "Bad request"}
         detail = exc.detail
@@ -256,6 +271,7 @@ class _Views:
         return self._error(request, exc.status_code, title, detail)
 
     async def library_error(self, request: Request, exc: Exception) -> Response:
+        """The library's refusals: no such conversation (404), the store failing (500), else 400."""
         assert isinstance(exc, ConversationError)
         if isinstance(exc, StoreNotFoundError):
             said = str(exc).split(";")[0]  # the rest names the Python API

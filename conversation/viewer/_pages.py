@@ -8,7 +8,7 @@ page works without script.
 from __future__ import annotations
 
 from .._conversation import Conversation
-from ..cli._render import imported_title, short, summary
+from .._titles import imported_title, short, summary, system_text
 from ._compare import compare
 from ._html import Child, Markup, tag, url
 from ._queries import Branch, Dialogue, Hit, Run, Scope, match_spans, root_of
@@ -64,6 +64,7 @@ def _layout(title: str, body: Child, *, store: str, query: str = "") -> Markup:
 
 
 def _names(names: tuple[str, ...]) -> Markup:
+    """The names pointing at a conversation, each as a tag beside its title."""
     return tag("span", [tag("span", name, class_="name") for name in names], class_="names")
 
 
@@ -80,6 +81,7 @@ def _highlight(text: str, query: str) -> Markup:
 
 
 def _row(hit: Hit, query: str) -> Markup:
+    """One dialogue in the list: its title and facts, and where the search found it."""
     dialogue = hit.dialogue
     count = len(dialogue.branches)
     facts = [
@@ -119,6 +121,7 @@ def _pager(count: int, page: int, query: str, scope: Scope) -> Markup | None:
         return None
 
     def link(number: int, label: str) -> Markup:
+        """A link to page ``number`` of the same search."""
         where = url("", q=query, **{"in": scope if scope != "all" else ""}, page=str(number))
         return tag("a", label, href=where, rel="prev" if number < page else "next")
 
@@ -204,6 +207,7 @@ def _compare_form(branches: tuple[Branch, ...], left: str, right: str) -> Markup
     """Two pickers of branches and a button: GET /compare?a=...&b=..."""
 
     def picker(name: str, label: str, chosen: str) -> Markup:
+        """A labelled list of the branches, ``chosen`` selected."""
         options = [
             tag(
                 "option",
@@ -264,10 +268,10 @@ def _crumbs(c: Conversation, here: str) -> Markup:
 
 
 def _system(c: Conversation) -> Markup | None:
-    system = c.system
-    if system is None:
+    """The system prompt, open above the transcript (nothing when there is none)."""
+    text = system_text(c.system)
+    if text is None:
         return None
-    text = system if isinstance(system, str) else "".join(block.text for block in system)
     return tag(
         "details", tag("summary", "system prompt"), render_text(text), class_="system", open=True
     )
@@ -311,6 +315,7 @@ def branch_page(
 
 
 def _side(c: Conversation, names: tuple[str, ...], side: str) -> Markup:
+    """The heading of one column of a comparison: which branch it is, with a link to it."""
     return tag(
         "div",
         tag("span", side, class_="side-name"),

@@ -21,8 +21,8 @@ from typing import Literal
 import attrs
 
 from .._conversation import Conversation
+from .._titles import imported_title, summary
 from .._turn import Turn
-from ..cli._render import imported_title, summary
 from ..errors import CorruptStoreError
 from ..store import Store
 
@@ -140,11 +140,13 @@ def match_spans(text: str, query: str) -> list[tuple[int, int]]:
 
 
 def _info(c: Conversation) -> Mapping[str, object]:
+    """The import metadata of ``c`` (app, title, dates), empty when it was not imported."""
     info = c.metadata.get("import")
     return info if isinstance(info, Mapping) else {}
 
 
 def _text(value: object) -> str | None:
+    """A metadata value as text, or None when it is not a non-empty str (metadata is free)."""
     return value if isinstance(value, str) and value else None
 
 
@@ -156,6 +158,7 @@ class Reader:
     """
 
     def __init__(self, store: Store) -> None:
+        """A reader of ``store`` with an empty cache."""
         self.store = store
         self._cache: OrderedDict[str, Conversation] = OrderedDict()
         self._lock = threading.Lock()
