@@ -167,7 +167,8 @@ class _Views:
         """A dialogue as the tree of its branches (``/d/ID``)."""
         dialogue = self.reader.dialogue(request.path_params["ident"])
         tree = self.reader.tree(dialogue.id)
-        return HTMLResponse(dialogue_page(dialogue, tree, store=self.label))
+        main = self.reader.load(dialogue.main.id)
+        return HTMLResponse(dialogue_page(dialogue, tree, main, store=self.label))
 
     def branch(self, request: Request) -> Response:
         """A branch as a transcript (``/c/ID or name``)."""
@@ -199,7 +200,7 @@ class _Views:
                     "updated": hit.dialogue.updated,
                     "turns": hit.dialogue.turns,
                     "branches": [
-                        {"id": b.id, "names": b.names, "turns": len(b.conversation)}
+                        {"id": b.id, "names": b.names, "turns": b.turns}
                         for b in hit.dialogue.branches
                     ],
                     "match": None

@@ -11,7 +11,7 @@ from .._conversation import Conversation
 from .._titles import imported_title, short, summary, system_text
 from ._compare import compare
 from ._html import Child, Markup, tag, url
-from ._queries import Branch, Dialogue, Hit, Run, Scope, match_spans, root_of
+from ._queries import Branch, Dialogue, Facts, Hit, Run, Scope, match_spans, root_of
 from ._render import render_text, render_turn
 
 __all__ = [
@@ -211,9 +211,9 @@ def _compare_form(branches: tuple[Branch, ...], left: str, right: str) -> Markup
         options = [
             tag(
                 "option",
-                f"{short(b.id)} · {len(b.conversation)} turns · "
+                f"{short(b.id)} · {b.turns} turns · "
                 + (", ".join(b.names) + " · " if b.names else "")
-                + (summary(b.conversation.last, 50) if b.conversation.last else ""),
+                + b.facts.last,
                 value=b.id,
                 selected=b.id == chosen,
             )
@@ -233,10 +233,14 @@ def _compare_form(branches: tuple[Branch, ...], left: str, right: str) -> Markup
     )
 
 
-def dialogue_page(dialogue: Dialogue, tree: Run | None, *, store: str) -> Markup:
-    """A dialogue as the tree of its branches, each run of turns a link to its branch."""
-    main = dialogue.main
-    path = {main.conversation[:k].id for k in range(1, len(main.conversation) + 1)}
+def dialogue_page(
+    dialogue: Dialogue, tree: Run | None, main: Conversation, *, store: str
+) -> Markup:
+    """A dialogue as the tree of its branches, each run of turns a link to its branch.
+
+    ``main`` is its main branch, loaded: its path through the tree is marked.
+    """
+    path = {main[:k].id for k in range(1, len(main) + 1)}
     branches = dialogue.branches
     second = next((b.id for b in branches if b.id != main.id), main.id)
     body = [
@@ -288,7 +292,7 @@ def branch_page(
     usage = c.usage
     branches = dialogue.branches
     if all(b.id != c.id for b in branches):  # an inner id: offer it beside the leaves
-        branches = (Branch(c.id, c, names), *branches)
+        branches = (Branch(c.id, Facts.of(c), names), *branches)
     others = [b for b in branches if b.id != c.id]
     body = [
         _crumbs(c, "branch"),

@@ -137,6 +137,7 @@ def test_a_tree_forked_at_every_turn_of_a_long_dialogue(tmp_path: Path) -> None:
         reader = Reader(store)
         tree = reader.tree("main")
         dialogue = reader.dialogue("main")
+        main = reader.load(dialogue.main.id)
     assert tree is not None
     levels = 0
     run: Run | None = tree
@@ -147,7 +148,7 @@ def test_a_tree_forked_at_every_turn_of_a_long_dialogue(tmp_path: Path) -> None:
         assert run.turn.text == f"turn {run.last - 1}"
         run = run.children[1]  # the "other" branch is the older one
     assert levels == depth - 1
-    page = dialogue_page(dialogue, tree, store="deep.db")
+    page = dialogue_page(dialogue, tree, main, store="deep.db")
     assert page.count("<ul>") == depth - 1
     assert page.count("<li>") == page.count("</li>") == 2 * depth - 1
 
@@ -214,3 +215,29 @@ def test_one_damaged_name_row_leaves_the_pages_working(built: Sample) -> None:
         titles = [d.title for d in reader.dialogues()]
         assert "Plan a trip to Lisbon" in titles
         assert reader.search("lisbon")[0].dialogue.names == ()
+
+
+def test_a_list_of_more_branches_than_the_cache_holds_loads_each_once(tmp_path: Path) -> None:
+    """Past the cache of loaded conversations (4,096), a list used to load every branch on
+    every request: now each id's facts are kept, so a second list loads none."""
+
+    class Counting(SQLiteStore):
+        """A real SQLite store that counts the conversations loaded from it."""
+
+        loads = 0
+
+        def load(self, id_or_name: str) -> Conversation:
+            Counting.loads += 1
+            return super().load(id_or_name)
+
+    with Counting(tmp_path / "many.db") as store:
+        for number in range(5000):
+            store.save(Conversation().user(f"question {number}"))
+        reader = Reader(store)
+        assert len(reader.dialogues()) == 5000
+        first = Counting.loads
+        assert first == 5000
+        assert [d.title for d in reader.dialogues()][:2] == ["question 4999", "question 4998"]
+        assert Counting.loads == first  # nothing loaded again
+        assert reader.search("question 17", "title")[-1].dialogue.title == "question 17"
+        assert Counting.loads == first
