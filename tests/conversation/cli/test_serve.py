@@ -72,10 +72,14 @@ def test_serve_refuses_a_port_out_of_range_before_starting(tree: Tree, port: str
     assert done.stdout == ""
 
 
-def test_serve_on_a_host_that_does_not_resolve_says_to_change_the_host(tree: Tree) -> None:
-    done = cli("serve", "--db", str(tree.path), "--port", "0", "--host", "no-such-host.invalid")
+@pytest.mark.parametrize("host", ["no-such-host.invalid", "192.0.2.1"])
+def test_serve_on_a_host_that_is_not_this_machine_says_to_change_the_host(
+    tree: Tree, host: str
+) -> None:
+    """A name that does not resolve, or an address of no interface here (TEST-NET-1)."""
+    done = cli("serve", "--db", str(tree.path), "--port", "0", "--host", host)
     assert done.returncode == 1
-    assert done.stderr.startswith("conversation serve: error: cannot listen on no-such-host")
+    assert done.stderr.startswith(f"conversation serve: error: cannot listen on {host}:0")
     assert "give an address of this machine with --host" in done.stderr
     assert "--port" not in done.stderr.split(";", 1)[1]
     assert len(done.stderr.splitlines()) == 1
