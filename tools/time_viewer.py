@@ -1,9 +1,9 @@
 """How long the viewer's pages take over a large store (a look, not a benchmark with floors).
 
-    .venv/bin/python tools/time_viewer.py [STORE.db]
+    .venv/bin/python tools/time_viewer.py [STORE.db [DIALOGUES]]
 
 Builds (once, at STORE.db, default /tmp/viewer-1000.db) a store of 1,000
-dialogues, each three branches of nine or ten turns, runs ``conversation
+dialogues (or DIALOGUES), each three branches of nine or ten turns, runs ``conversation
 serve`` over it and times one request to each page (the first list is
 "cold": every branch is loaded from the store; later pages reuse them).
 """
@@ -24,9 +24,9 @@ from conversation.store import SQLiteStore  # noqa: E402
 from tests.conversation.viewer.serving import Server  # noqa: E402
 
 
-def build(db: Path) -> None:
+def build(db: Path, dialogues: int = 1000) -> None:
     with SQLiteStore(db) as store:
-        for number in range(1000):
+        for number in range(dialogues):
             c = Conversation().user(f"Question {number} about topic {number % 37}")
             for turn in range(4):
                 c = c.assistant(f"Answer {turn} of dialogue {number}, " + "words " * 40)
@@ -39,11 +39,12 @@ def build(db: Path) -> None:
 def main() -> None:
     db = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("/tmp/viewer-1000.db")
     if not db.exists():
-        build(db)
+        build(db, int(sys.argv[2]) if len(sys.argv) > 2 else 1000)
     server = Server.start(db)
     pages = [
         ("list (cold)", "/"),
         ("list", "/"),
+        ("list (3rd)", "/"),
         ("search in text", "/?q=dialogue+999&in=text"),
         ("search in titles", "/?q=topic+5&in=title"),
         ("dialogue tree", "/d/d500"),

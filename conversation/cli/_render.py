@@ -1,8 +1,10 @@
-"""Conversations as text for people: a transcript, Markdown, a one-line summary."""
+"""Conversations as text for people: a transcript, Markdown, a one-line summary.
+
+``short``, ``summary`` and ``imported_title`` live in :mod:`conversation._titles`
+(the web viewer uses them too) and are re-exported here for the commands.
+"""
 
 from __future__ import annotations
-
-from collections.abc import Mapping
 
 import orjson
 
@@ -16,26 +18,11 @@ from .._blocks import (
 )
 from .._conversation import Conversation
 from .._json import thaw
+from .._titles import imported_title, short, summary, system_text
 from .._turn import Turn
-from ..store import Outline
 from ._style import Style
 
 __all__ = ["block_text", "heading", "imported_title", "markdown", "short", "summary", "transcript"]
-
-SHORT = 12  # hex digits of an id shown to people; any 6+ digit prefix loads
-
-
-def short(ident: str) -> str:
-    """An id as people see it: its first 12 hex digits."""
-    return ident[:SHORT]
-
-
-def summary(turn: Turn, width: int = 60) -> str:
-    """A turn in one line: its text, or the kinds of its blocks when it has none."""
-    text = " ".join(turn.text.split())
-    if not text:
-        text = "[" + ", ".join(block.type for block in turn.blocks) + "]"
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def block_text(block: Block) -> str:
@@ -57,13 +44,6 @@ def block_text(block: Block) -> str:
     return f"[{block.type}]"  # images, documents, server tools: named, not drawn
 
 
-def imported_title(c: Conversation | Outline) -> str | None:
-    """The chat app's title of an imported conversation (metadata ``import.title``)."""
-    info = c.metadata.get("import")
-    title = info.get("title") if isinstance(info, Mapping) else None
-    return title if isinstance(title, str) and title else None
-
-
 def heading(turn: Turn, number: int) -> str:
     """Who wrote turn ``number`` (1-based), with the model and a synthetic mark."""
     parts = [turn.role, f"turn {number}"]
@@ -77,17 +57,10 @@ def heading(turn: Turn, number: int) -> str:
     return " · ".join(parts)
 
 
-def _system(c: Conversation) -> str | None:
-    system = c.system
-    if system is None or isinstance(system, str):
-        return system
-    return "".join(block.text for block in system)
-
-
 def transcript(c: Conversation, style: Style) -> list[str]:
     """The conversation as lines for a terminal: a rule with who spoke, then what they said."""
     lines: list[str] = []
-    system = _system(c)
+    system = system_text(c.system)
     if system is not None:
         lines += [style("bold", "── system ──"), system, ""]
     for number, turn in enumerate(c, 1):
@@ -103,7 +76,7 @@ def markdown(c: Conversation) -> str:
     title = imported_title(c)
     if title:
         parts.append(f"# {title}")
-    system = _system(c)
+    system = system_text(c.system)
     if system is not None:
         parts += ["## system", system]
     for number, turn in enumerate(c, 1):

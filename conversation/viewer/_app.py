@@ -10,28 +10,36 @@ rebinding.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from importlib.resources import files
 from typing import Any
 
 import orjson
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from ..errors import ConversationError, StoreNotFoundError
+from ..errors import (
+    ConversationError,
+    CorruptStoreError,
+    StoreBusyError,
+    StoreConnectionError,
+    StoreError,
+    StoreNotFoundError,
+)
 from ..store import Store
 from ._pages import branch_page, compare_page, dialogue_page, error_page, list_page
 from ._queries import Reader, Scope, root_of
 
 __all__ = ["LOCAL_HOSTS", "SECURITY_HEADERS", "create_app"]
 
-LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
-"""The Host header values a viewer bound to the loopback interface answers."""
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+"""The loopback names a viewer always answers to (the Host header, with or without a port)."""
 
 SECURITY_HEADERS = {
     "content-security-policy": (
@@ -58,14 +66,17 @@ class _Headers:
     """ASGI middleware adding :data:`SECURITY_HEADERS` to every response."""
 
     def __init__(self, app: ASGI) -> None:
+        """Wrap ``app``."""
         self.app = app
 
     async def __call__(self, scope: Scope_, receive: Receive, send: Send) -> None:
+        """Pass the request on, adding the headers to the response as it starts."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
 
         async def send_with_headers(message: MutableMapping[str, Any]) -> None:
+            """``send``, with each security header the response does not set itself."""
             if message["type"] == "http.response.start":
                 present = {name.lower() for name, _ in message.get("headers", [])}
                 extra = [
@@ -79,11 +90,57 @@ class _Headers:
         await self.app(scope, receive, send_with_headers)
 
 
+class _HostCheck:
+    """ASGI middleware refusing (400) a Host header the server was not started for.
+
+    Compared whole, port included when given, so ``[::1]:8765`` is read right
+    and a page elsewhere whose name was rebound to this machine is refused.
+    """
+
+    def __init__(self, app: ASGI, hosts: Iterable[str]) -> None:
+        """Wrap ``app``, answering only ``hosts`` (compared in lower case)."""
+        self.app = app
+        self.hosts = frozenset(host.lower() for host in hosts)
+
+    async def __call__(self, scope: Scope_, receive: Receive, send: Send) -> None:
+        """Pass the request on when its Host is one answered, else refuse it (400)."""
+        if scope["type"] == "http":
+            host = Headers(scope=scope).get("host", "").lower()
+            if host not in self.hosts:
+                refused = PlainTextResponse(
+                    "This viewer answers only at the addresses it was started for; to reach "
+                    "it by this name, start it again with --allow-host NAME.",
+                    400,
+                )
+                await refused(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+_log = logging.getLogger(__name__)
+
+_STORE_TROUBLE = {
+    CorruptStoreError: (
+        "Part of the store is damaged, so this page cannot be shown (other pages may still "
+        "work). Check the store with the conversation command, or restore it from a backup."
+    ),
+    StoreBusyError: (
+        "The store stayed locked by another program past the timeout. Reload the page in a moment."
+    ),
+    StoreConnectionError: (
+        "The database server refused or dropped the connection. Check that it is running, "
+        "then reload the page."
+    ),
+}
+
+
 def _json(value: Any, status: int = 200) -> Response:
+    """``value`` as a JSON response (orjson: fast, and strict about what it writes)."""
     return Response(orjson.dumps(value), status, media_type="application/json")
 
 
 def _scope(value: str | None) -> Scope:
+    """The ``in=`` parameter as a search scope; anything unknown searches everywhere."""
     return value if value in ("title", "text") else "all"  # type: ignore[return-value]
 
 
@@ -91,12 +148,14 @@ class _Views:
     """The route handlers over one store (run in the server's thread pool: they block)."""
 
     def __init__(self, store: Store, label: str) -> None:
+        """The store to read, its label for the footers, and the static files read once."""
         self.reader = Reader(store)
         self.label = label
         folder = files(__package__) / "static"
         self.static = {name: (folder / name).read_bytes() for name in _STATIC}
 
     def home(self, request: Request) -> Response:
+        """The list of dialogues (``/``), searched by ``q`` in ``in``, a page of them at a time."""
         query = request.query_params.get("q", "")
         scope = _scope(request.query_params.get("in"))
         hits = self.reader.search(query, scope)
@@ -105,17 +164,21 @@ class _Views:
         return HTMLResponse(list_page(hits, query, scope, store=self.label, page=page))
 
     def dialogue(self, request: Request) -> Response:
+        """A dialogue as the tree of its branches (``/d/ID``)."""
         dialogue = self.reader.dialogue(request.path_params["ident"])
         tree = self.reader.tree(dialogue.id)
-        return HTMLResponse(dialogue_page(dialogue, tree, store=self.label))
+        main = self.reader.load(dialogue.main.id)
+        return HTMLResponse(dialogue_page(dialogue, tree, main, store=self.label))
 
     def branch(self, request: Request) -> Response:
+        """A branch as a transcript (``/c/ID or name``)."""
         c = self.reader.load(request.path_params["ident"])
         dialogue = self.reader.dialogue(root_of(c))
         names = self.reader.named().get(c.id, ())
         return HTMLResponse(branch_page(c, names, dialogue, store=self.label))
 
     def compare(self, request: Request) -> Response:
+        """Two branches side by side (``/compare?a=ID&b=ID``); 400 without both."""
         a, b = request.query_params.get("a"), request.query_params.get("b")
         if not a or not b:
             raise HTTPException(400, "give two branches to compare: /compare?a=ID&b=ID")
@@ -124,6 +187,7 @@ class _Views:
         return HTMLResponse(page)
 
     def api_dialogues(self, request: Request) -> Response:
+        """The list (or a search) as JSON, for programs: ``/api/dialogues?q=...``."""
         query = request.query_params.get("q", "")
         hits = self.reader.search(query, _scope(request.query_params.get("in")))
         return _json(
@@ -136,7 +200,7 @@ class _Views:
                     "updated": hit.dialogue.updated,
                     "turns": hit.dialogue.turns,
                     "branches": [
-                        {"id": b.id, "names": b.names, "turns": len(b.conversation)}
+                        {"id": b.id, "names": b.names, "turns": b.turns}
                         for b in hit.dialogue.branches
                     ],
                     "match": None
@@ -148,6 +212,7 @@ class _Views:
         )
 
     def api_conversation(self, request: Request) -> Response:
+        """A conversation's saved form as JSON, with its dialogue and names."""
         c = self.reader.load(request.path_params["ident"])
         return _json(
             {
@@ -159,12 +224,14 @@ class _Views:
         )
 
     def static_file(self, request: Request) -> Response:
+        """The viewer's own style sheet or script; any other name is a 404."""
         name = request.path_params["name"]
         if name not in _STATIC:
             raise HTTPException(404, f"there is no static file {name!r}")
         return Response(self.static[name], media_type=_STATIC[name])
 
     def routes(self) -> list[Route]:
+        """Every route, each GET only (Starlette answers HEAD too, and 405 to the rest)."""
         get = ["GET"]
         return [
             Route("/", self.home, methods=get),
@@ -177,18 +244,23 @@ class _Views:
         ]
 
     def _wants_json(self, request: Request) -> bool:
+        """Whether the error answers a program (``/api/``: JSON) rather than a person (HTML)."""
         return request.url.path.startswith("/api/")
 
     def _error(self, request: Request, status: int, title: str, detail: str) -> Response:
+        """An error as a page (or JSON), with the security headers set here: a 500 is sent
+        from outside the headers middleware."""
         if self._wants_json(request):
             response = _json({"error": title, "detail": detail}, status)
         else:
             response = HTMLResponse(error_page(status, title, detail, store=self.label), status)
         if status == 405:
             response.headers["allow"] = "GET, HEAD"
+        response.headers.update(SECURITY_HEADERS)
         return response
 
     async def http_error(self, request: Request, exc: Exception) -> Response:
+        """A 400, 404 or 405 as a page (or JSON) saying what was wrong and what to do."""
         assert isinstance(exc, HTTPException)
         titles = {404: "Not found", 405: "Method not allowed", 400: "Bad request"}
         detail = exc.detail
@@ -200,13 +272,30 @@ class _Views:
         return self._error(request, exc.status_code, title, detail)
 
     async def library_error(self, request: Request, exc: Exception) -> Response:
+        """The library's refusals: no such conversation (404), the store failing (500), else 400."""
         assert isinstance(exc, ConversationError)
         if isinstance(exc, StoreNotFoundError):
             said = str(exc).split(";")[0]  # the rest names the Python API
             detail = f"{said[:1].upper()}{said[1:]}. The list of dialogues links to every one "
             detail += "this store holds."
             return self._error(request, 404, "No such conversation", detail)
+        if isinstance(exc, StoreError):  # the store failed: the server's fault, not the URL's
+            _log.error("conversation viewer: %s failed: %s", request.url.path, exc)
+            detail = next(
+                (said for kind, said in _STORE_TROUBLE.items() if isinstance(exc, kind)),
+                "The store could not be read. Check it with the conversation command.",
+            )
+            return self._error(request, 500, "Cannot read the store", detail)
         return self._error(request, 400, "Cannot show this", str(exc))
+
+    async def server_error(self, request: Request, exc: Exception) -> Response:
+        """Anything unexpected: a 500 page saying what to do; the traceback goes to the
+        server's log (uvicorn prints it), never to the browser."""
+        detail = (
+            "The viewer failed while making this page. Reload it; if it fails again, the "
+            "server's output says why (please report it)."
+        )
+        return self._error(request, 500, "Something went wrong", detail)
 
 
 def create_app(
@@ -215,19 +304,20 @@ def create_app(
     """The viewer over ``store``: an ASGI app to run with uvicorn (see :func:`serve`).
 
     ``label`` names the store in each page's footer; ``hosts`` are the Host
-    header values answered (``"*"`` for any, when the server listens on
-    every interface). The app only reads: it never saves, moves a name or
-    deletes.
+    header values answered, each compared whole (``name`` or ``name:port``;
+    :func:`conversation.viewer._serve.hosts` makes the list). The app only
+    reads: it never saves, moves a name or deletes.
     """
     views = _Views(store, label)
     return Starlette(
         routes=views.routes(),
         middleware=[
             Middleware(_Headers),
-            Middleware(TrustedHostMiddleware, allowed_hosts=list(hosts)),
+            Middleware(_HostCheck, hosts=hosts),
         ],
         exception_handlers={
             HTTPException: views.http_error,
             ConversationError: views.library_error,
+            Exception: views.server_error,
         },
     )

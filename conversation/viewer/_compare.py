@@ -14,9 +14,10 @@ import re
 
 from .._blocks import Text
 from .._conversation import Conversation
+from .._titles import system_text
 from .._turn import Turn
 from ._html import Markup, tag
-from ._render import render_turn, turn_badges
+from ._render import render_turn
 
 __all__ = ["compare", "word_diff"]
 
@@ -43,24 +44,8 @@ def word_diff(left: str, right: str) -> tuple[Markup, Markup]:
 
 
 def _plain(turn: Turn) -> bool:
+    """Whether the turn is text only, so a word diff shows all of it."""
     return all(isinstance(block, Text) for block in turn.blocks)
-
-
-def _diffed_turn(turn: Turn, number: int, text: Markup) -> Markup:
-    """A turn shown as its word-diffed text (used when both sides are plain text)."""
-    header = tag(
-        "header",
-        tag("span", turn.role, class_="role"),
-        tag("span", f"#{number}", class_="number"),
-        turn_badges(turn),
-    )
-    synthetic = " synthetic" if turn.synthetic else ""
-    return tag(
-        "article",
-        header,
-        tag("div", text, class_="blocks"),
-        class_=f"turn {turn.role}{synthetic} differs",
-    )
 
 
 def _row(left: Turn | None, right: Turn | None, number: int) -> Markup:
@@ -69,7 +54,10 @@ def _row(left: Turn | None, right: Turn | None, number: int) -> Markup:
         cells = [render_turn(left, number, extra_class=" same")] * 2
     elif left is not None and right is not None and _plain(left) and _plain(right):
         old, new = word_diff(left.text, right.text)
-        cells = [_diffed_turn(left, number, old), _diffed_turn(right, number, new)]
+        cells = [
+            render_turn(left, number, extra_class=" differs", body=old),
+            render_turn(right, number, extra_class=" differs", body=new),
+        ]
     else:
         cells = [
             tag("div", "no turn here", class_="turn missing")
@@ -86,13 +74,14 @@ def _row(left: Turn | None, right: Turn | None, number: int) -> Markup:
 
 
 def _turns(count: int) -> str:
+    """``count`` turns, in words ("1 turn", "3 turns")."""
     return f"{count} turn" + ("" if count == 1 else "s")
 
 
 def _system(system: str | tuple[Text, ...] | None) -> str:
-    if system is None:
-        return "(no system prompt)"
-    return system if isinstance(system, str) else "".join(block.text for block in system)
+    """A system prompt as the text to diff, or a note that there is none."""
+    text = system_text(system)
+    return "(no system prompt)" if text is None else text
 
 
 def compare(left: Conversation, right: Conversation) -> Markup:

@@ -7,13 +7,11 @@ page works without script.
 
 from __future__ import annotations
 
-import re
-
 from .._conversation import Conversation
-from ..cli._render import imported_title, short, summary
+from .._titles import imported_title, short, summary, system_text
 from ._compare import compare
 from ._html import Child, Markup, tag, url
-from ._queries import Branch, Dialogue, Hit, Run, Scope, root_of
+from ._queries import Branch, Dialogue, Facts, Hit, Run, Scope, match_spans, root_of
 from ._render import render_text, render_turn
 
 __all__ = [
@@ -66,23 +64,24 @@ def _layout(title: str, body: Child, *, store: str, query: str = "") -> Markup:
 
 
 def _names(names: tuple[str, ...]) -> Markup:
+    """The names pointing at a conversation, each as a tag beside its title."""
     return tag("span", [tag("span", name, class_="name") for name in names], class_="names")
 
 
 def _highlight(text: str, query: str) -> Markup:
-    """``text`` with each case-insensitive occurrence of ``query`` in ``<mark>``."""
-    if not query.strip():
-        return tag("span", text)
+    """``text`` with each occurrence of ``query`` in ``<mark>``: the search's own matches
+    (:func:`match_spans`, casefolded), so what was found is what is marked."""
     parts: list[Markup | str] = []
     at = 0
-    for match in re.finditer(re.escape(query.strip()), text, re.IGNORECASE):
-        parts += [text[at : match.start()], tag("mark", match.group())]
-        at = match.end()
+    for first, last in match_spans(text, query):
+        parts += [text[at:first], tag("mark", text[first:last])]
+        at = last
     parts.append(text[at:])
     return tag("span", parts)
 
 
 def _row(hit: Hit, query: str) -> Markup:
+    """One dialogue in the list: its title and facts, and where the search found it."""
     dialogue = hit.dialogue
     count = len(dialogue.branches)
     facts = [
@@ -122,6 +121,7 @@ def _pager(count: int, page: int, query: str, scope: Scope) -> Markup | None:
         return None
 
     def link(number: int, label: str) -> Markup:
+        """A link to page ``number`` of the same search."""
         where = url("", q=query, **{"in": scope if scope != "all" else ""}, page=str(number))
         return tag("a", label, href=where, rel="prev" if number < page else "next")
 
@@ -207,12 +207,13 @@ def _compare_form(branches: tuple[Branch, ...], left: str, right: str) -> Markup
     """Two pickers of branches and a button: GET /compare?a=...&b=..."""
 
     def picker(name: str, label: str, chosen: str) -> Markup:
+        """A labelled list of the branches, ``chosen`` selected."""
         options = [
             tag(
                 "option",
-                f"{short(b.id)} · {len(b.conversation)} turns · "
+                f"{short(b.id)} · {b.turns} turns · "
                 + (", ".join(b.names) + " · " if b.names else "")
-                + (summary(b.conversation.last, 50) if b.conversation.last else ""),
+                + b.facts.last,
                 value=b.id,
                 selected=b.id == chosen,
             )
@@ -232,10 +233,14 @@ def _compare_form(branches: tuple[Branch, ...], left: str, right: str) -> Markup
     )
 
 
-def dialogue_page(dialogue: Dialogue, tree: Run | None, *, store: str) -> Markup:
-    """A dialogue as the tree of its branches, each run of turns a link to its branch."""
-    main = dialogue.main
-    path = {main.conversation[:k].id for k in range(1, len(main.conversation) + 1)}
+def dialogue_page(
+    dialogue: Dialogue, tree: Run | None, main: Conversation, *, store: str
+) -> Markup:
+    """A dialogue as the tree of its branches, each run of turns a link to its branch.
+
+    ``main`` is its main branch, loaded: its path through the tree is marked.
+    """
+    path = {main[:k].id for k in range(1, len(main) + 1)}
     branches = dialogue.branches
     second = next((b.id for b in branches if b.id != main.id), main.id)
     body = [
@@ -267,10 +272,10 @@ def _crumbs(c: Conversation, here: str) -> Markup:
 
 
 def _system(c: Conversation) -> Markup | None:
-    system = c.system
-    if system is None:
+    """The system prompt, open above the transcript (nothing when there is none)."""
+    text = system_text(c.system)
+    if text is None:
         return None
-    text = system if isinstance(system, str) else "".join(block.text for block in system)
     return tag(
         "details", tag("summary", "system prompt"), render_text(text), class_="system", open=True
     )
@@ -287,7 +292,7 @@ def branch_page(
     usage = c.usage
     branches = dialogue.branches
     if all(b.id != c.id for b in branches):  # an inner id: offer it beside the leaves
-        branches = (Branch(c.id, c, names), *branches)
+        branches = (Branch(c.id, Facts.of(c), names), *branches)
     others = [b for b in branches if b.id != c.id]
     body = [
         _crumbs(c, "branch"),
@@ -314,6 +319,7 @@ def branch_page(
 
 
 def _side(c: Conversation, names: tuple[str, ...], side: str) -> Markup:
+    """The heading of one column of a comparison: which branch it is, with a link to it."""
     return tag(
         "div",
         tag("span", side, class_="side-name"),

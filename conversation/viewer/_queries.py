@@ -11,21 +11,37 @@ imported while the viewer runs shows up on the next one.
 
 from __future__ import annotations
 
+import itertools
+import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 import attrs
 
 from .._conversation import Conversation
+from .._titles import imported_title, summary
 from .._turn import Turn
-from ..cli._render import imported_title, summary
+from ..errors import CorruptStoreError
 from ..store import Store
 
-__all__ = ["Branch", "Dialogue", "Hit", "Reader", "Run", "Scope", "root_of"]
+__all__ = [
+    "Branch",
+    "Dialogue",
+    "Facts",
+    "Hit",
+    "Reader",
+    "Run",
+    "Scope",
+    "match_spans",
+    "root_of",
+    "snippet",
+]
 
 Scope = Literal["all", "title", "text"]
+
+_log = logging.getLogger(__name__)
 
 _CACHE_SIZE = 4096  # conversations kept loaded (each shares its turns with its prefixes)
 
@@ -36,12 +52,52 @@ def root_of(c: Conversation) -> str:
 
 
 @attrs.frozen
+class Facts:
+    """What the list shows of one stored conversation, kept without the conversation.
+
+    A few hundred bytes where a conversation may hold megabytes, so a
+    :class:`Reader` keeps these for every id it has read (by content id) and
+    a list of any length loads no conversation twice.
+    """
+
+    root: str  # its dialogue's id: its first turn's
+    turns: int
+    last: str  # its last turn in a line of 50 ("" without turns)
+    prompt: str  # its first prompt (else its last turn) in a line of 80: the title at worst
+    title: str | None  # the chat app's title, when imported
+    app: str | None
+    updated: str | None
+    imported: bool
+
+    @classmethod
+    def of(cls, c: Conversation) -> Facts:
+        """The facts of ``c``, read once from the whole conversation."""
+        info = _info(c)
+        prompt = next((turn for turn in c if turn.role == "user"), c.last)
+        return cls(
+            root_of(c),
+            len(c),
+            summary(c.last, 50) if c.last is not None else "",
+            summary(prompt, 80) if prompt is not None else "(empty conversation)",
+            imported_title(c),
+            _text(info.get("app")),
+            _text(info.get("updated")) or _text(info.get("created")),
+            bool(info),
+        )
+
+
+@attrs.frozen
 class Branch:
     """A stored conversation nothing extends (a leaf), with the names pointing at it."""
 
     id: str
-    conversation: Conversation
+    facts: Facts
     names: tuple[str, ...]
+
+    @property
+    def turns(self) -> int:
+        """How many turns it has."""
+        return self.facts.turns
 
 
 @attrs.frozen
@@ -65,7 +121,7 @@ class Dialogue:
     @property
     def turns(self) -> int:
         """The turns of its longest branch."""
-        return max(len(branch.conversation) for branch in self.branches)
+        return max(branch.turns for branch in self.branches)
 
 
 @attrs.frozen
@@ -95,12 +151,43 @@ class Run:
     children: tuple[Run, ...]
 
 
+def match_spans(text: str, query: str) -> list[tuple[int, int]]:
+    """Where ``query`` occurs in ``text``, case ignored (casefolded), as spans of ``text``.
+
+    Casefolding can change a text's length (``ß`` folds to ``ss``), so the
+    search runs on the folded text and each match is mapped back to the
+    characters of ``text`` it covers: the search and the highlighting of what
+    it found agree on every script.
+    """
+    wanted = query.casefold().strip()
+    if not wanted or wanted not in text.casefold():
+        return []
+    owner: Sequence[int]  # the index in ``text`` of each character of ``folded``
+    starts: Sequence[int]  # the index in ``folded`` where each character of ``text`` begins
+    if text.isascii():  # folding keeps every offset
+        folded, owner, starts = text.casefold(), range(len(text)), range(len(text) + 1)
+    else:
+        parts = [char.casefold() for char in text]
+        folded = "".join(parts)
+        owner = [index for index, part in enumerate(parts) for _ in part]
+        starts = list(itertools.accumulate(map(len, parts), initial=0))
+    spans: list[tuple[int, int]] = []
+    at = folded.find(wanted)
+    while at >= 0:
+        first, last = owner[at], owner[at + len(wanted) - 1] + 1
+        spans.append((first, last))
+        at = folded.find(wanted, starts[last])
+    return spans
+
+
 def _info(c: Conversation) -> Mapping[str, object]:
+    """The import metadata of ``c`` (app, title, dates), empty when it was not imported."""
     info = c.metadata.get("import")
     return info if isinstance(info, Mapping) else {}
 
 
 def _text(value: object) -> str | None:
+    """A metadata value as text, or None when it is not a non-empty str (metadata is free)."""
     return value if isinstance(value, str) and value else None
 
 
@@ -112,8 +199,10 @@ class Reader:
     """
 
     def __init__(self, store: Store) -> None:
+        """A reader of ``store`` with an empty cache."""
         self.store = store
         self._cache: OrderedDict[str, Conversation] = OrderedDict()
+        self._facts: dict[str, Facts] = {}  # by id; as many as the store has ids, small each
         self._lock = threading.Lock()
 
     def load(self, id_or_name: str) -> Conversation:
@@ -131,10 +220,30 @@ class Reader:
                     self._cache.popitem(last=False)
         return c
 
+    def facts(self, ident: str) -> Facts:
+        """The :class:`Facts` of the stored conversation with id ``ident`` (loaded once)."""
+        with self._lock:
+            known = self._facts.get(ident)
+        if known is not None:
+            return known
+        found = Facts.of(self.load(ident))
+        with self._lock:
+            self._facts[ident] = found
+        return found
+
     def named(self) -> dict[str, tuple[str, ...]]:
-        """Each named id and its names, sorted."""
+        """Each named id and its names, sorted.
+
+        The names are read in one go, so one damaged name row would fail every
+        page: then the pages are shown without names (the error is logged).
+        """
+        try:
+            names = self.store.names()
+        except CorruptStoreError as error:
+            _log.error("conversation viewer: showing no names: %s", error)
+            return {}
         named: dict[str, list[str]] = {}
-        for name, ident in sorted(self.store.names().items()):
+        for name, ident in sorted(names.items()):
             named.setdefault(ident, []).append(name)
         return {ident: tuple(names) for ident, names in named.items()}
 
@@ -143,13 +252,13 @@ class Reader:
         named = self.named()
         groups: dict[str, list[Branch]] = {}
         for ident in self.store.leaves():  # oldest first
-            c = self.load(ident)
-            groups.setdefault(root_of(c), []).append(Branch(ident, c, named.get(ident, ())))
+            facts = self.facts(ident)
+            groups.setdefault(facts.root, []).append(Branch(ident, facts, named.get(ident, ())))
         names_under: dict[str, list[str]] = {}
         for ident, names in named.items():
             if ident not in self.store:
                 continue
-            names_under.setdefault(root_of(self.load(ident)), []).extend(names)
+            names_under.setdefault(self.facts(ident).root, []).extend(names)
         found = [
             _dialogue(root, tuple(branches), tuple(names_under.get(root, ())))
             for root, branches in groups.items()
@@ -162,16 +271,17 @@ class Reader:
         root = root_of(c)
         named = self.named()
         branches = tuple(
-            Branch(ident, self.load(ident), named.get(ident, ()))
+            Branch(ident, self.facts(ident), named.get(ident, ()))
             for ident in self.store.leaves(root)
         )
         names = tuple(
             name
             for ident, names in named.items()
-            if ident in self.store and root_of(self.load(ident)) == root
+            if ident in self.store and self.facts(ident).root == root
             for name in names
         )
-        return _dialogue(root, branches or (Branch(c.id, c, named.get(c.id, ())),), names)
+        only = (Branch(c.id, Facts.of(c), named.get(c.id, ())),)
+        return _dialogue(root, branches or only, names)
 
     def tree(self, root: str) -> Run | None:
         """The tree of runs from the dialogue's first turn (None for an empty conversation).
@@ -219,52 +329,58 @@ class Reader:
     def search(self, query: str, scope: Scope = "all") -> list[Hit]:
         """The dialogues whose title or names (``title``), or turns' text (``text``), hold
         ``query``, case ignored; ``all`` looks in both. An empty query finds every one."""
-        wanted = query.casefold().strip()
         hits: list[Hit] = []
         for dialogue in self.dialogues():
-            if not wanted:
+            if not query.strip():
                 hits.append(Hit(dialogue, False, None, None, None))
                 continue
             titled = scope != "text" and any(
-                wanted in text.casefold() for text in (dialogue.title, *dialogue.names)
+                match_spans(text, query) for text in (dialogue.title, *dialogue.names)
             )
-            found = _find_text(dialogue, wanted) if scope != "title" else None
+            found = self._find_text(dialogue, query) if scope != "title" else None
             if titled or found is not None:
                 branch, turn, snippet = found or (None, None, None)
                 hits.append(Hit(dialogue, titled, snippet, branch, turn))
         return hits
 
+    def _find_text(self, dialogue: Dialogue, query: str) -> tuple[str, int, str] | None:
+        """The first branch and turn whose text holds ``query``, with the text around it
+        (the one search that loads whole conversations)."""
+        for branch in dialogue.branches:
+            for number, turn in enumerate(self.load(branch.id), 1):
+                found = snippet(turn.text, query)
+                if found is not None:
+                    return branch.id, number, found
+        return None
+
 
 def _dialogue(root: str, branches: tuple[Branch, ...], names: tuple[str, ...]) -> Dialogue:
     """A dialogue's row: its title and dates from the import metadata when it was imported."""
-    imported = [_info(b.conversation) for b in branches if _info(b.conversation)]
-    title = next(filter(None, (imported_title(b.conversation) for b in branches)), None)
-    if title is None:
-        first = branches[0].conversation
-        prompt = next((turn for turn in first if turn.role == "user"), first.last)
-        title = summary(prompt, 80) if prompt is not None else "(empty conversation)"
-    info = imported[0] if imported else {}
+    imported = [b.facts for b in branches if b.facts.imported]
+    title = next(filter(None, (b.facts.title for b in branches)), None)
+    first = imported[0] if imported else None
     return Dialogue(
         root,
         branches,
         names,
-        title,
+        title or branches[0].facts.prompt,
         bool(imported),
-        _text(info.get("app")),
-        _text(info.get("updated")) or _text(info.get("created")),
+        first.app if first else None,
+        first.updated if first else None,
     )
 
 
-def _find_text(dialogue: Dialogue, wanted: str) -> tuple[str, int, str] | None:
-    """The first branch and turn whose text holds ``wanted``, with the text around it."""
-    for branch in dialogue.branches:
-        for number, turn in enumerate(branch.conversation, 1):
-            text = turn.text
-            at = text.casefold().find(wanted)
-            if at >= 0:
-                start = max(0, at - 60)
-                snippet = " ".join(text[start : at + len(wanted) + 60].split())
-                prefix = "…" if start else ""
-                suffix = "…" if at + len(wanted) + 60 < len(text) else ""
-                return branch.id, number, prefix + snippet + suffix
-    return None
+def snippet(text: str, query: str, around: int = 60) -> str | None:
+    """The text around the first match of ``query`` in ``text`` (None when there is none).
+
+    Its characters are the text's own (a page collapses its white space), so
+    the same query highlights the match in it.
+    """
+    spans = match_spans(text, query)
+    if not spans:
+        return None
+    first, last = spans[0]
+    start, end = max(0, first - around), min(len(text), last + around)
+    prefix = "…" if start else ""
+    suffix = "…" if end < len(text) else ""
+    return prefix + text[start:end] + suffix

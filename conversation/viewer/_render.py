@@ -82,12 +82,14 @@ def render_text(text: str) -> Markup:
     fence, language = "", ""
 
     def flush_prose() -> None:
+        """The prose gathered so far as paragraphs (a blank line between two)."""
         for chunk in re.split(r"\n\s*\n", "\n".join(prose)):
             if chunk.strip():
                 out.append(_paragraph(chunk.strip("\n")))
         prose.clear()
 
     def flush_code(lines: list[str]) -> None:
+        """A fenced block as code, labelled with its language when the fence names one."""
         label = tag("span", language, class_="lang") if language else None
         out.append(
             tag("pre", label, tag("code", "\n".join(lines)), class_="code", data_lang=language)
@@ -119,6 +121,7 @@ def _link(address: str, label: str) -> Markup:
 
 
 def _image(block: Image) -> Markup:
+    """An image: drawn from a ``data:`` URL when it is a safe type in base64, else named."""
     source = block.source
     if isinstance(source, Base64Source):
         kind = source.media_type.lower()
@@ -137,6 +140,7 @@ def _image(block: Image) -> Markup:
 
 
 def _document(block: Document) -> Markup:
+    """A document block: its title, then its text, a link, or what kind of file it is."""
     source = block.source
     title = tag("div", "document", ": " + block.title if block.title else "", class_="label")
     if isinstance(source, TextSource):
@@ -156,6 +160,7 @@ def _document(block: Document) -> Markup:
 
 
 def _tool_result(block: ToolResult) -> Markup:
+    """A tool's result: which call it answers, marked when it is an error, then its content."""
     error = bool(block.is_error)
     label = tag(
         "div",
@@ -218,6 +223,7 @@ def render_block(block: Block) -> Markup:
 
 
 def _blocks(blocks: tuple[Block, ...]) -> Markup:
+    """Blocks one after another, each as :func:`render_block` draws it."""
     return join(render_block(block) for block in blocks)
 
 
@@ -252,8 +258,14 @@ def turn_badges(turn: Turn) -> Markup:
     return tag("span", badges, class_="badges")
 
 
-def render_turn(turn: Turn, number: int, *, extra_class: str = "") -> Markup:
-    """A turn as an article: who wrote it (and how), then its blocks."""
+def render_turn(
+    turn: Turn, number: int, *, extra_class: str = "", body: Markup | None = None
+) -> Markup:
+    """A turn as an article: who wrote it (and how), then its blocks.
+
+    ``body`` replaces the blocks (a comparison passes the word-diffed text);
+    the header and the ``#turn-N`` anchor are the same either way.
+    """
     synthetic = " synthetic" if turn.synthetic else ""
     header = tag(
         "header",
@@ -264,7 +276,7 @@ def render_turn(turn: Turn, number: int, *, extra_class: str = "") -> Markup:
     return tag(
         "article",
         header,
-        tag("div", _blocks(turn.blocks), class_="blocks"),
+        tag("div", _blocks(turn.blocks) if body is None else body, class_="blocks"),
         class_=f"turn {turn.role}{synthetic}{extra_class}",
         id=f"turn-{number}",
     )

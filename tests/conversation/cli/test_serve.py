@@ -9,7 +9,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from conversation.cli._shown import shown
 from conversation.store import SQLiteStore, open_store
 from tests.conversation.cli.running import Tree, cli
 from tests.conversation.viewer.serving import Server
@@ -57,6 +61,93 @@ def test_serve_on_a_port_in_use_says_to_pick_another(tree: Tree) -> None:
     assert done.stderr.startswith(f"conversation serve: error: cannot listen on 127.0.0.1:{port}")
     assert "pick another with --port" in done.stderr
     assert len(done.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize("port", ["99999", "65536", "-1", "http"])
+def test_serve_refuses_a_port_out_of_range_before_starting(tree: Tree, port: str) -> None:
+    """--port 99999 once listened on 34463 (the number wrapped): a usage error now."""
+    done = cli("serve", "--db", str(tree.path), "--port", port)
+    assert done.returncode == 2
+    assert "argument --port:" in done.stderr
+    assert done.stdout == ""
+
+
+@pytest.mark.parametrize("host", ["no-such-host.invalid", "192.0.2.1"])
+def test_serve_on_a_host_that_is_not_this_machine_says_to_change_the_host(
+    tree: Tree, host: str
+) -> None:
+    """A name that does not resolve, or an address of no interface here (TEST-NET-1)."""
+    done = cli("serve", "--db", str(tree.path), "--port", "0", "--host", host)
+    assert done.returncode == 1
+    assert done.stderr.startswith(f"conversation serve: error: cannot listen on {host}:0")
+    assert "give an address of this machine with --host" in done.stderr
+    assert "--port" not in done.stderr.split(";", 1)[1]
+    assert len(done.stderr.splitlines()) == 1
+
+
+def test_serve_on_every_interface_warns_and_keeps_the_host_check(tree: Tree) -> None:
+    """0.0.0.0 once turned the Host check off: now this machine's names, the loopback ones
+    and --allow-host names answer, another site's name is refused, and stderr warns."""
+    server = Server.start(tree.path, "--host", "0.0.0.0", "--allow-host", "viewer.test")
+    try:
+        port = urlsplit(server.url).port
+        assert server.url == f"http://0.0.0.0:{port}/"
+        local = f"http://127.0.0.1:{port}/"
+        for host, status in [
+            (f"localhost:{port}", 200),
+            (f"viewer.test:{port}", 200),
+            (f"{socket.gethostname()}:{port}", 200),
+            (f"attacker.example:{port}", 400),
+        ]:
+            answer = httpx.get(local, headers={"host": host}, timeout=30)
+            assert answer.status_code == status, host
+    finally:
+        server.stop()
+    warnings = [line for line in server.stderr.splitlines() if "warning" in line]
+    assert warnings == [
+        "conversation serve: warning: listening on 0.0.0.0, beyond this machine: anyone who "
+        "can reach this port can read the whole store"
+    ]
+
+
+def test_serve_on_loopback_does_not_warn(tree: Tree) -> None:
+    server = Server.start(tree.path)
+    server.stop()
+    assert "warning" not in server.stderr
+
+
+@pytest.mark.parametrize(
+    ("db", "named"),
+    [
+        ("postgresql:///chats?host=/tmp", "postgresql:///chats?host=/tmp"),
+        ("postgresql:///chats?host=/tmp&password=pw", "postgresql:///chats?host=/tmp&password=***"),
+        (
+            "postgresql://me:pw@db/chats?PASSWORD=pw#x",
+            "postgresql://me:***@db/chats?PASSWORD=***#x",
+        ),
+        ("postgresql://me@db:5432/chats", "postgresql://me@db:5432/chats"),
+        ("sqlite:///tmp/chats.db", "sqlite:///tmp/chats.db"),
+        ("chats.db", "chats.db"),
+    ],
+)
+def test_shown_masks_passwords_and_keeps_the_rest_as_written(db: str, named: str) -> None:
+    assert shown(db) == named
+
+
+@given(
+    st.sampled_from(["postgresql", "postgres", "sqlite"]),
+    st.text(alphabet="abc/._-=&?", max_size=20),
+    st.text(alphabet=st.characters(blacklist_characters="@/?#&:%", min_codepoint=33), min_size=3),
+)
+def test_shown_never_shows_a_password(scheme: str, rest: str, password: str) -> None:
+    for db in (
+        f"{scheme}://me:{password}@host/{rest}",
+        f"{scheme}:///db?password={password}&{rest}",
+    ):
+        named = shown(db)
+        assert "***" in named
+        assert named.replace("***", "").count(password) < db.count(password)
+        assert named.startswith(f"{scheme}://")
 
 
 def test_serve_without_the_viewer_extra_says_how_to_install_it(tree: Tree) -> None:

@@ -61,6 +61,7 @@ class Server:
     process: subprocess.Popen[str]
     url: str  # ends in "/"
     banner: str  # the line it printed first: "Serving STORE read-only at URL (...)"
+    stderr: str = ""  # what it wrote on stderr, once stopped
 
     @classmethod
     def start(cls, db: Path | str, *args: str) -> Server:
@@ -91,8 +92,8 @@ class Server:
         """Interrupt the server as Ctrl+C does; its exit status."""
         self.process.send_signal(signal.SIGINT)
         try:
-            self.process.communicate(timeout=30)
+            _, self.stderr = self.process.communicate(timeout=30)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            self.process.communicate()
+            _, self.stderr = self.process.communicate()
         return self.process.returncode

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import shutil
+import sqlite3
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 import orjson
 import pytest
+from starlette.testclient import TestClient
 
 from conversation import Conversation
 from conversation.store import SQLiteStore
-from conversation.viewer import SECURITY_HEADERS
+from conversation.viewer import SECURITY_HEADERS, create_app
 from conversation.viewer._pages import PAGE_SIZE
 from tests.conversation.viewer.data import HOSTILE_TITLE, Sample
 from tests.conversation.viewer.serving import Server
@@ -112,12 +115,20 @@ def test_the_viewer_is_read_only(http: httpx.Client, sample: Sample, method: str
     assert http.get("/api/conversations/trip").json()["id"] == sample.trip.id
 
 
-def test_a_host_header_of_another_site_is_refused(http: httpx.Client) -> None:
+def test_a_host_header_of_another_site_is_refused(http: httpx.Client, server: Server) -> None:
     """A page elsewhere that rebinds its DNS name to 127.0.0.1 cannot read the store."""
-    refused = http.get("/", headers={"host": "attacker.example"})
-    assert refused.status_code == 400
-    assert refused.headers["x-content-type-options"] == "nosniff"
-    assert http.get("/", headers={"host": "localhost:8765"}).status_code == 200
+    port = urlsplit(server.url).port
+    for host in ("attacker.example", f"attacker.example:{port}", "localhost:1", "localhost.:80"):
+        refused = http.get("/", headers={"host": host})
+        assert refused.status_code == 400, host
+        assert "--allow-host" in refused.text
+        assert refused.headers["x-content-type-options"] == "nosniff"
+        assert (
+            refused.headers["content-security-policy"]
+            == (SECURITY_HEADERS["content-security-policy"])
+        )
+    for host in (f"localhost:{port}", f"127.0.0.1:{port}", f"[::1]:{port}", "LOCALHOST"):
+        assert http.get("/", headers={"host": host}).status_code == 200, host
 
 
 def test_the_json_of_the_dialogues_and_of_a_search(http: httpx.Client, sample: Sample) -> None:
@@ -166,3 +177,64 @@ def test_a_long_list_comes_in_pages(tmp_path: Path) -> None:
             assert "page 1 of" not in found
     finally:
         server.stop()
+
+
+# -- failures: a damaged store, a bug -------------------------------------------------------
+
+
+class _Broken(SQLiteStore):
+    """A real SQLite store whose list of leaves fails the way a bug would (not a library error)."""
+
+    def leaves(self, id: str | None = None) -> list[str]:
+        raise RuntimeError("a bug in the viewer, with a secret in its message: s3cret")
+
+
+def _assert_headers(headers: Mapping[str, str]) -> None:
+    for name, value in SECURITY_HEADERS.items():
+        assert headers[name] == value, name
+
+
+def test_an_unexpected_failure_is_a_500_page_with_the_headers_and_no_traceback(
+    tmp_path: Path,
+) -> None:
+    """Starlette answers a bug from outside the headers middleware: the page must carry the
+    Content-Security-Policy still, say what to do, and show nothing of the exception."""
+    with _Broken(tmp_path / "broken.db") as store:
+        client = TestClient(create_app(store), raise_server_exceptions=False)
+        client.headers["host"] = "localhost"
+        page = client.get("/")
+        assert page.status_code == 500
+        _assert_headers(page.headers)
+        assert page.headers["content-type"] == "text/html; charset=utf-8"
+        assert "Something went wrong" in page.text
+        assert "Reload it" in page.text
+        assert "Traceback" not in page.text
+        assert "s3cret" not in page.text
+        api = client.get("/api/dialogues")
+        assert api.status_code == 500
+        _assert_headers(api.headers)
+        assert api.json()["error"] == "Something went wrong"
+
+
+def test_a_damaged_store_is_a_500_that_says_so_in_a_sentence(
+    sample: Sample, tmp_path: Path
+) -> None:
+    """CorruptStoreError is the server's side failing, not a bad request: 500, without the
+    store's raw bytes or ids."""
+    copy = tmp_path / "damaged.db"
+    shutil.copyfile(sample.path, copy)
+    with sqlite3.connect(copy) as db:
+        db.execute("UPDATE metadata SET data = CAST(X'7B2278223A317D' AS BLOB)")  # {"x":1}
+    db.close()
+    with SQLiteStore(copy) as store:
+        client = TestClient(create_app(store), raise_server_exceptions=False)
+        client.headers["host"] = "localhost"
+        page = client.get("/c/claude%2Fsourdough")
+        assert page.status_code == 500
+        _assert_headers(page.headers)
+        assert "Part of the store is damaged" in page.text
+        assert "restore it from a backup" in page.text
+        assert sample.imported.id not in page.text  # the library's message is the log's
+        api = client.get("/api/conversations/claude%2Fsourdough")
+        assert api.status_code == 500
+        assert api.json()["error"] == "Cannot read the store"

@@ -66,3 +66,22 @@ def test_compare_of_branches_with_no_turn_in_common_or_no_difference() -> None:
     assert "The two branches share no turns." in markup
     assert "System prompts differ" in markup
     assert "The two are the same conversation." in compare(a, a)
+
+
+def test_a_word_diffed_turn_has_the_same_header_and_anchor_as_any_turn() -> None:
+    """The diffed turns are drawn by render_turn too: the ``#turn-N`` link and id stay."""
+    start = Conversation().user("Plan a day")
+    left = start.assistant("Day 1: Alfama.")
+    right = start.assistant("Day 1: Belém.")
+    markup = compare(left, right)
+    assert_safe(markup)
+    assert markup.count('id="turn-2"') == 2
+    assert markup.count('<a href="#turn-2" class="number">#2</a>') == 2
+    assert '<del class="diff">Alfama</del>' in markup
+    assert markup.count('class="turn assistant synthetic differs"') == 2
+
+
+def test_an_empty_system_prompt_is_diffed_as_empty_not_as_none() -> None:
+    markup = compare(Conversation(system="").user("a"), Conversation().user("a"))
+    assert "System prompts differ" in markup
+    assert "(no system prompt)" in markup
