@@ -11,9 +11,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ._context import Context, add_db
-from ._shown import shown
+from ._secrets import masked_url
 
-__all__ = ["add", "shown"]
+__all__ = ["add"]
 
 DEFAULT_PORT = 8765
 INSTALL = "pip install 'conversation-state[viewer]'"
@@ -112,7 +112,7 @@ def _serve(args: argparse.Namespace, context: Context) -> int:
         context.print(f"Serving {label} read-only at {url} (Ctrl+C to stop)")
         context.out.flush()
 
-    label = shown(context.db)
+    label = masked_url(context.db)
     with context.open() as store:
         try:
             serve(
