@@ -7,9 +7,10 @@ from typing import Any
 
 import orjson
 
+from .._titles import imported_title, short, summary
 from ..store import PostgresStore, SQLiteStore
 from ._context import Context, add_db
-from ._render import imported_title, short, summary, transcript
+from ._render import transcript
 from ._tree import draw_tree
 
 __all__ = ["add"]

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
+from .._titles import short
 from ..errors import MalformedInputError
 from ._chat import Chat
-from ._render import short
 from ._tree import draw_tree
 
 __all__ = ["COMMANDS", "HELP"]

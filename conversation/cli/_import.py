@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from .._titles import short
 from ..errors import ImportFormatError
 from ..imports import ImportReport, import_into, read_chatgpt, read_claude
 from ._context import Context, add_db
-from ._render import short
 
 __all__ = ["add"]
 

@@ -1,7 +1,7 @@
-"""Conversations as text for people: a transcript, Markdown, a one-line summary.
+"""Conversations as text for people: a transcript, Markdown, a block as a line.
 
-``short``, ``summary`` and ``imported_title`` live in :mod:`conversation._titles`
-(the web viewer uses them too) and are re-exported here for the commands.
+The one-line forms shared with the web viewer (``short``, ``summary``,
+``imported_title``) live in :mod:`conversation._titles`.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from .._blocks import (
 )
 from .._conversation import Conversation
 from .._json import thaw
-from .._titles import imported_title, short, summary, system_text
+from .._titles import imported_title, system_text
 from .._turn import Turn
 from ._style import Style
 
-__all__ = ["block_text", "heading", "imported_title", "markdown", "short", "summary", "transcript"]
+__all__ = ["block_text", "heading", "markdown", "transcript"]
 
 
 def block_text(block: Block) -> str:

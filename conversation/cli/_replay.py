@@ -15,10 +15,10 @@ from typing import Any
 
 import orjson
 
+from .._titles import short
 from ..replay import replay
 from ._adapter import add_model_args, close, pick
 from ._context import Context, add_db
-from ._render import short
 
 __all__ = ["add"]
 

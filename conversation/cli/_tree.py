@@ -10,8 +10,8 @@ from __future__ import annotations
 import attrs
 
 from .._conversation import Conversation
+from .._titles import short, summary
 from ..store import Store
-from ._render import short, summary
 from ._style import Style
 
 __all__ = ["draw_tree"]
