@@ -1,34 +1,47 @@
-"""The persistent chain of turns, and the ledger that remembers work done on it.
+"""The persistent chain of turns, kept in runs, and the ledger that remembers work done on it.
 
-A conversation's turns are a linked list that grows at the head: each
-:class:`Node` holds one turn and points at the node before it, so appending is
-O(1) and every branch shares the prefix it grew from.
+A conversation's turns live in :class:`Run` objects. A run holds consecutive
+turns from turn ``base`` on, up to the next multiple of :data:`CHUNK` (its
+``end``), and points at the run holding the turn before its first. A
+conversation is a run and a length: its turns are the first ones of the run,
+after those of its ancestors up to where it begins. Appending at the end of a
+run writes two list slots; a turn appended where another branch went on, or at
+a run's end, starts a new run of its own after it. So appending is O(1), no
+turn is ever copied, every branch shares all turns it grew from, and a turn
+costs the cyclic garbage collector nothing of its own: it visits two objects
+per run, not one per turn.
 
-Walking a linked list backwards is slow for indexing and for writing JSON, so
-work done on a chain is kept where branches can share it. Every
-:data:`CHUNK`-th node that was serialized holds a :class:`Segment`: the JSON of
-the chunk of turns ending at it, the rule-scan state after it, and a link to
-the segment before it, so the segments form a tree shaped like the chain and
-any head finds its nearest encoded ancestor less than a chunk away. Each
-segment also keeps a :class:`Tip`, the turns encoded past it the last time a
-head beyond it was sent, so a branch sent again after one more turn encodes
-that turn only, however many branches are sent in between. Encoded work lives
-on the nodes it describes, so its memory is O(distinct turns) and goes when
-they go. All nodes that grew from one root share a :class:`Ledger`: a lock,
-the segments of the head sent last (to join a body without walking), and the
-materialized path of the head read last, for indexing.
+A run's list only ever grows: the turns a conversation holds never change
+once written. Appending claims the next slots by writing them and reading them
+back, so two threads appending to one conversation at once cannot both take
+one place with different turns (the one that loses starts a run of its own).
+
+Work done on a chain is kept where branches can share it. The run holding the
+last turn of each :data:`CHUNK` of turns that was serialized holds a
+:class:`Segment`: the JSON of that chunk, the rule-scan state after it, and a
+link to the segment before it, so the segments form a tree shaped like the
+chain and any head finds its nearest encoded chunk less than a chunk away.
+Each segment also keeps a :class:`Tip`, the turns encoded past it the last
+time a head beyond it was sent, so a branch sent again after one more turn
+encodes that turn only, however many branches are sent in between. Encoded
+work lives on the runs it describes, so its memory is O(distinct turns) and
+goes when they go. All runs of one chain share a :class:`Ledger`: a lock, the
+segments of the head sent last (to join a body without walking), and the runs
+on the path read last, for indexing.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NamedTuple
 
-from ._blocks import Block, Text
+from ._blocks import Text
 from ._json import EMPTY, FrozenDict
 from ._provenance import Provenance
 from ._rules import INITIAL, ScanState, scan
+from ._turn import Stored as Content
 from ._turn import Turn, make_turn
 from ._wire import encode_messages
 from .errors import Violation
@@ -36,23 +49,28 @@ from .errors import Violation
 __all__ = [
     "CHUNK",
     "NO_HEADER",
+    "Content",
     "Header",
     "Ledger",
-    "Lineage",
-    "Node",
+    "Run",
+    "append",
+    "build",
     "chain_equal",
     "chain_hash",
-    "make_node",
-    "node_of",
-    "under",
+    "known",
+    "make_turn_at",
+    "memo",
+    "pieces",
+    "prefix_run",
+    "turn_at",
 ]
 
 CHUNK = 64
-"""Turns encoded per orjson call, and the spacing of ledger checkpoints."""
+"""Turns per run: also the turns encoded per orjson call and the spacing of checkpoints."""
 
 
 class Header:
-    """What a lineage of conversations shares besides turns: system and metadata."""
+    """What a conversation holds besides turns: its system prompt and metadata."""
 
     __slots__ = ("metadata", "system")
 
@@ -69,198 +87,216 @@ class Header:
 
 
 NO_HEADER = Header(None, EMPTY)
-"""No system prompt, no metadata: the header of a chain built without one."""
+"""No system prompt, no metadata: the header of a conversation made without one."""
 
 
-class Lineage:
-    """A chain's :class:`Ledger` and the :class:`Header` of the conversations ending on a node.
+class Run:
+    """Consecutive turns of a chain from turn ``base`` on, up to turn ``end`` (excluded).
 
-    Nodes appended one after another share their parent's lineage, so an append
-    copies one reference (and the collector visits one slot per node, not two).
+    ``items`` holds each turn's content then its provenance: a user turn has
+    none, an assistant turn always has one (:data:`SYNTHETIC` at least), so the
+    role is not stored; one list, so that the collector has one object to visit
+    for all of them. ``end`` is the multiple of :data:`CHUNK` after ``base``:
+    no run spans two chunks. ``parent`` holds turn ``base - 1`` (None for a
+    chain's first run); ``ledger`` is the chain's; ``memo`` is what was learnt
+    of its turns, made on first use (see :func:`memo`).
     """
 
-    __slots__ = ("header", "ledger")
+    __slots__ = ("base", "end", "items", "ledger", "memo", "parent")
 
-    def __init__(self, ledger: Ledger, header: Header) -> None:
+    memo: Memo
+
+    def __init__(self, base: int, parent: Run | None, ledger: Ledger, items: list[Any]) -> None:
+        self.base = base
+        self.end = base - base % CHUNK + CHUNK
+        self.parent = parent
         self.ledger = ledger
-        self.header = header
+        self.items = items
+
+    def contents(self, low: int, high: int) -> list[Content]:
+        """The contents of turns ``low`` to ``high - 1`` (turn indexes of the chain)."""
+        base = self.base
+        return self.items[2 * (low - base) : 2 * (high - base) : 2]
+
+    def provenances(self, low: int, high: int) -> list[Provenance | None]:
+        """The provenances of turns ``low`` to ``high - 1`` (None for a user turn)."""
+        base = self.base
+        return self.items[2 * (low - base) + 1 : 2 * (high - base) : 2]
 
 
-class Node:
-    """One turn in the chain: its role, content and provenance, and where it stands.
+def append(run: Run | None, length: int, content: Content, provenance: Provenance | None) -> Run:
+    """The run holding a turn appended after the first ``length`` turns ending in ``run``.
 
-    The turn's fields live on the node itself (one object per appended turn,
-    built with plain slot stores: appending is the library's hottest path);
-    :attr:`turn` makes the public, frozen :class:`Turn` value when one is read.
-    The role is not stored: only an assistant turn has a provenance, so the
-    node is one slot smaller (it is held for every turn, and the cyclic GC
-    visits each slot); readers on hot paths test ``provenance`` themselves.
-    ``length`` is the number of turns up to and including this one. ``lineage``
-    holds the chain's ledger and the header (system prompt and metadata) of the
-    conversations whose last turn this is, so that a Conversation is one
-    reference to its head (see :func:`under`).
+    ``run`` holds turn ``length - 1`` (None starts a new chain with its own
+    ledger). The turn is the user's when ``provenance`` is None, else the
+    assistant's; ``content`` must be canonical (see ``_turn.canonical``).
+    Conversation's ``user`` and ``assistant`` inline this.
     """
-
-    __slots__ = ("content", "length", "lineage", "memo", "parent", "provenance")
-
-    content: str | tuple[Block, ...]
-    provenance: Provenance | None
-    parent: Node | None
-    length: int
-    lineage: Lineage
-    memo: Memo  # what was learnt of the turns up to here; unset until something is (see memo)
-
-    @property
-    def role(self) -> str:
-        """``"user"`` or ``"assistant"``: only an assistant turn has a provenance."""
-        return "user" if self.provenance is None else "assistant"
-
-    @property
-    def turn(self) -> Turn:
-        """This node's turn as a Turn value."""
-        return make_turn(self.role, self.content, self.provenance)
+    if run is None:
+        return Run(0, None, Ledger(), [content, provenance])
+    at = 2 * (length - run.base)
+    items = run.items
+    if len(items) == at and length < run.end:
+        items += (content, provenance)  # one call: another thread's turn goes before or after
+        if items[at] is content and items[at + 1] is provenance:
+            return run
+    return Run(length, run, run.ledger, [content, provenance])
 
 
-def make_node(
-    content: str | tuple[Block, ...],
-    provenance: Provenance | None,
-    parent: Node | None,
-    header: Header | None = None,
-) -> Node:
-    """Append a turn after ``parent`` (None starts a new chain with its own ledger).
-
-    The turn is the user's when ``provenance`` is None, else the assistant's
-    (a Turn's rule: an assistant turn always has one, :data:`SYNTHETIC` at least).
-    ``content`` must be canonical (see ``_turn.canonical``), as a Turn's is.
-    The node has ``header``, else its parent's (:data:`NO_HEADER` for a root).
-    Node has no ``__init__``: calling the class is the cheapest way to make one.
-    """
-    node = Node()
-    node.content = content
-    node.provenance = provenance
-    node.parent = parent
-    if parent is None:
-        node.length = 1
-        node.lineage = Lineage(Ledger(), NO_HEADER if header is None else header)
-    else:
-        node.length = parent.length + 1
-        lineage = parent.lineage
-        if header is None or header is lineage.header:
-            node.lineage = lineage
-        else:
-            node.lineage = Lineage(lineage.ledger, header)
-    return node
+def build(contents: Sequence[Content], provenances: Sequence[Provenance | None]) -> Run | None:
+    """The runs of a new chain holding these turns in order, their path known to the ledger."""
+    if not contents:
+        return None
+    ledger = Ledger()
+    run = None
+    for base in range(0, len(contents), CHUNK):
+        items: list[Any] = [None] * (2 * len(contents[base : base + CHUNK]))
+        items[0::2] = contents[base : base + CHUNK]
+        items[1::2] = provenances[base : base + CHUNK]
+        run = Run(base, run, ledger, items)
+        ledger.runs.append(run)
+        ledger.bases.append(base)
+    return run
 
 
-def node_of(turn: Turn, parent: Node | None, header: Header | None = None) -> Node:
-    """Append the Turn ``turn`` after ``parent`` (``header`` as :func:`make_node` takes it)."""
-    return make_node(turn.content, turn.provenance, parent, header)
+def turn_at(run: Run, index: int) -> tuple[Content, Provenance | None]:
+    """The content and provenance of turn ``index`` on the path to ``run`` (index < its end)."""
+    if index < run.base:
+        run = run.ledger.run_at(run, index)
+    at = 2 * (index - run.base)
+    return run.items[at], run.items[at + 1]
+
+
+def make_turn_at(run: Run, index: int) -> Turn:
+    """Turn ``index`` on the path to ``run`` as a Turn value."""
+    content, provenance = turn_at(run, index)
+    return make_turn("user" if provenance is None else "assistant", content, provenance)
+
+
+def prefix_run(run: Run, length: int) -> Run | None:
+    """The run holding the last of the first ``length`` turns on the path to ``run``."""
+    if length > run.base:
+        return run
+    if length <= 0:
+        return None
+    parent = run.parent
+    if parent is not None and length > parent.base:
+        return parent
+    return run.ledger.run_at(run, length - 1)
+
+
+def pieces(run: Run, length: int, start: int = 0) -> list[tuple[Run, int, int]]:
+    """The runs on the path to ``run`` holding turns ``start`` to ``length - 1``, oldest
+    first, each with the turns of it on the path: ``(run, low, high)``."""
+    found: list[tuple[Run, int, int]] = []
+    node: Run | None = run
+    high = length
+    while node is not None and high > start:
+        low = max(node.base, start)
+        found.append((node, low, high))
+        high = node.base
+        node = node.parent
+    found.reverse()
+    return found
 
 
 class Memo:
-    """What was learnt of the turns up to a node: their hash, content id and encoded segment.
+    """What was learnt of a run's turns: chain hashes, content-id states, its segment.
 
-    Kept off the node in one object made on first use, so that the node (one
-    per turn, visited by the cyclic collector) has one slot for all three.
-    It describes the turns alone, not the header, so a twin under another
-    header shares it (see :func:`under`).
+    Kept off the run in one object made on first use. ``hashes[i]`` is the
+    hash of the turns up to ``base + i``; ``idents`` maps an offset to the
+    content id's cache there (owned by ``_ids``); ``segment`` is set once the
+    run, full, was encoded.
     """
 
-    __slots__ = ("hash", "ident", "segment")
+    __slots__ = ("hashes", "idents", "segment")
 
     def __init__(self) -> None:
-        self.hash: int | None = None  # set by chain_hash
-        self.ident: Any = None  # the content id's cache, owned by ``_ids``
-        self.segment: Segment | None = None  # on a checkpoint node once its chunk is encoded
+        self.hashes: list[int] = []
+        self.idents: dict[int, Any] = {}
+        self.segment: Segment | None = None
 
 
-def memo(node: Node) -> Memo:
-    """``node``'s :class:`Memo`, made on first use."""
+def memo(run: Run) -> Memo:
+    """``run``'s :class:`Memo`, made on first use."""
     try:
-        return node.memo
+        return run.memo
     except AttributeError:
-        made = node.memo = Memo()
+        made = run.memo = Memo()
         return made
 
 
-def known(node: Node) -> Memo | None:
-    """``node``'s :class:`Memo` if anything was learnt of it yet, else None."""
-    return getattr(node, "memo", None)
-
-
-def under(node: Node, header: Header) -> Node:
-    """``node`` if its header is ``header``, else a new twin of it under ``header``.
-
-    The twin holds the same turn after the same parent, and what was learnt of
-    the turns up to it (hash, content id, encoded segment: they describe the
-    turns alone). Nodes others hold are left as they are.
-    """
-    if node.lineage.header is header:
-        return node
-    twin = make_node(node.content, node.provenance, node.parent, header)
-    known = getattr(node, "memo", None)
-    if known is not None:  # it describes the same turns, so the twin shares it
-        twin.memo = known
-    return twin
+def known(run: Run) -> Memo | None:
+    """``run``'s :class:`Memo` if anything was learnt of it yet, else None."""
+    return getattr(run, "memo", None)
 
 
 class Tip:
-    """Turns encoded past a segment, with a mark after each batch encoded.
+    """Turns encoded past a segment, in the chunk after it, with a mark after each batch.
 
-    Mark ``i`` says: after ``nodes[i]``, the JSON ends at ``ends[i]`` and the
-    rules are ``states[i]``. A head that has one of the marked nodes as an
-    ancestor reuses the JSON up to it. ``found`` holds (turn index, violation).
-    Read and changed only under the ledger's lock.
+    Mark ``i`` says: after the first ``lengths[i]`` turns of the chain, the
+    last of them in ``runs[i]``, the JSON ends at ``ends[i]`` and the rules are
+    ``states[i]``. A head whose path goes through that turn of that run reuses
+    the JSON up to it. ``found`` holds (turn index, violation). Read and
+    changed only under the ledger's lock.
     """
 
-    __slots__ = ("data", "ends", "found", "nodes", "states")
+    __slots__ = ("data", "ends", "found", "lengths", "runs", "states")
 
     def __init__(self) -> None:
-        self.nodes: list[Node] = []
+        self.runs: list[Run] = []
+        self.lengths: list[int] = []
         self.ends: list[int] = []
         self.states: list[ScanState] = []
         # Shares its segment's bytes once full, until it is cut to grow another way.
         self.data: bytes | bytearray = bytearray()
         self.found: list[tuple[int, Violation]] = []
 
-    def reach(self, todo: list[Node], base: int) -> int:
-        """How many marks lie on the path ``todo`` (the nodes after turn ``base``)."""
-        nodes = self.nodes
-        size = len(todo)
-        for i in range(len(nodes) - 1, -1, -1):
-            node = nodes[i]
-            at = node.length - base - 1
-            if at < size and todo[at] is node:
+    def reach(self, path: dict[int, int]) -> int:
+        """How many marks lie on a path given as ``{id(run): turns of it on the path}``.
+
+        The marks lie on one path, so when one is on the head's, all before it are.
+        """
+        runs, lengths = self.runs, self.lengths
+        for i in range(len(runs) - 1, -1, -1):
+            if path.get(id(runs[i]), 0) >= lengths[i]:
                 return i + 1
         return 0
 
     def cut(self, keep: int) -> None:
         """Keep the first ``keep`` marks (the rest lie on another branch), ready to grow."""
-        if keep < len(self.nodes):
-            del self.nodes[keep:], self.ends[keep:], self.states[keep:]
-            turns = self.nodes[-1].length if keep else 0
+        if keep < len(self.lengths):
+            del self.runs[keep:], self.lengths[keep:], self.ends[keep:], self.states[keep:]
+            turns = self.lengths[-1] if keep else 0
             self.found = [(i, v) for i, v in self.found if i < turns]
             self.data = bytearray(self.data[: self.ends[-1] if keep else 0])
         elif type(self.data) is bytes:
             self.data = bytearray(self.data)
 
     def add(
-        self, end: Node, chunk: bytes, start: int, state: ScanState, found: list[Violation]
+        self,
+        run: Run,
+        length: int,
+        chunk: bytes,
+        start: int,
+        state: ScanState,
+        found: list[Violation],
     ) -> None:
-        """Append ``chunk`` (a JSON array of the turns from ``start`` to ``end``) and mark it."""
+        """Append ``chunk`` (a JSON array of turns ``start`` to ``length - 1``) and mark it."""
         data = self.data
         assert type(data) is bytearray  # made so by cut()
         if data:
             data += b","
         data += memoryview(chunk)[1:-1]
         self.found.extend((start, v) for v in found)
-        self.nodes.append(end)
+        self.runs.append(run)
+        self.lengths.append(length)
         self.ends.append(len(data))
         self.states.append(state)
 
 
 class Segment:
-    """The JSON and rule scan of one chunk of turns ending at a checkpoint node.
+    """The JSON and rule scan of one chunk of turns, the last of those before ``turns``.
 
     ``data`` holds the chunk's messages, comma-separated; ``flagged`` says
     whether this chunk or any before it found a violation.
@@ -305,16 +341,20 @@ class Encoded(NamedTuple):
     violations: list[Violation]
 
 
-Encoder = Callable[[list["Node"], int, ScanState], tuple[bytes, ScanState, list[Violation]]]
-"""Encodes and scans a run of nodes: (their JSON array, the scan state after, violations)."""
+Encoder = Callable[
+    [list[Content], list["Provenance | None"], int, ScanState],
+    tuple[bytes, ScanState, list[Violation]],
+]
+"""Encodes and scans a run of turns given as their contents and provenances:
+(their JSON array, the scan state after, violations)."""
 
 
 def _encode_turns(
-    turns: list[Node], start: int, state: ScanState
+    contents: list[Content], provenances: list[Provenance | None], start: int, state: ScanState
 ) -> tuple[bytes, ScanState, list[Violation]]:
-    """The JSON array of ``turns`` (the first is turn ``start``) and their rule scan."""
-    state, found = scan(turns, start, state)
-    return encode_messages(turns, start), state, found
+    """The JSON array of some turns (the first is turn ``start``) and their rule scan."""
+    state, found = scan(contents, provenances, start, state)
+    return encode_messages(contents, provenances, start), state, found
 
 
 class Ledger:
@@ -324,11 +364,13 @@ class Ledger:
     count the turns encoded.
     """
 
-    __slots__ = ("chain", "encoder", "lock", "nodes", "pieces", "root")
+    __slots__ = ("bases", "chain", "encoder", "lock", "pieces", "root", "runs")
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.nodes: list[Node] = []
+        # The runs on the path read last, oldest first, and where each begins.
+        self.runs: list[Run] = []
+        self.bases: list[int] = []
         self.root = Segment(None, 0, b"", INITIAL, ())
         # The segments from the root to the one sent last, and their data with commas between.
         self.chain: list[Segment] = []
@@ -337,83 +379,86 @@ class Ledger:
 
     # -- the path ---------------------------------------------------------------------
 
-    def _align(self, head: Node) -> None:
-        """Make ``nodes[:head.length]`` the path to ``head`` (call with the lock held).
+    def _align(self, run: Run) -> int:
+        """Make the path hold ``run`` and its ancestors; return its index (lock held).
 
-        Invariant: a node at its own index (``length - 1``) has its ancestors
-        before it. Only this method (under the lock) and :meth:`adopt` (on a
-        chain nobody else holds yet) change the path; appends never touch it.
+        Invariant: each run on the path is the parent of the next. Only this
+        method (under the lock) and :func:`build` (on a chain nobody else holds
+        yet) change the path; appends never touch it.
         """
-        nodes = self.nodes
-        size = len(nodes)
-        fresh: list[Node] = []
-        node: Node | None = head
+        runs, bases = self.runs, self.bases
+        fresh: list[Run] = []
+        node: Run | None = run
+        keep = 0
         while node is not None:
-            k = node.length
-            if k <= size and nodes[k - 1] is node:
+            i = bisect_left(bases, node.base)
+            if i < len(runs) and runs[i] is node:
+                keep = i + 1
                 break
             fresh.append(node)
             node = node.parent
-        if not fresh:
-            return
-        keep = 0 if node is None else node.length
-        del nodes[keep:]
-        fresh.reverse()
-        nodes.extend(fresh)
+        if fresh:
+            del runs[keep:], bases[keep:]
+            fresh.reverse()
+            runs.extend(fresh)
+            bases.extend(each.base for each in fresh)
+        return keep - 1 if not fresh else len(runs) - 1
 
-    def adopt(self, nodes: list[Node]) -> None:
-        """Take a freshly built path (the chain was read in order, e.g. by ``loads``)."""
+    def run_at(self, run: Run, index: int) -> Run:
+        """The run holding turn ``index`` (before ``run``'s first) on the path to ``run``."""
         with self.lock:
-            self.nodes = nodes
+            self._align(run)
+            return self.runs[bisect_right(self.bases, index) - 1]
 
-    def node_at(self, head: Node, index: int) -> Node:
+    def path(self, run: Run, length: int) -> tuple[list[Content], list[Provenance | None]]:
+        """The contents and provenances of the first ``length`` turns of ``run``'s chain."""
         with self.lock:
-            self._align(head)
-            return self.nodes[index]
+            at = self._align(run)
+            runs = self.runs[: at + 1]
+            bases = self.bases[1 : at + 1]
+        items: list[Any] = []
+        for each, stop in zip(runs, [*bases, length], strict=True):
+            items += each.items[: 2 * (stop - each.base)]
+        return items[0::2], items[1::2]
 
-    def path(self, head: Node) -> list[Node]:
-        """The nodes from the root to ``head``, as a new list."""
-        with self.lock:
-            self._align(head)
-            return self.nodes[: head.length]
-
-    def iter_turns(self, head: Node) -> Iterator[Turn]:
-        for node in self.path(head):
-            yield node.turn
+    def iter_turns(self, run: Run, length: int) -> Iterator[Turn]:
+        contents, provenances = self.path(run, length)
+        for content, provenance in zip(contents, provenances, strict=True):
+            yield make_turn("user" if provenance is None else "assistant", content, provenance)
 
     # -- encoding and rules -------------------------------------------------------------
 
-    def encode(self, head: Node, front: bytes, back: bytes) -> Encoded:
-        """``front`` + the JSON of the messages up to ``head`` + ``back``, and their scan.
+    def encode(self, run: Run, length: int, front: bytes, back: bytes) -> Encoded:
+        """``front`` + the JSON of the first ``length`` messages + ``back``, and their scan.
 
         The messages are written comma-separated without brackets, so the caller
         frames them; the whole body is joined once, here.
         """
         with self.lock:
-            segment, todo = _nearest_segment(head, self.root)
+            segment, todo = _nearest_segment(run, length, self.root)
             base = segment.turns
             tip = segment.tip
-            mark = tip.reach(todo, base)
+            mark = tip.reach({id(each): high for each, _, high in todo[:CHUNK]})
             if mark:
-                count, state = tip.nodes[mark - 1].length, tip.states[mark - 1]
+                count, state = tip.lengths[mark - 1], tip.states[mark - 1]
             else:
                 count, state = base, segment.state
-            target = head.length
-            if count < target:
+            if count < length:
                 tip.cut(mark)
-                while count < target:
-                    stop = min(target, (count // CHUNK + 1) * CHUNK)
+                for each, low, high in todo:
+                    if high <= count:
+                        continue
+                    low = max(low, count)
                     chunk, state, found = self.encoder(
-                        todo[count - base : stop - base], count, state
+                        each.contents(low, high), each.provenances(low, high), low, state
                     )
-                    end = todo[stop - base - 1]
-                    tip.add(end, chunk, count, state, found)
-                    count = stop
-                    if stop % CHUNK == 0:
+                    tip.add(each, high, chunk, low, state, found)
+                    count = high
+                    if high % CHUNK == 0:
                         segment = Segment.after(segment, tip, state)
-                        memo(end).segment = segment
+                        memo(each).segment = segment
                         tip = segment.tip
-                mark = len(tip.nodes)
+                mark = len(tip.lengths)
             self._reach(segment)
             k = segment.turns // CHUNK
             parts: list[bytes | bytearray] = [front, *self.pieces[: max(0, 2 * k - 1)]]
@@ -454,63 +499,83 @@ class Ledger:
             pieces.append(segment.data)
 
 
-def _nearest_segment(head: Node, root: Segment) -> tuple[Segment, list[Node]]:
-    """The segment nearest before or at ``head``, and the nodes after it up to ``head``."""
-    todo: list[Node] = []
-    node: Node | None = head
+def _nearest_segment(
+    run: Run, length: int, root: Segment
+) -> tuple[Segment, list[tuple[Run, int, int]]]:
+    """The segment nearest before or at turn ``length``, and the path's pieces after it
+    (as :func:`pieces` gives them)."""
+    todo: list[tuple[Run, int, int]] = []
+    node: Run | None = run
+    high = length
     while node is not None:
-        if not node.length % CHUNK:
+        if high == node.end:
             learnt = known(node)
             segment = None if learnt is None else learnt.segment
             if segment is not None:
                 todo.reverse()
                 return segment, todo
-        todo.append(node)
+        todo.append((node, node.base, high))
+        high = node.base
         node = node.parent
     todo.reverse()
     return root, todo
 
 
-def chain_equal(a: Node | None, b: Node | None) -> bool:
-    """True when two chains hold equal turns; stops early at a shared node."""
+def chain_equal(a: Run | None, b: Run | None, length: int) -> bool:
+    """True when the first ``length`` turns of two chains are equal; stops at a shared run."""
     if a is None or b is None:
         return a is b
-    if a.length != b.length:
+    memo_a, memo_b = known(a), known(b)
+    at_a, at_b = length - a.base, length - b.base
+    if (
+        memo_a is not None
+        and memo_b is not None
+        and len(memo_a.hashes) >= at_a
+        and len(memo_b.hashes) >= at_b
+        and memo_a.hashes[at_a - 1] != memo_b.hashes[at_b - 1]
+    ):
         return False
+    high = length  # turns from ``high`` on are equal
     while a is not None and b is not None:
         if a is b:
-            return True
-        memo_a, memo_b = known(a), known(b)
+            return True  # the same run, up to the same turn: all before it is shared
+        low = max(a.base, b.base)
+        # the role is the provenance's (None for a user turn), compared with it
         if (
-            memo_a is not None
-            and memo_b is not None
-            and memo_a.hash is not None
-            and memo_b.hash is not None
-            and memo_a.hash != memo_b.hash
+            a.items[2 * (low - a.base) : 2 * (high - a.base)]
+            != (b.items[2 * (low - b.base) : 2 * (high - b.base)])
         ):
             return False
-        # the role is the provenance's (None for a user turn), compared with it
-        if a.content != b.content or a.provenance != b.provenance:
-            return False
-        a, b = a.parent, b.parent
+        high = low
+        if a.base == low:
+            a = a.parent
+        if b.base == low:
+            b = b.parent
     return a is b
 
 
-def chain_hash(head: Node | None) -> int:
-    """A hash of the turns of a chain, cached on each node (computed iteratively)."""
-    if head is None:
+def chain_hash(run: Run | None, length: int) -> int:
+    """A hash of the first ``length`` turns of a chain, cached per run (computed iteratively)."""
+    if run is None:
         return 0
-    todo: list[Node] = []
-    node: Node | None = head
-    value = 0
-    while node is not None:
-        learnt = known(node)
-        if learnt is not None and learnt.hash is not None:
-            value = learnt.hash
-            break
-        todo.append(node)
-        node = node.parent
-    for node in reversed(todo):
-        value = hash((value, node.content, node.provenance))  # the role goes with provenance
-        memo(node).hash = value
-    return value
+    with run.ledger.lock:  # the runs' lists of hashes grow in order
+        todo: list[tuple[Run, int]] = []
+        node: Run | None = run
+        high = length
+        while node is not None:
+            learnt = known(node)
+            if learnt is not None and len(learnt.hashes) >= high - node.base:
+                break
+            todo.append((node, high))
+            high = node.base
+            node = node.parent
+        value = 0 if node is None else memo(node).hashes[high - node.base - 1]
+        for each, high in reversed(todo):
+            hashes = memo(each).hashes
+            if hashes:
+                value = hashes[-1]
+            items = each.items
+            for i in range(len(hashes), high - each.base):
+                value = hash((value, items[2 * i], items[2 * i + 1]))  # role with provenance
+                hashes.append(value)
+        return value

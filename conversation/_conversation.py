@@ -9,8 +9,10 @@ import orjson
 
 from ._blocks import Block, Text
 from ._build import new as _new
-from ._chain import Header, Node, chain_equal, chain_hash, make_node, node_of, under
-from ._diff import Diff, common_node, turns_after
+from ._chain import Header, Run, chain_equal, chain_hash, make_turn_at, prefix_run
+from ._chain import append as chain_append
+from ._chain import build as build_chain
+from ._diff import Diff, common_length
 from ._ids import conversation_id
 from ._json import EMPTY, FrozenDict, freeze
 from ._options import NOT_OPTIONS, REQUEST_FIELDS, encode_front
@@ -46,25 +48,27 @@ _Append = Callable[["Conversation", Content], "Conversation"]
 def _appending(role: str, provenance: Provenance | None, doc: str) -> _Append:
     """The method that appends a turn of ``role`` (an assistant turn written here is synthetic).
 
-    Appending is the library's hottest path, so the method builds the node and
-    the Conversation itself, in one call (``make_node`` does the same for
-    other callers).
+    Appending is the library's hottest path, so the method writes the turn
+    into the run and builds the Conversation itself, in one call
+    (``_chain.append`` does the same for other callers).
     """
 
     def append(self: Conversation, content: Content) -> Conversation:
         stored = content if type(content) is str else stored_content(content)
-        parent = self._head
-        if parent is None:
-            return _make(make_node(stored, provenance, None, self._root), self._root)
-        node = Node()
-        node.content = stored
-        node.provenance = provenance
-        node.parent = parent
-        node.length = parent.length + 1
-        node.lineage = parent.lineage
-        conversation: Conversation = _new(Conversation)
-        _set_head(conversation, node)
-        return conversation
+        run, length, header = self._at
+        if run is not None:
+            at = 2 * (length - run.base)
+            items = run.items
+            if len(items) == at and length < run.end:
+                items += (stored, provenance)  # one call: see _chain.append
+                if items[at] is stored and items[at + 1] is provenance:
+                    conversation: Conversation = _new(Conversation)
+                    _set_at(conversation, (run, length + 1, header))
+                    return conversation
+            run = Run(length, run, run.ledger, [stored, provenance])
+        else:
+            run = chain_append(None, 0, stored, provenance)
+        return _make(run, length + 1, header)
 
     append.__name__ = role
     append.__qualname__ = f"Conversation.{role}"
@@ -86,12 +90,11 @@ class Conversation:
     is a keyword of :meth:`to_payload` like every other request field.
     """
 
-    # The system prompt and metadata live on the last turn's node (Node.lineage),
-    # so appending sets one slot; ``_root`` holds them when there are no turns.
-    __slots__ = ("_head", "_root")
+    # One slot, so that appending sets one: the run holding the last turn (None
+    # when there are none), the number of turns, and the system prompt and metadata.
+    __slots__ = ("_at",)
 
-    _head: Node | None
-    _root: Header
+    _at: tuple[Run | None, int, Header]
 
     def __init__(
         self,
@@ -101,7 +104,8 @@ class Conversation:
         metadata: Mapping[str, Any] | None = None,
     ) -> None:
         header = Header(system_from_wire(system), _metadata_arg(metadata))
-        head = None
+        contents: list[str | tuple[Block, ...]] = []
+        provenances: list[Provenance | None] = []
         for i, turn in enumerate(turns):
             if not isinstance(turn, Turn):
                 raise MalformedInputError(
@@ -109,8 +113,9 @@ class Conversation:
                     "use Conversation().user(...) / .assistant(...) to build from content",
                     f"$.turns[{i}]",
                 )
-            head = node_of(turn, head, header)
-        _fill(self, head, header)
+            contents.append(turn.content)
+            provenances.append(turn.provenance)
+        _set_at(self, (build_chain(contents, provenances), len(contents), header))
 
     # -- building -------------------------------------------------------------------
 
@@ -146,7 +151,8 @@ class Conversation:
         """A new Conversation with ``turn`` appended as it is."""
         if not isinstance(turn, Turn):
             raise MalformedInputError(f"append takes a Turn, got {type_name(turn)}", "turn")
-        return self._with_head(node_of(turn, self._head))
+        run, length, header = self._at
+        return _make(chain_append(run, length, turn.content, turn.provenance), length + 1, header)
 
     def extend(self, turns: Iterable[Turn]) -> Conversation:
         """A new Conversation with every turn of ``turns`` appended in order."""
@@ -159,7 +165,8 @@ class Conversation:
         self, system: str | Text | Iterable[str | Text | Mapping[str, Any]] | None
     ) -> Conversation:
         """The same turns (shared, not copied) under another system prompt."""
-        return _make(self._head, Header(system_from_wire(system), self._header.metadata))
+        run, length, header = self._at
+        return _make(run, length, Header(system_from_wire(system), header.metadata))
 
     def with_metadata(
         self, metadata: Mapping[str, Any] | None = None, **entries: Any
@@ -171,18 +178,22 @@ class Conversation:
                 f"{quote(metadata)}; write with_metadata(name=value) or with_metadata({{...}})",
                 "metadata",
             )
-        merged = dict(self._header.metadata)
+        run, length, header = self._at
+        merged = dict(header.metadata)
         merged.update(metadata or {})
         merged.update(entries)
-        return _make(self._head, Header(self._header.system, _metadata_arg(merged)))
+        return _make(run, length, Header(header.system, _metadata_arg(merged)))
 
-    def _with_head(self, head: Node | None) -> Conversation:
-        return _make(head, self._header)
+    def _prefix(self, length: int) -> Conversation:
+        """The Conversation of the first ``length`` turns (0 <= length <= len(self))."""
+        run, size, header = self._at
+        if length == size:
+            return self
+        return _make(None if run is None else prefix_run(run, length), length, header)
 
     @property
     def _header(self) -> Header:
-        head = self._head
-        return self._root if head is None else head.lineage.header
+        return self._at[2]
 
     # -- reading --------------------------------------------------------------------
 
@@ -205,12 +216,14 @@ class Conversation:
         conversation one turn longer than one already hashed costs one turn.
         ``metadata`` takes no part. The algorithm is written in :mod:`conversation._ids`.
         """
-        return conversation_id(self._header.system, self._head)
+        run, length, header = self._at
+        return conversation_id(header.system, run, length)
 
     @property
     def last(self) -> Turn | None:
         """The last turn, or None for an empty conversation."""
-        return None if self._head is None else self._head.turn
+        run, length, _ = self._at
+        return None if run is None else make_turn_at(run, length - 1)
 
     @property
     def turns(self) -> tuple[Turn, ...]:
@@ -221,22 +234,24 @@ class Conversation:
     def usage(self) -> Usage:
         """The token usage of every model reply folded into this conversation, summed."""
         total = Usage()
-        node = self._head
-        while node is not None:
-            provenance = node.provenance
+        for provenance in self._path()[1]:
             if provenance is not None and provenance.replies:
                 total = total + provenance.usage
-            node = node.parent
         return total
 
+    def _path(self) -> tuple[list[str | tuple[Block, ...]], list[Provenance | None]]:
+        """The contents and provenances of the turns, oldest first (new lists)."""
+        run, length, _ = self._at
+        return ([], []) if run is None else run.ledger.path(run, length)
+
     def __len__(self) -> int:
-        return 0 if self._head is None else self._head.length
+        return self._at[1]
 
     def __iter__(self) -> Iterator[Turn]:
-        head = self._head
-        if head is None:
+        run, length, _ = self._at
+        if run is None:
             return iter(())
-        return head.lineage.ledger.iter_turns(head)
+        return run.ledger.iter_turns(run, length)
 
     @overload
     def __getitem__(self, index: int) -> Turn: ...
@@ -244,8 +259,7 @@ class Conversation:
     def __getitem__(self, index: slice) -> Conversation: ...
     def __getitem__(self, index: int | slice) -> Turn | Conversation:
         """``c[i]`` is a turn; ``c[:k]`` is the Conversation of the first k turns (shared)."""
-        head = self._head
-        size = 0 if head is None else head.length
+        size = self._at[1]
         if isinstance(index, slice):
             start, stop, step = index.indices(size)
             if start != 0 or step != 1:
@@ -253,24 +267,30 @@ class Conversation:
                     f"only prefixes can be sliced (c[:k]); got c[{index.start}:{index.stop}:"
                     f"{index.step}]; use list(c)[...] for other selections of turns"
                 )
-            if stop >= size:
-                return self
-            if head is None or stop <= 0:
-                return self._with_head(None)
-            return self._with_head(head.lineage.ledger.node_at(head, stop - 1))
+            return self._prefix(max(0, stop))
         if not isinstance(index, int):
             raise TypeError(
                 f"Conversation indices must be int or slice, not {type(index).__name__}"
             )
-        return self._node_at(index, "c[i]").turn
+        run = self._at[0]
+        at = self._index(index, "c[i]")
+        assert run is not None  # _index found a turn
+        return make_turn_at(run, at)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Conversation):
             return NotImplemented
-        return self._header == other._header and chain_equal(self._head, other._head)
+        run, length, header = self._at
+        other_run, other_length, other_header = other._at
+        return (
+            length == other_length
+            and header == other_header
+            and chain_equal(run, other_run, length)
+        )
 
     def __hash__(self) -> int:
-        return hash((self._header.system, self._header.metadata, chain_hash(self._head)))
+        run, length, header = self._at
+        return hash((header.system, header.metadata, chain_hash(run, length)))
 
     def __repr__(self) -> str:
         parts = [f"{len(self)} turns"]
@@ -312,9 +332,12 @@ class Conversation:
         assistant turn written here is synthetic. ``index`` counts from the end
         when negative; out of range it raises :class:`TurnIndexError`.
         """
-        node = self._node_at(index, "edit")
-        before = self._with_head(node.parent)
-        return before.user(content) if node.role == "user" else before.assistant(content)
+        at = self._index(index, "edit")
+        before = self._prefix(at)
+        run = self._at[0]
+        assert run is not None  # _index found a turn
+        user = make_turn_at(run, at).provenance is None
+        return before.user(content) if user else before.assistant(content)
 
     def common_prefix(self, other: Conversation) -> Conversation:
         """The longest ``c[:k]`` whose turns ``other`` begins with too (shared, not copied).
@@ -322,7 +345,9 @@ class Conversation:
         It keeps this conversation's system prompt and metadata, also when
         ``other``'s differ (:meth:`diff` shows a system prompt that differs).
         """
-        return self._with_head(common_node(self._head, _other(other, "common_prefix")._head))
+        run, length, _ = self._at
+        other_run, other_length, _ = _other(other, "common_prefix")._at
+        return self._prefix(common_length(run, length, other_run, other_length))
 
     def diff(self, other: Conversation) -> Diff:
         """How ``other`` differs from this conversation: the :class:`Diff` of the two.
@@ -333,8 +358,8 @@ class Conversation:
         size = len(common)
         return Diff(
             common,
-            turns_after(self._head, size),
-            turns_after(other._head, size),
+            self.turns[size:],
+            other.turns[size:],
             left_system=self._header.system,
             right_system=other._header.system,
         )
@@ -351,28 +376,27 @@ class Conversation:
         kept; without one, :func:`estimate_tokens` counts offline. Raises
         :class:`BudgetError` when not even the shortest part it may keep fits.
         """
-        head = self._head
+        header = self._header
         return trim(
             self,
-            [] if head is None else head.lineage.ledger.path(head),
-            self._with_head,
+            self._path(),
+            lambda run, length: _make(run, length, header),
             budget,
             count,
         )
 
-    def _node_at(self, index: int, where: str) -> Node:
-        """The chain node of turn ``index`` (negative from the end), or TurnIndexError."""
+    def _index(self, index: int, where: str) -> int:
+        """Turn ``index`` (negative from the end) as an index from the start, or TurnIndexError."""
         if not isinstance(index, int):
             raise MalformedInputError(
                 f"{where} takes a turn index, an int, got {type_name(index)} {quote(index)}",
                 "index",
             )
-        head = self._head
-        size = 0 if head is None else head.length
+        size = self._at[1]
         at = index + size if index < 0 else index
-        if head is None or not 0 <= at < size:
+        if not 0 <= at < size:
             raise TurnIndexError(index, size)
-        return head if at == size - 1 else head.lineage.ledger.node_at(head, at)
+        return at
 
     # -- the wire -------------------------------------------------------------------
 
@@ -403,15 +427,14 @@ class Conversation:
         return orjson.loads(self.to_json(**options))  # type: ignore[no-any-return]
 
     def _encode(self, options: dict[str, Any]) -> tuple[bytes, list[Violation]]:
-        header = self._header
+        run, count, header = self._at
         front = encode_front(options, header.system)
-        head = self._head
         found: list[Violation]
-        if head is None:
-            body, state, found, last, count = front + b"]}", INITIAL, [], None, 0
+        if run is None:
+            body, state, found, last = front + b"]}", INITIAL, [], None
         else:
-            body, state, found = head.lineage.ledger.encode(head, front, b"]}")
-            last, count = head.turn, head.length
+            body, state, found = run.ledger.encode(run, count, front, b"]}")
+            last = make_turn_at(run, count - 1)
         found += finish(state, count, last, header.system, options)
         return body, in_payload_order(found) if found else found
 
@@ -451,7 +474,8 @@ class Conversation:
                 f"{quote(interrupted)}",
                 "interrupted",
             )
-        return self._with_head(folded(self._head, self._header, reply, interrupted))
+        run, length, header = self._at
+        return _make(*folded(run, length, reply, interrupted), header)
 
     def resumable(self) -> Conversation:
         """This conversation ready to continue an interrupted last turn.
@@ -463,10 +487,13 @@ class Conversation:
         would make the turn an invalid prefill. Any other conversation comes
         back unchanged.
         """
-        head = self._head
-        if head is None or head.provenance is None or not head.provenance.interrupted:
+        run, length, header = self._at
+        if run is None:
             return self
-        return self._with_head(resumed(head))
+        provenance = make_turn_at(run, length - 1).provenance
+        if provenance is None or not provenance.interrupted:
+            return self
+        return _make(*resumed(run, length), header)
 
     # -- the save format --------------------------------------------------------------
 
@@ -478,9 +505,11 @@ class Conversation:
         """
         from ._save import dump_conversation
 
-        head = self._head
-        nodes = [] if head is None else head.lineage.ledger.path(head)
-        return dump_conversation(self._header.system, self._header.metadata, nodes).decode("utf-8")
+        header = self._header
+        contents, provenances = self._path()
+        return dump_conversation(header.system, header.metadata, contents, provenances).decode(
+            "utf-8"
+        )
 
     @classmethod
     def loads(cls, text: str | bytes) -> Conversation:
@@ -491,11 +520,8 @@ class Conversation:
         """
         from ._save import load_conversation
 
-        system, metadata, nodes = load_conversation(text)
-        head = nodes[-1] if nodes else None
-        if head is not None:
-            head.lineage.ledger.adopt(nodes)
-        return _make(head, Header(system, metadata))
+        system, metadata, contents, provenances = load_conversation(text)
+        return _make(build_chain(contents, provenances), len(contents), Header(system, metadata))
 
 
 # -- construction helpers ------------------------------------------------------------
@@ -503,22 +529,13 @@ class Conversation:
 
 _Header = Header  # the name the store knows it by
 
-_set_head = Conversation.__dict__["_head"].__set__
-_set_root = Conversation.__dict__["_root"].__set__
+_set_at = Conversation.__dict__["_at"].__set__
 
 
-def _fill(conversation: Conversation, head: Node | None, header: Header) -> None:
-    """Set the slots of a new Conversation: ``head`` (under ``header``), or ``header`` alone."""
-    if head is None:
-        _set_root(conversation, header)
-    else:
-        head = under(head, header)
-    _set_head(conversation, head)
-
-
-def _make(head: Node | None, header: Header) -> Conversation:
+def _make(run: Run | None, length: int, header: Header) -> Conversation:
+    """A Conversation of the first ``length`` turns of ``run``'s chain, under ``header``."""
     conversation: Conversation = _new(Conversation)
-    _fill(conversation, head, header)
+    _set_at(conversation, (run, length, header))
     return conversation
 
 
@@ -576,15 +593,15 @@ def _split(body: Any) -> tuple[Conversation, dict[str, Any]]:
             else f"'messages' must be a list, got {type_name(messages)}",
             "$.messages",
         )
-    nodes: list[Node] = []
-    head = None
+    contents: list[str | tuple[Block, ...]] = []
+    provenances: list[Provenance | None] = []
     for i, message in enumerate(messages):
         # Read as it is, typos included: from_payload reads back whatever
         # to_payload wrote (an UnknownBlock of any type, one folded from a reply).
-        head = node_of(turn_from_wire(message, f"$.messages[{i}]"), head)
-        nodes.append(head)
-    if head is not None:
-        head.lineage.ledger.adopt(nodes)
+        turn = turn_from_wire(message, f"$.messages[{i}]")
+        contents.append(turn.content)
+        provenances.append(turn.provenance)
     system = system_from_wire(body.get("system"))
     options = {k: v for k, v in body.items() if k not in NOT_OPTIONS}
-    return _make(head, Header(system, EMPTY)), options
+    run = build_chain(contents, provenances)
+    return _make(run, len(contents), Header(system, EMPTY)), options

@@ -1,7 +1,7 @@
 """Where two conversations part: their common prefix, and a :class:`Diff` a person reads.
 
-Branches of one history share its chain nodes, so the common prefix is found
-by walking back from the two heads until they meet at a shared node; turns
+Branches of one history share the runs of its chain, so the common prefix is
+found by walking back from the two heads until they meet in a shared run; turns
 that are equal by value but not shared (two conversations built apart, or one
 read back from a file) are compared as values on the way. Either way the walk
 costs the turns after the shared part, not the whole history.
@@ -32,14 +32,14 @@ from ._blocks import (
     ToolUse,
     URLSource,
 )
-from ._chain import Node
+from ._chain import Run, prefix_run
 from ._turn import Turn
 from .errors import clip, quote
 
 if TYPE_CHECKING:
     from ._conversation import Conversation
 
-__all__ = ["Diff", "common_node", "turns_after"]
+__all__ = ["Diff", "common_length"]
 
 System: TypeAlias = str | tuple[Text, ...] | None
 
@@ -49,38 +49,31 @@ _TEXT_WIDTH: Final = 60
 _FIELD_WIDTH: Final = 40
 
 
-def common_node(left: Node | None, right: Node | None) -> Node | None:
-    """The node of ``left``'s chain that ends the longest run of turns both chains begin with.
+def common_length(left: Run | None, left_length: int, right: Run | None, right_length: int) -> int:
+    """How many turns two chains begin with alike (each given as a run and a length).
 
-    Both heads are walked back to the same length, then back together: a node
-    both chains hold ends the walk (all before it is shared), and a pair of
-    turns that differ moves the end of the common run to before them.
+    Both are cut to the shorter length, then walked back a run at a time: a
+    run both paths hold ends the walk (all before it is shared), and the first
+    pair of turns that differ in a stretch moves the end to before them.
     """
-    if left is None or right is None:
-        return None
-    a: Node | None = left
-    b: Node | None = right
-    while a is not None and a.length > right.length:
-        a = a.parent
-    while b is not None and b.length > left.length:
-        b = b.parent
-    end = a
+    length = min(left_length, right_length)
+    if left is None or right is None or length == 0:
+        return 0
+    a = prefix_run(left, length)
+    b = prefix_run(right, length)
+    end = high = length  # the turns from ``high`` on were compared
     while a is not None and b is not None and a is not b:
-        if a.role != b.role or a.content != b.content or a.provenance != b.provenance:
-            end = a.parent
-        a, b = a.parent, b.parent
+        low = max(a.base, b.base)
+        ca, cb = a.contents(low, high), b.contents(low, high)
+        pa, pb = a.provenances(low, high), b.provenances(low, high)
+        if ca != cb or pa != pb:  # the role goes with the provenance
+            end = low + next(i for i in range(high - low) if ca[i] != cb[i] or pa[i] != pb[i])
+        high = low
+        if a.base == low:
+            a = a.parent
+        if b.base == low:
+            b = b.parent
     return end
-
-
-def turns_after(head: Node | None, length: int) -> tuple[Turn, ...]:
-    """The turns of the chain ending at ``head`` after its first ``length`` turns."""
-    found: list[Turn] = []
-    node = head
-    while node is not None and node.length > length:
-        found.append(node.turn)
-        node = node.parent
-    found.reverse()
-    return tuple(found)
 
 
 @attrs.frozen(repr=False)

@@ -40,10 +40,9 @@ from typing import TYPE_CHECKING, Any, Final
 import orjson
 
 from ._blocks import Text
-from ._chain import CHUNK, Node, known, memo
-from ._provenance import SYNTHETIC
+from ._chain import CHUNK, Content, Run, known, memo, pieces, prefix_run
+from ._provenance import SYNTHETIC, Provenance
 from ._save import provenance_record, turn_record
-from ._turn import TurnData
 from ._wire import encode_default, system_to_wire
 from .errors import MalformedInputError
 
@@ -55,7 +54,6 @@ __all__ = [
     "canonical_json",
     "conversation_id",
     "root_state",
-    "turn_items",
     "turn_rows",
 ]
 
@@ -78,160 +76,158 @@ def root_state(system: System) -> _Hash:
     return hashlib.sha256(PREFIX + canonical_json(wire))
 
 
-def conversation_id(system: System, head: Node | None) -> str:
-    """The id of the conversation whose last turn is ``head`` (None: no turns)."""
-    if head is None:
+def conversation_id(system: System, run: Run | None, length: int) -> str:
+    """The id of the first ``length`` turns of ``run``'s chain (None: no turns)."""
+    if run is None:
         return root_state(system).hexdigest()
-    cached = _ident(head)
+    cached = _ident(run, length)
     if cached is not None and _same(cached[0], system):
         return cached[1]  # type: ignore[no-any-return]
-    return _hash(system, head).hexdigest()
+    return _hash(system, run, length).hexdigest()
 
 
-def _hash(system: System, head: Node) -> _Hash:
-    """The hash state after ``head``, computed from the nearest kept one and kept on ``head``."""
-    path, state = _resume(system, head)
-    count = len(path)
-    start = 0
-    # Feed the turns a chunk at a time, leaving the state at each checkpoint
-    # node met, so that later ids of nearby branches start close by.
-    while start < count:
-        stop = min(count, start + (-path[start].length) % CHUNK + 1)
+def _hash(system: System, run: Run, length: int) -> _Hash:
+    """The hash state after ``length`` turns, computed from the nearest kept one and kept there."""
+    start, state = _resume(system, run, length)
+    # Feed the turns a run at a time, leaving the state at each multiple of
+    # CHUNK met, so that later ids of nearby branches start close by.
+    for each, low, high in pieces(run, length, start):
+        data = _encode(each.contents(low, high), each.provenances(low, high), low)
         state.update(b",")
-        state.update(memoryview(_encode(path[start:stop]))[1:-1])
-        start = stop
-        end = path[stop - 1]
-        if end is not head and not end.length % CHUNK:
-            memo(end).ident = (system, state.hexdigest(), state.copy())
-    memo(head).ident = (system, state.hexdigest(), state)
-    parent = head.parent
-    grandparent = None if parent is None else parent.parent
-    if grandparent is not None and grandparent.length % CHUNK:
+        state.update(memoryview(data)[1:-1])
+        if high != length and not high % CHUNK:
+            _keep(each, high, (system, state.hexdigest(), state.copy()))
+    _keep(run, length, (system, state.hexdigest(), state))
+    if length > 2 and (length - 2) % CHUNK:
         # A state is kept at checkpoints and on the newest two turns of a chain only:
-        # the grandparent's state lives on in this one, so memory stays
-        # O(turns / CHUNK), while the parent keeps its own, so that other one-turn
+        # the state two turns back lives on in this one, so memory stays
+        # O(turns / CHUNK), while the turn before keeps its own, so that other one-turn
         # branches off it (several answers to one question) cost one turn each too.
-        kept = _ident(grandparent)
+        before = prefix_run(run, length - 2)
+        assert before is not None
+        kept = _ident(before, length - 2)
         if kept is not None and kept[2] is not None:
-            memo(grandparent).ident = (kept[0], kept[1], None)
+            _keep(before, length - 2, (kept[0], kept[1], None))
     return state
 
 
-def turn_rows(system: System, head: Node, count: int) -> tuple[list[bytes], list[bytes]]:
-    """The digests and ``J(items)`` of the last ``count`` turns up to ``head``, oldest first.
+def turn_rows(system: System, run: Run, length: int, count: int) -> tuple[list[bytes], list[bytes]]:
+    """The digests and ``J(items)`` of the last ``count`` of the first ``length`` turns of
+    ``run``'s chain, oldest first.
 
     For a store, which keys each turn by the digest of the conversation it ends
     and keeps its items (``[role, content]`` or ``[role, content, provenance]``)
     as JSON: the hashed input grows by ``,`` and that JSON without its brackets.
     Costs those ``count`` turns, however long the chain before them.
     """
-    nodes: list[Node] = [head] * count
-    node: Node | None = head
-    for index in range(count - 1, -1, -1):
-        assert node is not None
-        nodes[index] = node
-        node = node.parent
-    state = root_state(system) if node is None else _state_after(system, node)
-    datas = _encode_each(nodes)
+    start = length - count
+    if start == 0:
+        state = root_state(system)
+    else:
+        before = prefix_run(run, start)
+        assert before is not None
+        state = _state_after(system, before, start)
     digests: list[bytes] = []
+    datas: list[bytes] = []
     update, digest, keep = state.update, state.digest, digests.append
-    start = 0
-    # In runs ending at checkpoint nodes (every CHUNK-th turn), which keep the state
-    # there: later ids of branches and prefixes start close by.
-    for stop in [*range((-nodes[0].length) % CHUNK + 1, count, CHUNK), count]:
-        for data in datas[start:stop]:
+    # A run at a time; the state at each multiple of CHUNK is kept there:
+    # later ids of branches and prefixes start close by.
+    for each, low, high in pieces(run, length, start):
+        rows = _encode_each(each.contents(low, high), each.provenances(low, high), low)
+        for data in rows:
             update(b"," + data[1:-1])
             keep(digest())
-        start = stop
-        end = nodes[stop - 1]
-        if not end.length % CHUNK:
-            memo(end).ident = (system, digests[-1].hex(), state.copy())
+        datas += rows
+        if high != length and not high % CHUNK:
+            _keep(each, high, (system, digests[-1].hex(), state.copy()))
     if digests:
-        memo(head).ident = (system, digests[-1].hex(), state)
+        _keep(run, length, (system, digests[-1].hex(), state))
     return digests, datas
-
-
-def turn_items(turn: TurnData) -> list[Any]:
-    """A turn's items in the hashed input: its role, its content, its provenance if any."""
-    items: list[Any] = [turn.role, turn.content]
-    record = provenance_record(turn.provenance)
-    if record is not None:
-        items.append(record)
-    return items
 
 
 # -- helpers -----------------------------------------------------------------------------
 
 
-def _ident(node: Node) -> Any:
-    """The id cache kept on ``node`` (system, hex id, hash state or None), or None."""
-    learnt = known(node)
-    return None if learnt is None else learnt.ident
+def _ident(run: Run, length: int) -> Any:
+    """The id cache kept for the first ``length`` turns, ``run`` holding the last of them
+    (system, hex id, hash state or None), or None."""
+    learnt = known(run)
+    return None if learnt is None else learnt.idents.get(length - run.base - 1)
+
+
+def _keep(run: Run, length: int, value: Any) -> None:
+    """Keep ``value`` as the id cache for the first ``length`` turns (``run`` holds the last)."""
+    memo(run).idents[length - run.base - 1] = value
 
 
 def _same(cached: System, system: System) -> bool:
     return cached is system or cached == system
 
 
-def _state_after(system: System, node: Node) -> _Hash:
-    """A copy of the hash state after ``node``."""
-    cached = _ident(node)
-    if cached is not None and cached[2] is not None and _same(cached[0], system):
+def _usable(cached: Any, system: System) -> bool:
+    return cached is not None and cached[2] is not None and _same(cached[0], system)
+
+
+def _state_after(system: System, run: Run, length: int) -> _Hash:
+    """A copy of the hash state after the first ``length`` turns (``run`` holds the last)."""
+    cached = _ident(run, length)
+    if _usable(cached, system):
         return cached[2].copy()  # type: ignore[no-any-return]
-    return _hash(system, node).copy()
+    return _hash(system, run, length).copy()
 
 
-def _resume(system: System, head: Node) -> tuple[list[Node], _Hash]:
-    """The nodes after the nearest kept hash state at or before ``head``, and a copy of it.
+def _resume(system: System, run: Run, length: int) -> tuple[int, _Hash]:
+    """The nearest turn count at or before ``length`` with a kept hash state, and a copy
+    of that state.
 
-    A state is kept on the newest turns an id was computed for, and on
-    checkpoint nodes (every :data:`CHUNK`-th turn): the nearest :data:`CHUNK`
-    nodes are looked at, then checkpoints only. The walk stops at the first
-    state found, so it costs the turns that have to be hashed anyway.
+    A state is kept on the newest turns an id was computed for, and at each
+    multiple of :data:`CHUNK`: the nearest :data:`CHUNK` turns are looked at,
+    then those multiples only. The walk stops at the first state found, so it
+    costs the turns that have to be hashed anyway.
     """
-    todo: list[Node] = []
-    node: Node | None = head
-    for _ in range(CHUNK):
-        if node is None:
-            break
-        cached = _ident(node)
-        if cached is not None and cached[2] is not None and _same(cached[0], system):
-            todo.reverse()
-            return todo, cached[2].copy()
-        todo.append(node)
-        node = node.parent
+    floor = length - CHUNK
+    node: Run | None = run
+    high = length
     while node is not None:
-        if not node.length % CHUNK:
-            cached = _ident(node)
-            if cached is not None and cached[2] is not None and _same(cached[0], system):
-                todo.reverse()
-                return todo, cached[2].copy()
-        todo.append(node)
+        if high > floor:
+            counts: range | tuple[int, ...] = range(high, max(node.base, floor), -1)
+        else:
+            counts = () if high % CHUNK else (high,)
+        for n in counts:
+            cached = _ident(node, n)
+            if _usable(cached, system):
+                return n, cached[2].copy()
+        high = node.base
         node = node.parent
-    todo.reverse()
-    return todo, root_state(system)
+    return 0, root_state(system)
 
 
-def _encode(nodes: list[Node]) -> bytes:
-    """``J`` of the items of each of ``nodes``: within its brackets, the input they add."""
+def _encode(contents: list[Content], provenances: list[Provenance | None], start: int) -> bytes:
+    """``J`` of the items of some turns (the first is turn ``start``): within its brackets,
+    the input they add."""
     items: list[Any]
-    written = [n for n in nodes if n.provenance is not None and n.provenance is not SYNTHETIC]
-    if written:
-        items = [item for node in nodes for item in turn_items(node)]
+    if any(p is not None and p is not SYNTHETIC for p in provenances):
+        items = [
+            item
+            for content, provenance in zip(contents, provenances, strict=True)
+            for item in _items(content, provenance)
+        ]
     else:
         # The common case, in bulk: no turn here was written by a model.
-        items = [None] * (2 * len(nodes))
-        items[0::2] = ["user" if node.provenance is None else "assistant" for node in nodes]
-        items[1::2] = [node.content for node in nodes]
-    return _dumps(nodes, items)
+        items = [None] * (2 * len(contents))
+        items[0::2] = ["user" if p is None else "assistant" for p in provenances]
+        items[1::2] = contents
+    return _dumps(contents, provenances, start, items)
 
 
 _OPEN: Final = {True: b'["user",', False: b'["assistant",'}
 """The start of ``J([role, content])``, by whether the turn has no provenance (a user's)."""
 
 
-def _encode_each(nodes: list[Node]) -> list[bytes]:
-    """``J`` of the items of each of ``nodes``, one JSON array a turn.
+def _encode_each(
+    contents: list[Content], provenances: list[Provenance | None], start: int
+) -> list[bytes]:
+    """``J`` of the items of each of some turns (the first is turn ``start``), one array a turn.
 
     A turn without provenance is written around ``J(content)``: no list is made
     for it, so that saving a long history does not wake the cyclic GC.
@@ -239,29 +235,43 @@ def _encode_each(nodes: list[Node]) -> list[bytes]:
     dumps = orjson.dumps
     try:
         return [
-            _OPEN[node.provenance is None]
-            + dumps(node.content, default=encode_default, option=_SORT)
-            + b"]"
-            if node.provenance is None or node.provenance is SYNTHETIC
-            else dumps(turn_items(node), default=encode_default, option=_SORT)
-            for node in nodes
+            _OPEN[provenance is None] + dumps(content, default=encode_default, option=_SORT) + b"]"
+            if provenance is None or provenance is SYNTHETIC
+            else dumps(_items(content, provenance), default=encode_default, option=_SORT)
+            for content, provenance in zip(contents, provenances, strict=True)
         ]
     except TypeError:
-        return [_dumps([node], turn_items(node)) for node in nodes]  # raises, naming the turn
+        # raises, naming the turn
+        return [
+            _dumps([content], [provenance], start + i, _items(content, provenance))
+            for i, (content, provenance) in enumerate(zip(contents, provenances, strict=True))
+        ]
 
 
-def _dumps(nodes: list[Node], items: list[Any]) -> bytes:
-    """``J(items)``, the items of ``nodes``; a turn JSON cannot hold is named in the error."""
+def _items(content: Content, provenance: Provenance | None) -> list[Any]:
+    """A turn's items in the hashed input, from its content and provenance."""
+    items: list[Any] = ["user" if provenance is None else "assistant", content]
+    record = provenance_record(provenance)
+    if record is not None:
+        items.append(record)
+    return items
+
+
+def _dumps(
+    contents: list[Content], provenances: list[Provenance | None], start: int, items: list[Any]
+) -> bytes:
+    """``J(items)``, the items of some turns from turn ``start``; a turn JSON cannot hold is
+    named in the error."""
     try:
         return orjson.dumps(items, default=encode_default, option=_SORT)
     except TypeError:
-        for node in nodes:
+        for i, (content, provenance) in enumerate(zip(contents, provenances, strict=True)):
             try:
-                orjson.dumps(turn_record(node))
+                orjson.dumps(turn_record(content, provenance))
             except TypeError as exc:
                 raise MalformedInputError(
-                    f"turn {node.length - 1} cannot be written as JSON ({exc}): text must be "
+                    f"turn {start + i} cannot be written as JSON ({exc}): text must be "
                     "valid Unicode (no lone surrogates) and integers must fit in 64 bits",
-                    f"$.messages[{node.length - 1}]",
+                    f"$.messages[{start + i}]",
                 ) from None
         raise

@@ -3,8 +3,8 @@ may be sent again.
 
 :meth:`Conversation.fold` joins a synthetic assistant turn (a prefill) and the
 model's reply into one turn (:func:`folded`); :meth:`Conversation.resumable`
-drops what a cut reply left unfinished (:func:`resumed`). Both work on chain
-nodes, so the Conversation only wraps the node they return.
+drops what a cut reply left unfinished (:func:`resumed`). Both work on the
+chain (a run and a length), so the Conversation only wraps what they return.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 import attrs
 
 from ._blocks import Block, Text
-from ._chain import Header, Node, make_node
+from ._chain import Run, append, make_turn_at, prefix_run
 from ._json import FrozenDict
 from ._provenance import SYNTHETIC, make_provenance
 from ._reply import unfinished
@@ -24,15 +24,16 @@ from ._wire import parse_reply
 __all__ = ["continue_prefill", "folded", "resumed", "signed_only"]
 
 
-def folded(head: Node | None, header: Header, reply: Any, interrupted: bool) -> Node:
-    """The head after ``reply`` is folded onto ``head`` (see :meth:`Conversation.fold`).
+def folded(run: Run | None, length: int, reply: Any, interrupted: bool) -> tuple[Run, int]:
+    """The chain after ``reply`` is folded onto its first ``length`` turns, ending in ``run``
+    (see :meth:`Conversation.fold`), as the run and length of the result.
 
     After an assistant turn the reply continues it, in one turn whose provenance
-    keeps every reply; else it is a new turn after ``head`` under ``header``.
+    keeps every reply; else it is a new turn after the others.
     """
     blocks, info = parse_reply(reply)
-    if head is not None and head.role == "assistant":
-        before = head.turn
+    before = None if run is None else make_turn_at(run, length - 1)
+    if run is not None and before is not None and before.role == "assistant":
         provenance = before.provenance or SYNTHETIC
         earlier = before.blocks
         if provenance.interrupted:
@@ -42,23 +43,25 @@ def folded(head: Node | None, header: Header, reply: Any, interrupted: bool) -> 
         else:
             merged = make_provenance((info,), earlier, interrupted)
         content = canonical(continue_prefill(earlier, blocks))
-        return make_node(content, merged, head.parent, head.lineage.header)
+        return append(prefix_run(run, length - 1), length - 1, content, merged), length
     provenance = make_provenance((info,), (), interrupted)
-    return make_node(canonical(blocks), provenance, head, header)
+    return append(run, length, canonical(blocks), provenance), length + 1
 
 
-def resumed(head: Node) -> Node | None:
-    """``head``, an interrupted reply, without what cannot be sent again (its parent
-    when nothing is left): see :meth:`Conversation.resumable`."""
-    turn = head.turn
+def resumed(run: Run, length: int) -> tuple[Run | None, int]:
+    """The last turn of ``length`` in ``run``, an interrupted reply, without what cannot be
+    sent again (the turns before it when nothing is left): see :meth:`Conversation.resumable`.
+    """
+    turn = make_turn_at(run, length - 1)
     blocks = signed_only(turn.blocks)
     if blocks and type(blocks[-1]) is Text:
         last = blocks[-1]
         stripped = last.text.rstrip()
         blocks = blocks[:-1] + ((attrs.evolve(last, text=stripped),) if stripped else ())
+    before = prefix_run(run, length - 1)
     if not blocks:
-        return head.parent
-    return make_node(canonical(blocks), turn.provenance, head.parent, head.lineage.header)
+        return before, length - 1
+    return append(before, length - 1, canonical(blocks), turn.provenance), length
 
 
 def continue_prefill(prefill: tuple[Block, ...], reply: tuple[Block, ...]) -> tuple[Block, ...]:

@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping, Sequence
-from operator import attrgetter
 from typing import Any, NamedTuple
 
 import attrs
@@ -64,8 +63,9 @@ from ._blocks import (
     ToolUse,
 )
 from ._media import IMAGE_MEDIA_TYPES
+from ._provenance import Provenance
 from ._sources import _MAX_HEAD_CHARS
-from ._turn import Turn, TurnData
+from ._turn import Turn
 from .errors import Violation, a_or_an
 
 __all__ = [
@@ -95,7 +95,6 @@ _TTLS = (None, "5m", "1h")
 
 _NONE: frozenset[str] = frozenset()
 _ONLY_STR = {str}
-_content_of = attrgetter("content")
 _USER_ONLY = USER_ONLY
 _ASSISTANT_ONLY = ASSISTANT_ONLY
 
@@ -124,23 +123,27 @@ INITIAL = ScanState()
 
 
 def scan(
-    turns: Sequence[TurnData], start: int, state: ScanState
+    contents: Sequence[str | tuple[Block, ...]],
+    provenances: Sequence[Provenance | None],
+    start: int,
+    state: ScanState,
 ) -> tuple[ScanState, list[Violation]]:
-    """Check ``turns`` (whose first has index ``start``), resuming from ``state``."""
-    contents = list(map(_content_of, turns))
+    """Check some turns, given as their contents and provenances (a user turn has none),
+    whose first has index ``start``, resuming from ``state``."""
     if (
         set(map(type, contents)) == _ONLY_STR
         and not state.pending
         and not (state.role == "assistant" and state.asked)
     ):
-        return _scan_plain(turns, contents, start, state)
+        return _scan_plain(contents, provenances, start, state)  # type: ignore[arg-type]
     found: list[Violation] = []
     wide: list[Violation] = []
     role, group_start, asked, pending, seen_other, images, breakpoints, wide_images = state
     index = start - 1
-    for turn in turns:
+    for stored, provenance in zip(contents, provenances, strict=True):
         index += 1
-        turn_role = "user" if turn.provenance is None else "assistant"  # a node stores no role
+        content: Any = stored  # Any: the hot path narrows with type(), not isinstance
+        turn_role = "user" if provenance is None else "assistant"  # a chain stores no role
         if turn_role != role:
             if turn_role == "assistant":
                 if pending:
@@ -152,7 +155,6 @@ def scan(
                 seen_other = False
             role = turn_role
             group_start = index
-        content: Any = turn.content  # Any: the hot path narrows with type(), not isinstance
         if type(content) is str:  # one plain text block: the common case
             if turn_role == "user":
                 seen_other = True
@@ -208,7 +210,7 @@ def scan(
 
 
 def _scan_plain(
-    turns: Sequence[TurnData], texts: list[str], start: int, state: ScanState
+    texts: Sequence[str], provenances: Sequence[Provenance | None], start: int, state: ScanState
 ) -> tuple[ScanState, list[Violation]]:
     """:func:`scan` for turns that are all one plain text block, with no tool
     use pending: the only rule that can break is ``empty_text``, and the state
@@ -217,13 +219,14 @@ def _scan_plain(
     found = []
     if "" in texts or any(map(str.isspace, texts)):
         found = [_empty_text(start + i, 0) for i, t in enumerate(texts) if not t or t.isspace()]
-    last = turns[-1].role
-    index = len(turns) - 1
-    while index > 0 and turns[index - 1].role == last:
+    user = provenances[-1] is None
+    last = "user" if user else "assistant"
+    index = len(provenances) - 1
+    while index > 0 and (provenances[index - 1] is None) == user:
         index -= 1
     # When the chunk's last group began before it, its start is the state's.
     group_start = state.group_start if index == 0 and last == state.role else start + index
-    assistant = last == "assistant" or any(t.provenance is not None for t in turns[:index])
+    assistant = not user or any(p is not None for p in provenances[:index])
     asked = _NONE if assistant else state.asked
     seen_other = last == "user"
     return (

@@ -24,10 +24,10 @@ from typing import Any
 import orjson
 
 from ._blocks import Text
-from ._chain import Node, make_node
 from ._json import EMPTY, FrozenDict, freeze
 from ._provenance import SYNTHETIC, Provenance
-from ._turn import Turn, TurnData
+from ._turn import Stored as Content
+from ._turn import Turn
 from ._wire import (
     content_from_wire,
     info_from_wire,
@@ -37,7 +37,6 @@ from ._wire import (
     system_from_wire,
     system_to_wire,
     turn_from_wire,
-    turn_to_wire,
     unstructure_block,
 )
 from .errors import MalformedInputError, SaveFormatError, UnsupportedVersionError, quote
@@ -57,10 +56,14 @@ VERSION = 1
 
 
 def dump_conversation(
-    system: str | tuple[Text, ...] | None, metadata: FrozenDict, turns: Iterable[TurnData]
+    system: str | tuple[Text, ...] | None,
+    metadata: FrozenDict,
+    contents: Iterable[Content],
+    provenances: Iterable[Provenance | None],
 ) -> bytes:
-    """The save format of a conversation's parts, as UTF-8 JSON bytes."""
-    records = [turn_record(turn) for turn in turns]
+    """The save format of a conversation's parts (its turns as their contents and
+    provenances), as UTF-8 JSON bytes."""
+    records = list(map(turn_record, contents, provenances))
     doc: dict[str, Any] = {"format": FORMAT, "version": VERSION}
     if system is not None:
         doc["system"] = system_to_wire(system)
@@ -76,13 +79,16 @@ def dump_conversation(
         ) from None
 
 
-def turn_record(turn: TurnData) -> dict[str, Any]:
+def turn_record(content: Content, provenance: Provenance | None) -> dict[str, Any]:
     """One turn as the save format writes it: its wire message, and its provenance
     unless the turn is synthetic (a user turn, or an assistant turn the program wrote)."""
-    record = turn_to_wire(turn)
-    provenance = provenance_record(turn.provenance)
-    if provenance is not None:
-        record["provenance"] = provenance
+    record: dict[str, Any] = {
+        "role": "user" if provenance is None else "assistant",
+        "content": content if isinstance(content, str) else list(map(unstructure_block, content)),
+    }
+    written = provenance_record(provenance)
+    if written is not None:
+        record["provenance"] = written
     return record
 
 
@@ -104,10 +110,12 @@ def _provenance_to_wire(provenance: Provenance) -> dict[str, Any]:
     return out
 
 
-def load_conversation(
-    text: str | bytes,
-) -> tuple[str | tuple[Text, ...] | None, FrozenDict, list[Node]]:
-    """Read the save format: (system, metadata, the chain's nodes in order)."""
+Loaded = tuple[str | tuple[Text, ...] | None, FrozenDict, list[Content], list[Provenance | None]]
+"""A conversation read from the save format: system, metadata, contents, provenances."""
+
+
+def load_conversation(text: str | bytes) -> Loaded:
+    """Read the save format: (system, metadata, and the turns' contents and provenances)."""
     try:
         return _load(text)
     except SaveFormatError:
@@ -117,7 +125,7 @@ def load_conversation(
         raise SaveFormatError(json_text_error(exc).reason, exc.path) from None
 
 
-def _load(text: str | bytes) -> tuple[str | tuple[Text, ...] | None, FrozenDict, list[Node]]:
+def _load(text: str | bytes) -> Loaded:
     if not isinstance(text, str | bytes | bytearray | memoryview):
         raise SaveFormatError(f"expected saved JSON text, got {type(text).__name__}")
     doc = load_json(text, "the saved conversation")
@@ -148,25 +156,27 @@ def _load(text: str | bytes) -> tuple[str | tuple[Text, ...] | None, FrozenDict,
     turns = doc.get("turns")
     if not isinstance(turns, list):
         raise SaveFormatError("a saved conversation needs 'turns', a list", "$.turns")
-    return system, metadata, _load_turns(turns)
+    contents, provenances = _load_turns(turns)
+    return system, metadata, contents, provenances
 
 
-def _load_turns(records: list[Any]) -> list[Node]:
-    nodes: list[Node] = []
-    parent: Node | None = None
-    for length, record in enumerate(records, 1):
+def _load_turns(records: list[Any]) -> tuple[list[Content], list[Provenance | None]]:
+    contents: list[Content] = []
+    provenances: list[Provenance | None] = []
+    for index, record in enumerate(records):
         # The common case inline: a plain text turn with no provenance.
         content: Any = record.get("content") if type(record) is dict else None
         role = record.get("role") if type(content) is str and len(record) == 2 else None
         if role == "user":
-            parent = make_node(content, None, parent)
+            provenance = None
         elif role == "assistant":
-            parent = make_node(content, SYNTHETIC, parent)
+            provenance = SYNTHETIC
         else:
-            turn = read_turn(record, f"$.turns[{length - 1}]")
-            parent = make_node(turn.content, turn.provenance, parent)
-        nodes.append(parent)
-    return nodes
+            turn = read_turn(record, f"$.turns[{index}]")
+            content, provenance = turn.content, turn.provenance
+        contents.append(content)
+        provenances.append(provenance)
+    return contents, provenances
 
 
 def read_turn(record: Any, path: str) -> Turn:

@@ -35,8 +35,10 @@ from ._blocks import (
     TextSource,
     ToolResult,
 )
-from ._chain import Node, make_node
-from ._turn import TurnData
+from ._chain import Content, Run
+from ._chain import build as build_chain
+from ._provenance import Provenance
+from ._turn import TurnData, make_turn
 from ._wire import encode_messages, system_to_wire
 from .errors import BudgetError, MalformedInputError, quote, type_name
 
@@ -124,7 +126,10 @@ class _Sizes:
             if start >= end:
                 continue
             run = turns[start:end]
-            text += len(encode_messages(run, start)) - 2 + (1 if end < self.size else 0)
+            contents = [turn.content for turn in run]
+            provenances = [turn.provenance for turn in run]
+            text += len(encode_messages(contents, provenances, start)) - 2
+            text += 1 if end < self.size else 0
             for block in _media(run):
                 source = block.source
                 if isinstance(source, Base64Source):
@@ -214,16 +219,17 @@ def cut_points(turns: Sequence[TurnData]) -> list[int]:
 
 def trim(
     conversation: Conversation,
-    nodes: Sequence[Node],
-    build: Callable[[Node | None], Conversation],
+    path: tuple[list[Content], list[Provenance | None]],
+    build: Callable[[Run | None, int], Conversation],
     budget: int,
     count: Count | None,
 ) -> Conversation:
     """The longest part of ``conversation`` that ends with its last turn, begins at a cut
     point (or is all of it) and fits ``budget`` by ``count``; see ``Conversation.trim``.
 
-    ``nodes`` is its chain from the root; ``build`` makes a Conversation of a new
-    chain under the same system prompt and metadata.
+    ``path`` is its turns' contents and provenances, oldest first; ``build``
+    makes a Conversation of a new chain (a run and a length) under the same
+    system prompt and metadata.
     """
     if isinstance(budget, bool) or not isinstance(budget, int) or budget <= 0:
         raise MalformedInputError(
@@ -236,29 +242,36 @@ def trim(
             f"as partial(adapter.count_tokens, model=...), got {type_name(count)} {quote(count)}",
             "count",
         )
-    starts = cut_points(nodes)
-    sizes = _Sizes(conversation.system, nodes, starts) if count is None else None
+    contents, provenances = path
+    turns = [
+        make_turn("user" if p is None else "assistant", c, p)
+        for c, p in zip(contents, provenances, strict=True)
+    ]
+    starts = cut_points(turns)
+    sizes = _Sizes(conversation.system, turns, starts) if count is None else None
     built: dict[int, Conversation] = {0: conversation}
 
     def part(start: int) -> Conversation:
         if start not in built:
-            built[start] = build(_chain(nodes[start:]))
+            built[start] = build(
+                build_chain(contents[start:], provenances[start:]), len(contents) - start
+            )
         return built[start]
 
     def size(start: int) -> int:
         if sizes is not None:
             return sizes.tokens(start)
         assert count is not None
-        return _checked(count(part(start)), len(nodes) - start)
+        return _checked(count(part(start)), len(turns) - start)
 
     whole = size(0)
     if whole <= budget:
         return conversation
     if not starts:
-        raise BudgetError(budget, whole, len(nodes), whole=True)
+        raise BudgetError(budget, whole, len(turns), whole=True)
     smallest = size(starts[-1])
     if smallest > budget:
-        raise BudgetError(budget, smallest, len(nodes) - starts[-1], whole=False)
+        raise BudgetError(budget, smallest, len(turns) - starts[-1], whole=False)
     # Invariant: the part from starts[low] (or the whole, at -1) does not fit; starts[high] does.
     low, high = -1, len(starts) - 1
     while high - low > 1:
@@ -268,18 +281,6 @@ def trim(
         else:
             low = middle
     return part(starts[high])
-
-
-def _chain(nodes: Sequence[Node]) -> Node | None:
-    """A new chain holding the turns of ``nodes``, its path remembered for indexing."""
-    head = None
-    path = []
-    for node in nodes:
-        head = make_node(node.content, node.provenance, head)
-        path.append(head)
-    if head is not None:
-        head.lineage.ledger.adopt(path)
-    return head
 
 
 def _checked(tokens: object, turns: int) -> int:

@@ -11,14 +11,26 @@ from ._build import new as _new
 from ._provenance import SYNTHETIC, Provenance
 from .errors import MalformedInputError, quote, type_name
 
-__all__ = ["ROLES", "Role", "Turn", "TurnData", "canonical", "make_turn", "stored_content"]
+__all__ = [
+    "ROLES",
+    "Role",
+    "Stored",
+    "Turn",
+    "TurnData",
+    "canonical",
+    "make_turn",
+    "stored_content",
+]
 
 Role = Literal["user", "assistant"]
 ROLES = ("user", "assistant")
 
+Stored = str | tuple[Block, ...]
+"""A turn's content as kept: one plain text block as its bare string, else the blocks."""
+
 
 class TurnData(Protocol):
-    """What the encoder and the rules read of a turn: a Turn, or a chain node holding one."""
+    """What the encoder and the rules read of a turn: a Turn, or a value with its fields."""
 
     @property
     def role(self) -> str: ...

@@ -159,18 +159,23 @@ def encode_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
-def encode_messages(turns: Sequence[TurnData], start: int = 0) -> bytes:
-    """The JSON array of the wire messages of ``turns`` (the first is turn ``start``).
+def encode_messages(
+    contents: Sequence[str | tuple[Block, ...]],
+    provenances: Sequence[Provenance | None],
+    start: int = 0,
+) -> bytes:
+    """The JSON array of the wire messages of some turns (the first is turn ``start``),
+    given as their contents and provenances (a user turn has none).
 
     A bare-string content is written as it is; a tuple of blocks becomes a
     JSON array whose blocks orjson hands to :func:`unstructure_block`. Text
     that JSON cannot hold (a lone surrogate) raises :class:`MalformedInputError`
     naming the turn.
     """
-    # The role read from provenance (a user turn has none): a chain node stores no role.
+    # The role read from provenance (a user turn has none): a chain stores no role.
     messages = [
-        {"role": "user" if turn.provenance is None else "assistant", "content": turn.content}
-        for turn in turns
+        {"role": "user" if provenance is None else "assistant", "content": content}
+        for content, provenance in zip(contents, provenances, strict=True)
     ]
     try:
         return orjson.dumps(messages, default=encode_default)

@@ -21,11 +21,11 @@ from typing import Any
 
 import orjson
 
-from .._chain import Node, make_node, memo
+from .._chain import Content, Run, build, memo
 from .._conversation import Conversation, _Header, _make
 from .._ids import PREFIX, canonical_json, turn_rows
 from .._json import EMPTY, FrozenDict, freeze
-from .._provenance import SYNTHETIC
+from .._provenance import SYNTHETIC, Provenance
 from .._save import read_turn
 from .._steps import drive
 from .._wire import system_from_wire, system_to_wire
@@ -109,10 +109,10 @@ def rows_to_save(
     wire = None if system is None else system_to_wire(system)
     root_data = canonical_json(wire)
     root = hashlib.sha256(PREFIX + root_data).digest()
-    head = conversation._head
-    if head is None or stored >= len(conversation):
+    run, length, _ = conversation._at
+    if run is None or stored >= length:
         return root, root_data, [], []
-    digests, datas = turn_rows(system, head, len(conversation) - max(stored, 0))
+    digests, datas = turn_rows(system, run, length, length - max(stored, 0))
     return root, root_data, digests, datas
 
 
@@ -163,16 +163,16 @@ def rebuild(
     try:
         system = system_from_wire(orjson.loads(root_data))
         items = orjson.loads(b"[" + b",".join([data for _, data in rows]) + b"]")
-        head = _nodes(items)
+        run = _chain_of(items)
         metadata = EMPTY if metadata_data is None else read_metadata(metadata_data)
     except (ConversationError, orjson.JSONDecodeError) as exc:
         raise CorruptStoreError(
             f"conversation {want.hex()} is stored, but a row of it cannot be read ({exc}); "
             "restore the store from a backup, or delete that conversation"
         ) from None
-    if head is not None:
-        memo(head).ident = (system, want.hex(), state)
-    return _make(head, _Header(system, metadata))
+    if run is not None:
+        memo(run).idents[len(items) - run.base - 1] = (system, want.hex(), state)
+    return _make(run, len(items), _Header(system, metadata))
 
 
 def not_found(id_or_name: str) -> StoreNotFoundError:
@@ -191,27 +191,21 @@ def _digest(conversation: Conversation) -> bytes:
     return bytes.fromhex(conversation.id)
 
 
-def _nodes(items: list[Any]) -> Node | None:
-    """The chain of turns read from their items, its path adopted by the ledger."""
-    nodes: list[Node] = []
-    parent: Node | None = None
+def _chain_of(items: list[Any]) -> Run | None:
+    """The chain of turns read from their items, its path known to the ledger."""
+    contents: list[Content] = []
+    provenances: list[Provenance | None] = []
     for index, item in enumerate(items):
         if type(item) is list and len(item) == 2 and type(item[1]) is str:
             role = item[0]
-            if role == "user":
-                parent = make_node(item[1], None, parent)
-                nodes.append(parent)
-                continue
-            if role == "assistant":
-                parent = make_node(item[1], SYNTHETIC, parent)
-                nodes.append(parent)
+            if role == "user" or role == "assistant":
+                contents.append(item[1])
+                provenances.append(None if role == "user" else SYNTHETIC)
                 continue
         turn = read_turn(turn_record(item, index), f"turn {index}")
-        parent = make_node(turn.content, turn.provenance, parent)
-        nodes.append(parent)
-    if parent is not None:
-        parent.lineage.ledger.adopt(nodes)
-    return parent
+        contents.append(turn.content)
+        provenances.append(turn.provenance)
+    return build(contents, provenances)
 
 
 def turn_record(item: Any, index: int) -> dict[str, Any]:

@@ -167,11 +167,11 @@ class TestImmutability:
         with pytest.raises(AttributeError):
             c.system = "x"  # type: ignore[misc]
         with pytest.raises(AttributeError):
-            c._head = None
+            c._at = None  # type: ignore[assignment]
         with pytest.raises(AttributeError):
             c.anything = 1
         with pytest.raises(AttributeError):
-            del c._head
+            del c._at
         assert len(c) == 3
 
     def test_turns_are_frozen(self) -> None:
@@ -371,20 +371,14 @@ class TestEquality:
         assert table[three_turns()] == "v"
 
     def test_with_system_shares_turns(self) -> None:
-        """with_system keeps the very same turns, under the new system prompt: only the
-        last node is new (it carries the header), the chain before it is shared."""
+        """with_system keeps the very same turns (the same run and length), under the
+        new system prompt."""
         c = three_turns()
         s = c.with_system("Be nice.")
         assert s.system == "Be nice."
         assert len(s) == len(c)
-        assert s._head is not None
-        assert c._head is not None
-        assert s._head.parent is c._head.parent
-        assert s._head.content is c._head.content
-        s2, c2 = s[:2]._head, c[:2]._head
-        assert s2 is not None
-        assert c2 is not None
-        assert s2.parent is c2.parent
+        assert s._at[:2] == c._at[:2]
+        assert s[:2]._at[:2] == c[:2]._at[:2]
         for a, b in zip(s, c, strict=True):
             assert a == b
         assert s.with_system(None) == c

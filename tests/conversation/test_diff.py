@@ -49,7 +49,7 @@ TRIP = (
 
 
 def rebuilt(c: Conversation) -> Conversation:
-    """An equal conversation that shares no chain node with ``c``."""
+    """An equal conversation that shares no run of its chain with ``c``."""
     copy = Conversation.loads(c.dumps())
     assert copy == c
     return copy
@@ -93,11 +93,15 @@ class TestEdit:
         assert edited == TRIP[:1].assistant("Somewhere in Japan.")
 
     def test_shares_the_prefix(self) -> None:
-        """The new branch holds c[:i]'s chain nodes, not copies (nor do the two differ)."""
+        """The new branch goes on from c[:i]'s run, copying nothing (nor do the two differ)."""
         c = from_spec([(i % 2 == 0, f"turn {i}") for i in range(300)])
         edited = c.edit(200, "changed")
-        assert edited[:200]._head is c[:200]._head
-        assert c.common_prefix(edited)._head is c[:200]._head
+        assert edited[:200]._at == c[:200]._at
+        run = edited._at[0]
+        assert run is not None
+        assert run.parent is c[:200]._at[0]
+        assert run.items == ["changed", None]
+        assert c.common_prefix(edited)._at == c[:200]._at
 
     @given(st.integers(-8, 7))
     def test_negative_index_counts_from_the_end(self, index: int) -> None:
@@ -158,18 +162,19 @@ class TestEdit:
 
 class TestCommonPrefix:
     def test_branches_meet_where_they_parted(self) -> None:
-        """Two branches of one history: the history, the very chain nodes."""
+        """Two branches of one history: the history, the very run and length."""
         left, right = TRIP.user("Shorter."), TRIP.user("Longer.").assistant("Sure.")
         common = left.common_prefix(right)
         assert common == TRIP
-        assert common._head is TRIP._head
+        assert common._at == TRIP._at
 
     def test_equal_turns_built_apart(self) -> None:
         """Turns equal by value, in chains that share nothing, are common too."""
         right = rebuilt(TRIP).user("More.")
-        common = TRIP.user("Less.").common_prefix(right)
+        left = TRIP.user("Less.")
+        common = left.common_prefix(right)
         assert common == TRIP
-        assert common._head is TRIP._head  # a prefix of the left conversation
+        assert common._at == left[: len(TRIP)]._at  # a prefix of the left conversation
 
     def test_shared_then_equal_then_different(self) -> None:
         """A shared start, equal turns appended apart after it, then a difference."""

@@ -221,9 +221,9 @@ class _Counting:
         self.turns = 0
         encode = ids._encode
 
-        def counting(nodes: Any) -> bytes:
-            self.turns += len(nodes)
-            return encode(nodes)
+        def counting(contents: list[Any], provenances: list[Any], start: int) -> bytes:
+            self.turns += len(contents)
+            return encode(contents, provenances, start)
 
         monkeypatch.setattr(ids, "_encode", counting)
 
@@ -277,12 +277,12 @@ def test_one_turn_branches_cost_a_turn_each_in_time_and_memory(
     assert counter.turns == 1_000
     assert found[::100] == [reference_id(b) for b in branches[::100]]
     kept = 0
-    node = c._head
-    while node is not None:
-        learnt = getattr(node, "memo", None)
-        state = None if learnt is None else learnt.ident
-        kept += state is not None and state[2] is not None
-        node = node.parent
+    run = c._at[0]
+    while run is not None:
+        learnt = getattr(run, "memo", None)
+        idents = {} if learnt is None else learnt.idents
+        kept += sum(state[2] is not None for state in idents.values())
+        run = run.parent
     assert kept <= 2_000 // CHUNK + 2
 
 

@@ -808,11 +808,11 @@ class TestImmutability:
         for name in ("role", "content", "provenance"):
             with pytest.raises(AttributeError):
                 setattr(turn, name, None)
-        for name in ("system", "metadata", "_head", "_header", "anything"):
+        for name in ("system", "metadata", "_at", "_header", "anything"):
             with pytest.raises(AttributeError):
                 setattr(c, name, None)
         with pytest.raises(AttributeError):
-            del c._head
+            del c._at
         assert c.to_payload()["messages"][0] == {"role": "user", "content": "x"}
 
     def test_appending_leaves_the_original_unchanged(self) -> None:
