@@ -206,7 +206,7 @@ class Memo:
     Kept off the run in one object made on first use. ``hashes[i]`` is the
     hash of the turns up to ``base + i``; ``idents`` maps an offset to the
     content id's cache there (owned by ``_ids``); ``segment`` is set once the
-    run, full, was encoded.
+    chunk of turns ending at ``end``, this run's last, was encoded.
     """
 
     __slots__ = ("hashes", "idents", "segment")
