@@ -596,3 +596,55 @@ def test_loaded_chain_is_built_like_an_appended_one() -> None:
         saved.assistant("after the load").user("once more").to_payload(model="m")
     )
     assert encoded[len(spec) + 3 :] == [(len(again) - 1, "once more")]
+
+
+def _model_common(a: list[tuple[str, str]], b: list[tuple[str, str]]) -> int:
+    """How many turns two specs begin with alike."""
+    count = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        count += 1
+    return count
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_random_trees_of_runs_read_as_their_turns(data: st.DataObject) -> None:
+    """Trees grown by appends in either role at any prefix (forks inside runs, at their
+    ends, at multiples of CHUNK), often appending one string object, and copies rebuilt
+    apart: every branch reads, indexes, compares, hashes, ids, saves and parts from the
+    others as its own turns."""
+    shared = "the same text"
+    heads: list[Branch] = [(Conversation(), [])]
+    for step in range(data.draw(st.integers(1, 30), label="steps")):
+        c, spec = heads[data.draw(st.integers(0, len(heads) - 1), label="head")]
+        op = data.draw(st.sampled_from(["append", "append", "grow", "prefix", "rebuild"]))
+        if op == "rebuild":  # equal turns in runs of its own: compared by value, not shared
+            heads.append((Conversation(turns=list(c)), spec))
+        elif op == "append":
+            role = data.draw(st.sampled_from(["user", "assistant"]))
+            text = shared if data.draw(st.booleans()) else f"s{step}"
+            grown = c.user(text) if role == "user" else c.assistant(text)
+            heads.append((grown, [*spec, (role, text)]))
+        elif op == "grow":
+            count = data.draw(st.sampled_from([1, CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK + 3]))
+            heads.append(grow(c, spec, count, f"g{step}"))
+        else:
+            cuts = {0, len(spec), *(k for k in (CHUNK - 1, CHUNK, CHUNK + 1) if k <= len(spec))}
+            k = data.draw(st.sampled_from(sorted(cuts)) | st.integers(0, len(spec)), label="k")
+            heads.append((c[:k], spec[:k]))
+    for c, spec in heads:
+        assert [(t.role, t.content) for t in c] == spec
+        assert len(c) == len(spec)
+        if spec:
+            i = data.draw(st.integers(-len(spec), len(spec) - 1), label="index")
+            assert (c[i].role, c[i].content) == spec[i]
+        rebuilt = Conversation(turns=list(c))
+        assert c == rebuilt
+        assert hash(c) == hash(rebuilt)
+        assert c.id == rebuilt.id
+        assert Conversation.loads(c.dumps()) == c
+        other, other_spec = heads[data.draw(st.integers(0, len(heads) - 1), label="other")]
+        assert len(c.common_prefix(other)) == _model_common(spec, other_spec)
+        assert (c == other) == (spec == other_spec)
