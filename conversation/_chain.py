@@ -15,6 +15,10 @@ A run's list only ever grows: the turns a conversation holds never change
 once written. Appending claims the next slots by writing them and reading them
 back, so two threads appending to one conversation at once cannot both take
 one place with different turns (the one that loses starts a run of its own).
+The price: a conversation keeps its whole run alive, so one kept while a
+longer one grown from it is dropped (a template, say) keeps the turns written
+after it up to its run's end, fewer than :data:`CHUNK`; later branches from it
+start runs of their own and go when they go.
 
 Work done on a chain is kept where branches can share it. The run holding the
 last turn of each :data:`CHUNK` of turns that was serialized holds a
@@ -25,7 +29,7 @@ Each segment also keeps a :class:`Tip`, the turns encoded past it the last
 time a head beyond it was sent, so a branch sent again after one more turn
 encodes that turn only, however many branches are sent in between. Encoded
 work lives on the runs it describes, so its memory is O(distinct turns) and
-goes when they go. All runs of one chain share a :class:`Ledger`: a lock, the
+goes when they do. All runs of one chain share a :class:`Ledger`: a lock, the
 segments of the head sent last (to join a body without walking), and the runs
 on the path read last, for indexing.
 """
@@ -63,10 +67,11 @@ __all__ = [
     "pieces",
     "prefix_run",
     "turn_at",
+    "turns_after",
 ]
 
 CHUNK = 64
-"""Turns per run: also the turns encoded per orjson call and the spacing of checkpoints."""
+"""The most turns a run holds, and the spacing of segments and checkpoints."""
 
 
 class Header:
@@ -160,7 +165,8 @@ def build(contents: Sequence[Content], provenances: Sequence[Provenance | None])
 
 
 def turn_at(run: Run, index: int) -> tuple[Content, Provenance | None]:
-    """The content and provenance of turn ``index`` on the path to ``run`` (index < its end)."""
+    """The content and provenance of turn ``index`` on the path to ``run``: ``index`` must
+    be below the turns of ``run`` on that path (slots past them are another branch's)."""
     if index < run.base:
         run = run.ledger.run_at(run, index)
     at = 2 * (index - run.base)
@@ -200,6 +206,19 @@ def pieces(run: Run, length: int, start: int = 0) -> list[tuple[Run, int, int]]:
     return found
 
 
+def turns_after(run: Run | None, length: int, start: int) -> tuple[Turn, ...]:
+    """Turns ``start`` to ``length - 1`` of ``run``'s chain as Turn values: costs those turns."""
+    if run is None:
+        return ()
+    return tuple(
+        make_turn("user" if provenance is None else "assistant", content, provenance)
+        for each, low, high in pieces(run, length, start)
+        for content, provenance in zip(
+            each.contents(low, high), each.provenances(low, high), strict=True
+        )
+    )
+
+
 class Memo:
     """What was learnt of a run's turns: chain hashes, content-id states, its segment.
 
@@ -218,7 +237,8 @@ class Memo:
 
 
 def memo(run: Run) -> Memo:
-    """``run``'s :class:`Memo`, made on first use."""
+    """``run``'s :class:`Memo`, made on first use: call with the ledger's lock held, so
+    that two threads never make one each (the second would drop what the first kept)."""
     try:
         return run.memo
     except AttributeError:
@@ -422,6 +442,7 @@ class Ledger:
         return items[0::2], items[1::2]
 
     def iter_turns(self, run: Run, length: int) -> Iterator[Turn]:
+        """The first ``length`` turns of ``run``'s chain as Turn values, oldest first."""
         contents, provenances = self.path(run, length)
         for content, provenance in zip(contents, provenances, strict=True):
             yield make_turn("user" if provenance is None else "assistant", content, provenance)
@@ -562,14 +583,15 @@ def chain_hash(run: Run | None, length: int) -> int:
         todo: list[tuple[Run, int]] = []
         node: Run | None = run
         high = length
+        value = 0
         while node is not None:
             learnt = known(node)
             if learnt is not None and len(learnt.hashes) >= high - node.base:
+                value = learnt.hashes[high - node.base - 1]
                 break
             todo.append((node, high))
             high = node.base
             node = node.parent
-        value = 0 if node is None else memo(node).hashes[high - node.base - 1]
         for each, high in reversed(todo):
             hashes = memo(each).hashes
             if hashes:

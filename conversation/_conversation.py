@@ -9,7 +9,15 @@ import orjson
 
 from ._blocks import Block, Text
 from ._build import new as _new
-from ._chain import Header, Run, chain_equal, chain_hash, make_turn_at, prefix_run
+from ._chain import (
+    Header,
+    Run,
+    chain_equal,
+    chain_hash,
+    make_turn_at,
+    prefix_run,
+    turns_after,
+)
 from ._chain import append as chain_append
 from ._chain import build as build_chain
 from ._diff import Diff, common_length
@@ -356,10 +364,12 @@ class Conversation:
         """
         common = self.common_prefix(other)
         size = len(common)
+        run, length, _ = self._at
+        other_run, other_length, _ = other._at
         return Diff(
             common,
-            self.turns[size:],
-            other.turns[size:],
+            turns_after(run, length, size),
+            turns_after(other_run, other_length, size),
             left_system=self._header.system,
             right_system=other._header.system,
         )

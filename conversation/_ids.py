@@ -157,7 +157,8 @@ def _ident(run: Run, length: int) -> Any:
 
 def _keep(run: Run, length: int, value: Any) -> None:
     """Keep ``value`` as the id cache for the first ``length`` turns (``run`` holds the last)."""
-    memo(run).idents[length - run.base - 1] = value
+    with run.ledger.lock:
+        memo(run).idents[length - run.base - 1] = value
 
 
 def _same(cached: System, system: System) -> bool:

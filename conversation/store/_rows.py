@@ -171,7 +171,8 @@ def rebuild(
             "restore the store from a backup, or delete that conversation"
         ) from None
     if run is not None:
-        memo(run).idents[len(items) - run.base - 1] = (system, want.hex(), state)
+        with run.ledger.lock:
+            memo(run).idents[len(items) - run.base - 1] = (system, want.hex(), state)
     return _make(run, len(items), _Header(system, metadata))
 
 

@@ -128,6 +128,30 @@ class TestSharing:
         assert c[70].content == "turn 000070"
         assert len(c) == 200
 
+    def test_a_kept_conversation_keeps_at_most_the_rest_of_its_run(self) -> None:
+        """A template kept while 50 dialogues of 100 turns grown from it are dropped keeps
+        alive the first one's turns up to the end of the template's run (fewer than
+        CHUNK), and nothing of the others: the later ones start runs of their own."""
+        big = 10_000
+        template = Conversation(system="s").user("few-shot question").assistant("answer")
+        gc.collect()
+        tracemalloc.start()
+        try:
+            start = tracemalloc.get_traced_memory()[0]
+            for dialogue in range(50):
+                c = template
+                for turn in range(100):
+                    text = f"{dialogue} {turn} " + "x" * big
+                    c = c.user(text) if turn % 2 == 0 else c.assistant(text)
+                del c
+            gc.collect()
+            kept = tracemalloc.get_traced_memory()[0] - start
+        finally:
+            tracemalloc.stop()
+        assert kept < CHUNK * (big + 200)  # a run of turns at most, not 50 dialogues
+        assert len(run_of(template).items) == 2 * CHUNK  # the first dialogue's turns
+        assert [t.content for t in template] == ["few-shot question", "answer"]
+
     @pytest.mark.parametrize("size", [2_000, 2_000 + CHUNK - 1, 20_000])
     def test_one_turn_branches_cost_a_few_hundred_bytes_each(self, size: int) -> None:
         """1,000 one-turn branches off a history each cost the same few hundred bytes

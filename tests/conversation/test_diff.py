@@ -160,6 +160,31 @@ class TestEdit:
         assert caught.value.length == 2
 
 
+class TestCost:
+    def test_diff_of_branches_builds_the_turns_after_the_fork(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Two one-turn branches off a 10,000-turn history: diff makes a Turn value of
+        each branch's own turn only, not of the history they share."""
+        from conversation import _chain
+
+        history = from_spec([(i % 2 == 0, f"turn {i}") for i in range(10_000)])
+        left, right = history.user("left"), history.user("right")
+        made: list[Any] = []
+        make_turn = _chain.make_turn
+
+        def counting(*args: Any) -> Any:
+            made.append(args)
+            return make_turn(*args)
+
+        monkeypatch.setattr(_chain, "make_turn", counting)
+        diff = left.diff(right)
+        assert [turn.content for turn in diff.left] == ["left"]
+        assert [turn.content for turn in diff.right] == ["right"]
+        assert len(diff.common) == 10_000
+        assert len(made) == 2
+
+
 class TestCommonPrefix:
     def test_branches_meet_where_they_parted(self) -> None:
         """Two branches of one history: the history, the very run and length."""
