@@ -166,18 +166,17 @@ class TestCost:
     ) -> None:
         """Two one-turn branches off a 10,000-turn history: diff makes a Turn value of
         each branch's own turn only, not of the history they share."""
-        from conversation import _chain
+        from conversation._turn import make_turn
 
         history = from_spec([(i % 2 == 0, f"turn {i}") for i in range(10_000)])
         left, right = history.user("left"), history.user("right")
         made: list[Any] = []
-        make_turn = _chain.make_turn
 
         def counting(*args: Any) -> Any:
             made.append(args)
             return make_turn(*args)
 
-        monkeypatch.setattr(_chain, "make_turn", counting)
+        monkeypatch.setattr("conversation._chain.make_turn", counting)
         diff = left.diff(right)
         assert [turn.content for turn in diff.left] == ["left"]
         assert [turn.content for turn in diff.right] == ["right"]
