@@ -266,6 +266,44 @@ class TestClaims:
         assert failures == []
 
 
+def test_what_two_threads_learn_of_one_run_is_all_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A thread making a run's memo (for an id) while another hashes the conversation:
+    the second waits for the first, so the memo holds both the id's state and the hashes
+    (a memo made by each would drop one of them)."""
+    from conversation import _chain
+
+    c = build(alternating(5))
+    run = run_of(c)
+    in_init, release = threading.Event(), threading.Event()
+    made = _chain.Memo.__init__
+
+    def slow_init(self: Any) -> None:
+        made(self)
+        if threading.current_thread().name == "ids":
+            in_init.set()
+            release.wait(timeout=10)
+
+    monkeypatch.setattr(_chain.Memo, "__init__", slow_init)
+    ids = threading.Thread(target=lambda: c.id, name="ids")
+    ids.start()
+    assert in_init.wait(timeout=10)
+    hashed: list[int] = []
+    hasher = threading.Thread(target=lambda: hashed.append(hash(c)))
+    hasher.start()
+    hasher.join(timeout=0.2)
+    release.set()
+    ids.join(timeout=10)
+    hasher.join(timeout=10)
+    assert not ids.is_alive()
+    assert not hasher.is_alive()
+    learnt = _chain.known(run)
+    assert learnt is not None
+    assert learnt.idents
+    assert learnt.hashes
+    assert hashed == [hash(Conversation(turns=list(c)))]
+    assert c.id == Conversation(turns=list(c)).id
+
+
 Record = list[tuple[Conversation, list[tuple[str, str]], bytes]]
 
 
