@@ -417,12 +417,13 @@ class Ledger:
                 break
             fresh.append(node)
             node = node.parent
-        if fresh:
-            del runs[keep:], bases[keep:]
-            fresh.reverse()
-            runs.extend(fresh)
-            bases.extend(each.base for each in fresh)
-        return keep - 1 if not fresh else len(runs) - 1
+        if not fresh:  # ``run`` was on the path already, at ``keep - 1``
+            return keep - 1
+        del runs[keep:], bases[keep:]
+        fresh.reverse()
+        runs.extend(fresh)
+        bases.extend(each.base for each in fresh)
+        return len(runs) - 1
 
     def run_at(self, run: Run, index: int) -> Run:
         """The run holding turn ``index`` (before ``run``'s first) on the path to ``run``."""
