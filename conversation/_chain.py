@@ -46,7 +46,7 @@ from ._json import EMPTY, FrozenDict
 from ._provenance import Provenance
 from ._rules import INITIAL, ScanState, scan
 from ._turn import Stored as Content
-from ._turn import Turn, make_turn
+from ._turn import Turn, turn_of
 from ._wire import encode_messages
 from .errors import Violation
 
@@ -175,8 +175,7 @@ def turn_at(run: Run, index: int) -> tuple[Content, Provenance | None]:
 
 def make_turn_at(run: Run, index: int) -> Turn:
     """Turn ``index`` on the path to ``run`` as a Turn value."""
-    content, provenance = turn_at(run, index)
-    return make_turn("user" if provenance is None else "assistant", content, provenance)
+    return turn_of(*turn_at(run, index))
 
 
 def prefix_run(run: Run, length: int) -> Run | None:
@@ -211,7 +210,7 @@ def turns_after(run: Run | None, length: int, start: int) -> tuple[Turn, ...]:
     if run is None:
         return ()
     return tuple(
-        make_turn("user" if provenance is None else "assistant", content, provenance)
+        turn_of(content, provenance)
         for each, low, high in pieces(run, length, start)
         for content, provenance in zip(
             each.contents(low, high), each.provenances(low, high), strict=True
@@ -446,7 +445,7 @@ class Ledger:
         """The first ``length`` turns of ``run``'s chain as Turn values, oldest first."""
         contents, provenances = self.path(run, length)
         for content, provenance in zip(contents, provenances, strict=True):
-            yield make_turn("user" if provenance is None else "assistant", content, provenance)
+            yield turn_of(content, provenance)
 
     # -- encoding and rules -------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from ._chain import (
     chain_hash,
     make_turn_at,
     prefix_run,
+    turn_at,
     turns_after,
 )
 from ._chain import append as chain_append
@@ -344,7 +345,7 @@ class Conversation:
         before = self._prefix(at)
         run = self._at[0]
         assert run is not None  # _index found a turn
-        user = make_turn_at(run, at).provenance is None
+        user = turn_at(run, at)[1] is None  # a user turn has no provenance
         return before.user(content) if user else before.assistant(content)
 
     def common_prefix(self, other: Conversation) -> Conversation:
@@ -500,7 +501,7 @@ class Conversation:
         run, length, header = self._at
         if run is None:
             return self
-        provenance = make_turn_at(run, length - 1).provenance
+        provenance = turn_at(run, length - 1)[1]
         if provenance is None or not provenance.interrupted:
             return self
         return _make(*resumed(run, length), header)

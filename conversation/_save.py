@@ -34,6 +34,7 @@ from ._wire import (
     info_to_wire,
     json_text_error,
     load_json,
+    message_to_wire,
     system_from_wire,
     system_to_wire,
     turn_from_wire,
@@ -82,10 +83,7 @@ def dump_conversation(
 def turn_record(content: Content, provenance: Provenance | None) -> dict[str, Any]:
     """One turn as the save format writes it: its wire message, and its provenance
     unless the turn is synthetic (a user turn, or an assistant turn the program wrote)."""
-    record: dict[str, Any] = {
-        "role": "user" if provenance is None else "assistant",
-        "content": content if isinstance(content, str) else list(map(unstructure_block, content)),
-    }
+    record = message_to_wire("user" if provenance is None else "assistant", content)
     written = provenance_record(provenance)
     if written is not None:
         record["provenance"] = written

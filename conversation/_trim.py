@@ -38,7 +38,7 @@ from ._blocks import (
 from ._chain import Content, Run
 from ._chain import build as build_chain
 from ._provenance import Provenance
-from ._turn import TurnData, make_turn
+from ._turn import TurnData, turn_of
 from ._wire import encode_messages, system_to_wire
 from .errors import BudgetError, MalformedInputError, quote, type_name
 
@@ -243,10 +243,7 @@ def trim(
             "count",
         )
     contents, provenances = path
-    turns = [
-        make_turn("user" if p is None else "assistant", c, p)
-        for c, p in zip(contents, provenances, strict=True)
-    ]
+    turns = list(map(turn_of, contents, provenances))
     starts = cut_points(turns)
     sizes = _Sizes(conversation.system, turns, starts) if count is None else None
     built: dict[int, Conversation] = {0: conversation}

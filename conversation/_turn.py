@@ -20,6 +20,7 @@ __all__ = [
     "canonical",
     "make_turn",
     "stored_content",
+    "turn_of",
 ]
 
 Role = Literal["user", "assistant"]
@@ -164,3 +165,9 @@ def make_turn(role: str, content: str | tuple[Block, ...], provenance: Provenanc
     _set_content(turn, content)
     _set_provenance(turn, provenance)
     return turn
+
+
+def turn_of(content: Stored, provenance: Provenance | None) -> Turn:
+    """A Turn from the parts a chain stores: the role is the provenance's (a user
+    turn has none, an assistant turn always has one)."""
+    return make_turn("user" if provenance is None else "assistant", content, provenance)

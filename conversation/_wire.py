@@ -82,6 +82,7 @@ __all__ = [
     "info_to_wire",
     "json_text_error",
     "load_json",
+    "message_to_wire",
     "parse_reply",
     "reply_from_wire",
     "reply_to_wire",
@@ -146,10 +147,14 @@ def unstructure_block(block: Block) -> dict[str, Any]:
 
 def turn_to_wire(turn: TurnData) -> dict[str, Any]:
     """The wire message of a turn; one plain text block is a bare string."""
-    raw = turn.content
-    if isinstance(raw, str):
-        return {"role": turn.role, "content": raw}
-    return {"role": turn.role, "content": [unstructure_block(b) for b in raw]}
+    return message_to_wire(turn.role, turn.content)
+
+
+def message_to_wire(role: str, content: str | tuple[Block, ...]) -> dict[str, Any]:
+    """The wire message of a turn's role and stored content."""
+    if isinstance(content, str):
+        return {"role": role, "content": content}
+    return {"role": role, "content": [unstructure_block(b) for b in content]}
 
 
 def encode_default(value: Any) -> Any:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from conversation import Conversation, RuleViolationError, converter
 
-__all__ = ["round_trip"]
+__all__ = ["round_trip", "shared_prefix"]
 
 
 def _turns(c: Conversation) -> list[tuple[str, Any]]:
@@ -37,3 +38,13 @@ def round_trip(c: Conversation) -> None:
         assert back.to_payload(model="m", max_tokens=1) == body
     resumed = c.resumable()
     assert Conversation.loads(resumed.dumps()) == resumed
+
+
+def shared_prefix(a: Iterable[Any], b: Iterable[Any]) -> int:
+    """How many items two sequences begin with alike, counted the slow, obvious way."""
+    size = 0
+    for left, right in zip(a, b, strict=False):
+        if left != right:
+            break
+        size += 1
+    return size

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from conversation import Conversation, ToolResult, ToolUse
 from conversation._chain import CHUNK, Run
+from tests.checks import shared_prefix
 
 THREADS = 8
 
@@ -660,16 +661,6 @@ def test_loaded_chain_is_built_like_an_appended_one() -> None:
     assert encoded[len(spec) + 3 :] == [(len(again) - 1, "once more")]
 
 
-def _model_common(a: list[tuple[str, str]], b: list[tuple[str, str]]) -> int:
-    """How many turns two specs begin with alike."""
-    count = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        count += 1
-    return count
-
-
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_random_trees_of_runs_read_as_their_turns(data: st.DataObject) -> None:
@@ -708,5 +699,5 @@ def test_random_trees_of_runs_read_as_their_turns(data: st.DataObject) -> None:
         assert c.id == rebuilt.id
         assert Conversation.loads(c.dumps()) == c
         other, other_spec = heads[data.draw(st.integers(0, len(heads) - 1), label="other")]
-        assert len(c.common_prefix(other)) == _model_common(spec, other_spec)
+        assert len(c.common_prefix(other)) == shared_prefix(spec, other_spec)
         assert (c == other) == (spec == other_spec)

@@ -23,6 +23,7 @@ from conversation import (
     TurnIndexError,
 )
 from conversation._diff import LINE_WIDTH
+from tests.checks import shared_prefix
 from tests.strategies import stored_conversations, text_cases, tool_loops
 
 PNG_2X2 = base64.b64decode(
@@ -53,16 +54,6 @@ def rebuilt(c: Conversation) -> Conversation:
     copy = Conversation.loads(c.dumps())
     assert copy == c
     return copy
-
-
-def naive_common(a: Conversation, b: Conversation) -> int:
-    """The length of the longest run of equal turns both begin with, the slow way."""
-    size = 0
-    for left, right in zip(a, b, strict=False):
-        if left != right:
-            break
-        size += 1
-    return size
 
 
 # Turns from a few texts only, so that drawn conversations often begin alike.
@@ -166,7 +157,7 @@ class TestCost:
     ) -> None:
         """Two one-turn branches off a 10,000-turn history: diff makes a Turn value of
         each branch's own turn only, not of the history they share."""
-        from conversation._turn import make_turn
+        from conversation._turn import turn_of
 
         history = from_spec([(i % 2 == 0, f"turn {i}") for i in range(10_000)])
         left, right = history.user("left"), history.user("right")
@@ -174,9 +165,9 @@ class TestCost:
 
         def counting(*args: Any) -> Any:
             made.append(args)
-            return make_turn(*args)
+            return turn_of(*args)
 
-        monkeypatch.setattr("conversation._chain.make_turn", counting)
+        monkeypatch.setattr("conversation._chain.turn_of", counting)
         diff = left.diff(right)
         assert [turn.content for turn in diff.left] == ["left"]
         assert [turn.content for turn in diff.right] == ["right"]
@@ -246,7 +237,7 @@ class TestCommonPrefix:
         base = from_spec(shared)
         a = from_spec(left, base)
         b = from_spec(right, rebuilt(base) if apart else base)
-        size = naive_common(a, b)
+        size = shared_prefix(a, b)
         common = a.common_prefix(b)
         assert common == a[:size]
         assert len(b.common_prefix(a)) == size
@@ -363,7 +354,7 @@ class TestDiff:
         text = data.draw(text_cases(plain=True), label="text").obj.text
         edited = c.edit(index, text)
         diff = c.diff(edited)
-        size = naive_common(c, edited)
+        size = shared_prefix(c, edited)
         assert size in (index, len(c)) or c[index].text == text
         assert diff.common == c[:size]
         assert diff.right == edited.turns[size:]
